@@ -1,0 +1,65 @@
+// Runs one recipe command in its own process group, streaming each output line as an event.
+// A process group lets Ctrl-C stop the whole tree (configure, make, compilers), not just bash.
+import { execa } from 'execa';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import type { EventBus } from '../events.js';
+
+export interface RunResult {
+  exitCode: number | undefined;
+  signal: string | undefined;
+  canceled: boolean;
+}
+
+export interface RunOptions {
+  cwd: string;
+  env: Record<string, string>;
+  id: string;
+  bus: EventBus;
+  signal: AbortSignal;
+  /** Grace period between SIGTERM and SIGKILL on abort. */
+  killAfterMs?: number;
+}
+
+export async function runLogged(file: string, args: string[], o: RunOptions): Promise<RunResult> {
+  if (o.signal.aborted) return { exitCode: undefined, signal: undefined, canceled: true };
+  const sub = execa(file, args, {
+    cwd: o.cwd,
+    env: o.env,
+    extendEnv: false,
+    stdin: 'ignore',
+    all: true,
+    buffer: false,
+    reject: false,
+    detached: true,
+    stripFinalNewline: false,
+  });
+  const pid = sub.pid;
+  let killTimer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    if (pid === undefined) return;
+    killGroup(pid, 'SIGTERM');
+    killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), o.killAfterMs ?? 5000);
+    killTimer.unref();
+  };
+  o.signal.addEventListener('abort', onAbort, { once: true });
+  const lines = sub.all ? createInterface({ input: sub.all, crlfDelay: Infinity }) : null;
+  lines?.on('line', (line) => o.bus.emit({ type: 'output', id: o.id, line }));
+  const closed = lines ? once(lines, 'close') : Promise.resolve();
+  const r = await sub;
+  await closed;
+  o.signal.removeEventListener('abort', onAbort);
+  if (killTimer) clearTimeout(killTimer);
+  // Children that outlive bash (e.g. a backgrounded daemon) would keep writing into a build dir
+  // we are about to remove; end the group.
+  if (pid !== undefined) killGroup(pid, 'SIGKILL');
+  return { exitCode: r.exitCode, signal: r.signal ?? undefined, canceled: o.signal.aborted };
+}
+
+function killGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,129 @@
+// The staging tree (SAGE_DESTDIR): preparing it, listing what a package installed, and merging it
+// into the prefix. The merge is synchronous on purpose: a signal handler cannot run in the middle
+// of it, so Ctrl-C never leaves half a package in the prefix.
+import { copyFileSync, chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
+import path from 'node:path';
+
+export interface StagedEntry {
+  rel: string;
+  kind: 'file' | 'symlink' | 'dir';
+}
+
+export function prepareStage(destdir: string, tree: string): void {
+  rmSync(destdir, { recursive: true, force: true });
+  const local = destdir + tree;
+  mkdirSync(path.join(local, 'lib'), { recursive: true });
+  // Sage makes lib64 -> lib so that installers that pick lib64 still land in lib.
+  symlinkSync('lib', path.join(local, 'lib64'));
+}
+
+/**
+ * Cleans Sage's staging artifacts and lists the staged tree. `outside` lists anything the
+ * recipe installed under SAGE_DESTDIR but outside SAGE_DESTDIR$SAGE_INST_LOCAL.
+ */
+export function readStage(destdir: string, tree: string): { entries: StagedEntry[]; outside: string[] } {
+  const local = destdir + tree;
+  try {
+    if (lstatSync(path.join(local, 'lib64')).isSymbolicLink()) unlinkSync(path.join(local, 'lib64'));
+  } catch {
+    // no lib64
+  }
+  try {
+    for (const f of readdirSync(path.join(local, 'lib'))) if (f.endsWith('.la')) unlinkSync(path.join(local, 'lib', f));
+  } catch {
+    // no lib
+  }
+  const outside: string[] = [];
+  // Walk from destdir down the chain of folders leading to the staged tree.
+  const chain = path.relative(destdir, local).split(path.sep);
+  let dir = destdir;
+  for (const part of chain) {
+    for (const e of safeReaddir(dir)) if (e !== part) outside.push(path.join(dir, e));
+    dir = path.join(dir, part);
+  }
+  const entries: StagedEntry[] = [];
+  const walk = (abs: string, rel: string) => {
+    for (const name of safeReaddir(abs).sort()) {
+      const a = path.join(abs, name);
+      const r = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(a);
+      if (st.isSymbolicLink()) entries.push({ rel: r, kind: 'symlink' });
+      else if (st.isDirectory()) {
+        entries.push({ rel: r, kind: 'dir' });
+        walk(a, r);
+      } else entries.push({ rel: r, kind: 'file' });
+    }
+  };
+  walk(local, '');
+  return { entries, outside };
+}
+
+function safeReaddir(d: string): string[] {
+  try {
+    return readdirSync(d);
+  } catch {
+    return [];
+  }
+}
+
+/** The files and symlinks of a stage, sorted: what the manifest records. */
+export function manifestFiles(entries: StagedEntry[]): string[] {
+  return entries.filter((e) => e.kind !== 'dir').map((e) => e.rel).sort();
+}
+
+/**
+ * Entries whose destination exists with an incompatible type (a directory where a file goes or
+ * the reverse), ignoring destinations that are about to be removed.
+ */
+export function typeConflicts(entries: StagedEntry[], tree: string, removing: Set<string>): string[] {
+  const out: string[] = [];
+  for (const e of entries) {
+    const dest = path.join(tree, e.rel);
+    if (removing.has(dest)) continue;
+    let isDir: boolean;
+    try {
+      isDir = statSync(dest).isDirectory() && (e.kind === 'dir' || !lstatSync(dest).isSymbolicLink());
+    } catch {
+      continue;
+    }
+    if (e.kind === 'dir' ? !isDir : isDir) out.push(`${dest} (${isDir ? 'a directory' : 'a file'} is in the way of the staged ${e.kind})`);
+  }
+  return out;
+}
+
+/** Moves the staged entries into the tree; on error, removes what it had placed and rethrows. */
+export function mergeStage(local: string, tree: string, entries: StagedEntry[]): void {
+  const placed: string[] = [];
+  try {
+    for (const e of entries) {
+      const src = path.join(local, e.rel);
+      const dest = path.join(tree, e.rel);
+      if (e.kind === 'dir') {
+        mkdirSync(dest, { recursive: true });
+        continue;
+      }
+      try {
+        renameSync(src, dest);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+        copyAcross(src, dest, e.kind);
+      }
+      placed.push(dest);
+    }
+  } catch (err) {
+    for (const p of placed) rmSync(p, { force: true });
+    throw err;
+  }
+}
+
+function copyAcross(src: string, dest: string, kind: 'file' | 'symlink'): void {
+  rmSync(dest, { force: true });
+  if (kind === 'symlink') {
+    symlinkSync(readlinkSync(src), dest);
+    return;
+  }
+  const st = statSync(src);
+  copyFileSync(src, dest);
+  chmodSync(dest, st.mode & 0o7777);
+  utimesSync(dest, st.atime, st.mtime);
+}

@@ -1,0 +1,67 @@
+// Packages sagebuild provides itself when the recipe tree has none of that name: the Python
+// virtual environment that $(PYTHON) names (Sage's python3_venv virtual target).
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import type { Config } from './config.js';
+import type { Recipe } from './recipes.js';
+
+export const VENV_PKG = 'python3_venv';
+
+interface PythonInfo {
+  executable: string;
+  version: string;
+}
+
+const pyCache = new Map<string, PythonInfo | Error>();
+
+/** Asks the configured interpreter who it is (memoised per command; spawns once). */
+export function pythonInfo(python: string): PythonInfo {
+  let info = pyCache.get(python);
+  if (!info) {
+    try {
+      const out = execFileSync(python, ['-c', 'import sys, os; print("%d.%d" % sys.version_info[:2]); print(os.path.realpath(sys.executable))'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const [version = '', executable = ''] = out.trim().split('\n');
+      info = { version, executable };
+    } catch (e) {
+      info = new Error(`cannot run the configured Python '${python}': ${(e as Error).message.split('\n')[0]}`);
+    }
+    pyCache.set(python, info);
+  }
+  if (info instanceof Error) throw info;
+  return info;
+}
+
+export function builtinRecipes(config: Config): Recipe[] {
+  const venv: Recipe = {
+    name: VENV_PKG,
+    dir: path.join(config.pkgs, VENV_PKG),
+    type: 'standard',
+    kind: 'venv',
+    // Computed on first use so that trees without Python never spawn an interpreter.
+    get version(): string {
+      try {
+        const info = pythonInfo(config.python);
+        // Sage's stamp: python3_venv-3.<minor>-<interpreter path with dashes>.
+        return `${info.version}-${info.executable.replace(/^\//, '').replace(/[^A-Za-z0-9._]+/g, '-')}`;
+      } catch {
+        return 'unavailable';
+      }
+    },
+    get upstreamVersion(): string {
+      return this.version;
+    },
+    deps: null,
+    depsOrderOnly: null,
+    depsCheck: null,
+    depsOptional: null,
+    checksums: null,
+    scripts: {},
+    src: null,
+    patches: [],
+    requirements: null,
+    python: true,
+    files: [],
+    builtin: true,
+  };
+  return [venv];
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+// Command line: parse options, analyse the tree, run the actions the targets ask for.
+// Exit codes: 0 success, 1 a package failed, 2 usage/config/recipe error, 128+N on signal N.
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { loadConfig } from './config.js';
+import { UserError, formatDiagnostic } from './diagnostics.js';
+import { EventBus } from './events.js';
+import { executeBuild, installedDb } from './execute.js';
+import { analyze } from './project.js';
+import { ConsoleReporter } from './report/console.js';
+import { LogFiles } from './report/logfile.js';
+import { parseTargets } from './targets.js';
+import { cleanPackage } from './clean.js';
+import { SAGEBUILD_VERSION } from './util/paths.js';
+
+interface Options {
+  jobs?: number;
+  keepGoing?: boolean;
+  dryRun?: boolean;
+  config?: string;
+  prefix?: string;
+  pkgs?: string;
+  check?: boolean;
+  quiet?: boolean;
+}
+
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
+  return n;
+}
+
+function program(): Command {
+  return new Command()
+    .name('sagebuild')
+    .description('Build a tree of Sage-style package recipes into one prefix: incremental, parallel, staged.')
+    .usage('[options] [targets...]')
+    .argument('[targets...]', "'all' (default), 'list', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
+    .option('-j, --jobs <n>', 'packages built at once (default: config `jobs`, else the CPU count)', positiveInt)
+    .option('-k, --keep-going', 'after a failure, go on building everything that does not depend on it')
+    .option('-n, --dry-run', 'print what would be built and why; change nothing')
+    .option('-C, --config <file>', 'config file (default: ./build.config.yaml)')
+    .option('--prefix <dir>', 'installation prefix (overrides the config)')
+    .option('--pkgs <dir>', 'recipe tree (overrides the config)')
+    .option('--check', "run each package's spkg-check after installing it")
+    .option('-q, --quiet', "don't echo recipe output (it is always in the log files)")
+    .version(SAGEBUILD_VERSION, '--version', 'print the sagebuild version')
+    .helpOption('-h, --help', 'show this help')
+    .addHelpText(
+      'after',
+      `
+Exit status: 0 success, 1 a package failed, 2 usage/config/recipe error, 130/143 interrupted.
+State: manifests in <prefix>/var/lib/sage/installed/, logs in <logs>/pkgs/<pkg>-<version>.log.`,
+    )
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const cmd = program();
+  try {
+    cmd.parse(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    throw e;
+  }
+  const opts = cmd.opts<Options>();
+  const targets = cmd.args.length ? cmd.args : ['all'];
+
+  const bus = new EventBus();
+  const ac = new AbortController();
+  let gotSignal: NodeJS.Signals | null = null;
+  const onSignal = (s: NodeJS.Signals) => {
+    if (gotSignal) return;
+    gotSignal = s;
+    process.stderr.write(`\nsagebuild: ${s} received: stopping running packages; nothing unfinished will be installed\n`);
+    ac.abort();
+  };
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
+
+  let logs: LogFiles | null = null;
+  try {
+    const config = loadConfig(opts.config ?? null, { prefix: opts.prefix, pkgs: opts.pkgs, jobs: opts.jobs, check: opts.check });
+    const project = analyze(config);
+    new ConsoleReporter(bus, { verbose: !opts.quiet });
+    logs = new LogFiles(bus);
+    for (const w of project.warnings) bus.emit({ type: 'warning', message: w });
+    const db = installedDb(project);
+    const actions = parseTargets(targets, new Set(project.recipes.keys()), () => project.allTargets(), new Set(db.entries.keys()));
+    let status = 0;
+    for (const a of actions) {
+      if (ac.signal.aborted) break;
+      if (a.kind === 'list') {
+        process.stdout.write([...project.recipes.keys()].sort().join('\n') + '\n');
+      } else if (a.kind === 'clean') {
+        if (opts.dryRun) {
+          process.stdout.write(`would remove ${a.name}: ${installedDb(project).get(a.name).map((e) => e.file).join(', ') || 'not installed'}\n`);
+          continue;
+        }
+        await cleanPackage(a.name, installedDb(project), bus);
+      } else {
+        const r = await executeBuild(project, a.requests, {
+          jobs: config.jobs,
+          keepGoing: opts.keepGoing ?? false,
+          dryRun: opts.dryRun ?? false,
+          check: config.check,
+          signal: ac.signal,
+          bus,
+        });
+        status = Math.max(status, r);
+        if (r !== 0 && !opts.keepGoing) break;
+      }
+    }
+    if (gotSignal) return 128 + (SIGNAL_NUMBERS[gotSignal] ?? 0);
+    return status;
+  } catch (e) {
+    if (e instanceof UserError) {
+      for (const d of e.diagnostics) process.stderr.write(`sagebuild: ${formatDiagnostic(d)}\n`);
+      return e.exitCode;
+    }
+    throw e;
+  } finally {
+    await logs?.close();
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
+  }
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`sagebuild: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 70;
+  },
+);

@@ -1,0 +1,180 @@
+// Loads and validates build.config.yaml. Every problem is reported with file:line:col; unknown
+// keys are errors (a typo must not silently fall back to a default).
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
+import { type Diagnostic, UserError, closest } from './diagnostics.js';
+
+export interface Config {
+  /** Folder of the config file: SAGE_ROOT. */
+  root: string;
+  configFile: string | null;
+  prefix: string;
+  pkgs: string;
+  buildDir: string;
+  logs: string;
+  upstream: string;
+  sageSrc: string;
+  jobs: number;
+  /** Threads a single package's own build may use (SAGE_NUM_THREADS). */
+  numThreads: number;
+  optional: string[];
+  /** User-set make variables; merged over the built-in defaults by the dependency resolver. */
+  variables: Record<string, string[]>;
+  check: boolean;
+  /** Interpreter the venv is made from. */
+  python: string;
+  /** SAGE_VENV: the tree Python packages install into. */
+  venv: string;
+}
+
+export interface Overrides {
+  prefix?: string;
+  pkgs?: string;
+  jobs?: number;
+  check?: boolean;
+}
+
+type Kind = 'path' | 'int' | 'bool' | 'strings' | 'vars';
+const KEYS: Record<string, { kind: Kind; doc: string }> = {
+  prefix: { kind: 'path', doc: 'installation prefix (SAGE_LOCAL)' },
+  pkgs: { kind: 'path', doc: 'recipe tree' },
+  build_dir: { kind: 'path', doc: 'where packages are built' },
+  logs: { kind: 'path', doc: 'log folder' },
+  upstream: { kind: 'path', doc: 'upstream tarball cache' },
+  sage_src: { kind: 'path', doc: 'SAGE_SRC, for file prerequisites' },
+  jobs: { kind: 'int', doc: 'packages built at once' },
+  num_threads: { kind: 'int', doc: 'SAGE_NUM_THREADS for each package' },
+  optional: { kind: 'strings', doc: 'optional packages included in `all`' },
+  variables: { kind: 'vars', doc: 'make variables used in dependencies files' },
+  check: { kind: 'bool', doc: 'run spkg-check' },
+  python: { kind: 'path', doc: 'interpreter for the venv (a command name or path)' },
+  venv: { kind: 'path', doc: 'SAGE_VENV (default: the prefix)' },
+};
+
+export const CONFIG_KEYS = Object.keys(KEYS);
+
+export function defaultJobs(): number {
+  return Math.max(1, availableParallelism());
+}
+
+/**
+ * Reads the config. `file` null means "use ./build.config.yaml if it exists, else defaults";
+ * an explicitly named file that does not exist is an error.
+ */
+export function loadConfig(file: string | null, overrides: Overrides = {}, cwd = process.cwd()): Config {
+  let configFile: string | null = null;
+  if (file !== null) {
+    configFile = path.resolve(cwd, file);
+    if (!existsSync(configFile)) {
+      throw new UserError({ file: configFile, message: 'config file not found', hint: 'check the path given to -C/--config' });
+    }
+  } else {
+    const def = path.resolve(cwd, 'build.config.yaml');
+    if (existsSync(def)) configFile = def;
+  }
+  const root = configFile ? path.dirname(configFile) : cwd;
+  const raw = configFile ? readRaw(configFile) : {};
+  const rel = (p: string) => path.resolve(root, p);
+  const prefix = overrides.prefix !== undefined ? path.resolve(cwd, overrides.prefix) : rel((raw.prefix as string) ?? 'local');
+  const jobs = overrides.jobs ?? (raw.jobs as number | undefined) ?? defaultJobs();
+  return {
+    root,
+    configFile,
+    prefix,
+    pkgs: overrides.pkgs !== undefined ? path.resolve(cwd, overrides.pkgs) : rel((raw.pkgs as string) ?? 'pkgs'),
+    buildDir: raw.build_dir !== undefined ? rel(raw.build_dir as string) : path.join(prefix, 'var/tmp/sage/build'),
+    logs: rel((raw.logs as string) ?? 'logs'),
+    upstream: rel((raw.upstream as string) ?? 'upstream'),
+    sageSrc: rel((raw.sage_src as string) ?? 'src'),
+    jobs,
+    numThreads: (raw.num_threads as number | undefined) ?? jobs,
+    optional: (raw.optional as string[] | undefined) ?? [],
+    variables: (raw.variables as Record<string, string[]> | undefined) ?? {},
+    check: overrides.check ?? (raw.check as boolean | undefined) ?? false,
+    python: (raw.python as string | undefined) ?? 'python3',
+    venv: raw.venv !== undefined ? rel(raw.venv as string) : prefix,
+  };
+}
+
+function readRaw(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError({ file, message: `cannot read config: ${(e as Error).message}` });
+  }
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const diags: Diagnostic[] = [];
+  const at = (node: Node | null | undefined, message: string, hint?: string) => {
+    const pos = node?.range ? lc.linePos(node.range[0]) : undefined;
+    diags.push({ file, line: pos?.line, col: pos?.col, message, hint });
+  };
+  for (const err of doc.errors) {
+    const pos = lc.linePos(err.pos[0]);
+    diags.push({ file, line: pos.line, col: pos.col, message: `malformed YAML (${err.code}): ${err.message.split('\n')[0]}` });
+  }
+  if (diags.length) throw new UserError(diags);
+  const out: Record<string, unknown> = {};
+  const top = doc.contents;
+  if (top === null || (isScalar(top) && (top.value === null || top.value === ''))) return out;
+  if (!isMap(top)) {
+    at(top, 'the config must be a mapping of keys to values', `valid keys: ${CONFIG_KEYS.join(', ')}`);
+    throw new UserError(diags);
+  }
+  for (const pair of top.items as Pair<Node, Node>[]) {
+    const keyNode = pair.key;
+    const key = isScalar(keyNode) ? String(keyNode.value) : '';
+    const spec = KEYS[key];
+    if (!spec) {
+      const near = closest(key, CONFIG_KEYS);
+      at(keyNode, `unknown config key '${key}'`, near ? `did you mean '${near}'?` : `valid keys: ${CONFIG_KEYS.join(', ')}`);
+      continue;
+    }
+    const v = pair.value;
+    const val = checkValue(spec.kind, v, (m) => at(v ?? keyNode, `'${key}': ${m}`));
+    if (val !== undefined) out[key] = val;
+  }
+  if (diags.length) throw new UserError(diags);
+  return out;
+}
+
+function checkValue(kind: Kind, v: Node | null, bad: (m: string) => void): unknown {
+  const scalar = isScalar(v) ? v.value : undefined;
+  switch (kind) {
+    case 'path':
+      if (typeof scalar === 'string' && scalar !== '') return scalar;
+      return bad('expected a path (a non-empty string)');
+    case 'int':
+      if (typeof scalar === 'number' && Number.isInteger(scalar) && scalar >= 1) return scalar;
+      return bad('expected a whole number >= 1');
+    case 'bool':
+      if (typeof scalar === 'boolean') return scalar;
+      return bad('expected true or false');
+    case 'strings': {
+      if (isSeq(v)) {
+        const items = v.items.map((i) => (isScalar(i) && typeof i.value === 'string' ? i.value : null));
+        if (items.every((i): i is string => i !== null)) return items;
+      }
+      return bad('expected a list of names, e.g. [a, b]');
+    }
+    case 'vars': {
+      if (!isMap(v)) return bad('expected a mapping NAME: value (a string of words or a list)');
+      const out: Record<string, string[]> = {};
+      for (const p of v.items as Pair<Node, Node>[]) {
+        const k = isScalar(p.key) ? String(p.key.value) : '';
+        const pv = p.value;
+        if (isScalar(pv) && (typeof pv.value === 'string' || pv.value === null)) {
+          out[k] = String(pv.value ?? '').split(/\s+/).filter(Boolean);
+        } else if (isSeq(pv) && pv.items.every((i) => isScalar(i) && typeof i.value === 'string')) {
+          out[k] = pv.items.map((i) => String((i as { value: string }).value));
+        } else {
+          return bad(`variable '${k}' must be a string of words or a list of strings`);
+        }
+      }
+      return out;
+    }
+  }
+}

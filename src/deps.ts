@@ -1,0 +1,268 @@
+// Resolves the GNU-make prerequisite lines of Sage recipes (`a b $(VAR) | c d`) into package
+// edges, file prerequisites and FORCE, the way Sage's generated Makefile reads them.
+import path from 'node:path';
+import { type Diagnostic, UserError, closest } from './diagnostics.js';
+import type { DepLine, Recipe } from './recipes.js';
+
+export interface ResolvedDeps {
+  /** Normal prerequisites: their rebuild rebuilds this package. */
+  normal: string[];
+  /** Order-only prerequisites: must be installed first, never trigger a rebuild. */
+  orderOnly: string[];
+  /** File prerequisites (absolute paths): a newer/changed file rebuilds the package. */
+  files: string[];
+  force: boolean;
+}
+
+/** Sage's current defaults (build/make/Makefile.in); config `variables:` overrides them. */
+export const DEFAULT_VARIABLES: Record<string, string[]> = {
+  PYTHON: ['python3_venv'],
+  MP_LIBRARY: ['gmp'],
+  BLAS: ['openblas'],
+  PYTHON_TOOLCHAIN: ['setuptools', 'pip', 'setuptools_scm', 'wheel', 'flit_core', 'hatchling', 'python_build', 'meson_python'],
+  SAGERUNTIME: ['sagelib', '$(inst_ipython)', '$(inst_pexpect)'],
+  TOOLCHAIN: ['gcc'],
+  SCRIPTS: [],
+  PCFILES: [],
+};
+
+export const INSTALLED_RELDIR = 'var/lib/sage/installed';
+
+export interface ResolveContext {
+  recipes: Map<string, Recipe>;
+  variables: Record<string, string[]>;
+  root: string;
+  sageSrc: string;
+  /** Installation tree of each package (SAGE_LOCAL or SAGE_VENV), for stamp paths. */
+  treeOf: (r: Recipe) => string;
+  prefix: string;
+  venv: string;
+  /** standard packages + enabled optional ones (Sage's OPTIONAL_INSTALLED_PACKAGES). */
+  enabled: Set<string>;
+  checkFor: (name: string) => boolean;
+  warn: (msg: string) => void;
+}
+
+export function resolveAll(ctx: ResolveContext): Map<string, ResolvedDeps> {
+  const diags: Diagnostic[] = [];
+  const out = new Map<string, ResolvedDeps>();
+  for (const r of ctx.recipes.values()) {
+    const before = diags.length;
+    const d = resolveOne(r, ctx, diags);
+    if (diags.length === before) out.set(r.name, d);
+  }
+  if (diags.length) throw new UserError(diags);
+  return out;
+}
+
+function resolveOne(r: Recipe, ctx: ResolveContext, diags: Diagnostic[]): ResolvedDeps {
+  // Compose the make prerequisite list exactly as m4/sage_spkg_collect.m4 does.
+  type Piece = { words: string[]; file: string };
+  const pieces: Piece[] = [];
+  const err = (file: string, message: string, hint?: string) => diags.push({ file, line: 1, message, hint });
+  const expandLine = (line: DepLine | null): Piece | null => {
+    if (!line) return null;
+    try {
+      return { words: expand(line.text, r, ctx), file: line.file };
+    } catch (e) {
+      if (e instanceof ExpandError) err(line.file, e.message, e.hint);
+      else throw e;
+      return null;
+    }
+  };
+  const main = expandLine(r.deps) ?? { words: [], file: r.deps?.file ?? path.join(r.dir, 'dependencies') };
+  pieces.push(main);
+  const opt = expandLine(r.depsOptional);
+  if (opt) pieces.push({ file: opt.file, words: opt.words.filter((w) => ctx.enabled.has(w)) });
+  if (!pieces.some((p) => p.words.includes('|'))) pieces.push({ words: ['|'], file: main.file });
+  const oo = expandLine(r.depsOrderOnly);
+  if (oo) pieces.push(oo);
+  else if (r.kind === 'pip' && ctx.recipes.has('pip')) pieces.push({ words: ['pip'], file: main.file });
+  if (r.depsCheck && ctx.checkFor(r.name)) {
+    const chk = expandLine(r.depsCheck);
+    if (chk) pieces.push(chk);
+  }
+
+  const normal = new Set<string>();
+  const orderOnly = new Set<string>();
+  const files = new Set<string>();
+  let force = false;
+  let afterBar = false;
+  const installedDirs = [...new Set([ctx.prefix, ctx.venv])].map((t) => path.join(t, INSTALLED_RELDIR) + path.sep);
+  for (const piece of pieces) {
+    for (const w of piece.words) {
+      if (w === '|') {
+        afterBar = true;
+        continue;
+      }
+      if (w === 'FORCE') {
+        force = true;
+        continue;
+      }
+      let dep: string | null = null;
+      if (w.includes('/')) {
+        const abs = path.resolve(ctx.root, w);
+        const stampDir = installedDirs.find((d) => abs.startsWith(d));
+        if (stampDir) {
+          // A stamp path such as $(SAGE_LOCAL)/$(SPKG_INST_RELDIR)/nauty-$(vers_nauty).
+          dep = abs.slice(stampDir.length).split('-')[0]!;
+          if (!ctx.recipes.has(dep)) {
+            err(piece.file, `stamp prerequisite '${w}' names package '${dep}', which has no recipe`);
+            continue;
+          }
+        } else {
+          files.add(abs);
+          continue;
+        }
+      } else {
+        dep = w;
+      }
+      if (!ctx.recipes.has(dep)) {
+        const near = closest(dep, ctx.recipes.keys());
+        err(piece.file, `dependency '${dep}' of package '${r.name}' has no recipe`, near ? `did you mean '${near}'? (no directory ${dep}/ with a 'type' file in the recipe tree)` : `add a recipe directory '${dep}/' with a 'type' file, or remove the dependency`);
+        continue;
+      }
+      if (dep === r.name) {
+        ctx.warn(`${piece.file}: circular ${r.name} <- ${r.name} dependency dropped`);
+        continue;
+      }
+      (afterBar ? orderOnly : normal).add(dep);
+    }
+  }
+  for (const n of normal) orderOnly.delete(n); // make: a name on both sides is a normal prerequisite
+  return { normal: [...normal], orderOnly: [...orderOnly], files: [...files], force };
+}
+
+class ExpandError extends Error {
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+  }
+}
+
+/** Expands make references in `text` and splits the result into words. */
+function expand(text: string, r: Recipe, ctx: ResolveContext): string[] {
+  return expandString(text, r, ctx, 0).split(/\s+/).filter(Boolean);
+}
+
+function expandString(text: string, r: Recipe, ctx: ResolveContext, depth: number): string {
+  if (depth > 20) throw new ExpandError('variable expansion nests too deeply (a variable refers to itself?)');
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c !== '$') {
+      out += c;
+      i++;
+      continue;
+    }
+    const open = text[i + 1];
+    if (open === '$') {
+      out += '$';
+      i += 2;
+      continue;
+    }
+    if (open !== '(' && open !== '{') {
+      throw new ExpandError(`unsupported make reference '$${open ?? ''}'`, 'write variables as $(NAME)');
+    }
+    const close = open === '(' ? ')' : '}';
+    let level = 0;
+    let j = i + 1;
+    for (; j < text.length; j++) {
+      if (text[j] === open) level++;
+      else if (text[j] === close && --level === 0) break;
+    }
+    if (j >= text.length) throw new ExpandError(`unterminated '$${open}' in '${text}'`);
+    out += evalRef(text.slice(i + 2, j), r, ctx, depth);
+    i = j + 1;
+  }
+  return out;
+}
+
+function splitArgs(s: string): string[] {
+  const args: string[] = [];
+  let level = 0;
+  let cur = '';
+  for (const ch of s) {
+    if (ch === '(' || ch === '{') level++;
+    if (ch === ')' || ch === '}') level--;
+    if (ch === ',' && level === 0) {
+      args.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  args.push(cur);
+  return args;
+}
+
+const words = (s: string) => s.split(/\s+/).filter(Boolean);
+
+function evalRef(ref: string, r: Recipe, ctx: ResolveContext, depth: number): string {
+  const sp = ref.search(/\s/);
+  if (sp > 0) {
+    // A make function call: the few that Sage's recipes use.
+    const fn = ref.slice(0, sp);
+    const args = splitArgs(ref.slice(sp + 1)).map((a) => expandString(a, r, ctx, depth + 1));
+    switch (fn) {
+      case 'findstring':
+        return (args[1] ?? '').includes(args[0]!.trim()) ? args[0]!.trim() : '';
+      case 'filter-out': {
+        const pats = new Set(words(args[0] ?? ''));
+        return words(args[1] ?? '').filter((w) => !pats.has(w)).join(' ');
+      }
+      case 'filter': {
+        const pats = new Set(words(args[0] ?? ''));
+        return words(args[1] ?? '').filter((w) => pats.has(w)).join(' ');
+      }
+      case 'and': {
+        let last = '';
+        for (const a of args) {
+          last = a.trim();
+          if (!last) return '';
+        }
+        return last;
+      }
+      case 'or':
+        return args.map((a) => a.trim()).find(Boolean) ?? '';
+      default:
+        throw new ExpandError(`unsupported make function '$(${fn} ...)'`, 'sagebuild understands $(findstring), $(filter), $(filter-out), $(and) and $(or)');
+    }
+  }
+  const name = ref;
+  const vars = { ...DEFAULT_VARIABLES, ...ctx.variables };
+  if (name in vars) return expandString(vars[name]!.join(' '), r, ctx, depth + 1);
+  switch (name) {
+    case 'SAGE_LOCAL':
+      return ctx.prefix;
+    case 'SAGE_VENV':
+      return ctx.venv;
+    case 'SAGE_ROOT':
+      return ctx.root;
+    case 'SAGE_SRC':
+      return ctx.sageSrc;
+    case 'SPKG_INST_RELDIR':
+      return INSTALLED_RELDIR;
+    case 'INST':
+      return path.join(ctx.prefix, INSTALLED_RELDIR);
+    case 'OPTIONAL_INSTALLED_PACKAGES':
+      return [...ctx.enabled].join(' ');
+    case 'SAGE_CHECK':
+      return ctx.checkFor(r.name) ? 'yes' : 'no';
+  }
+  let m = /^vers_([a-z0-9_]+)$/.exec(name);
+  if (m) {
+    const dep = ctx.recipes.get(m[1]!);
+    if (!dep) throw new ExpandError(`$(${name}) names package '${m[1]}', which has no recipe`);
+    return dep.version;
+  }
+  m = /^inst_([a-z0-9_]+)$/.exec(name);
+  if (m) {
+    const dep = ctx.recipes.get(m[1]!);
+    if (!dep) throw new ExpandError(`$(${name}) names package '${m[1]}', which has no recipe`);
+    return path.join(ctx.treeOf(dep), INSTALLED_RELDIR, `${dep.name}-${dep.version}`);
+  }
+  m = /^SAGE_CHECK_([a-z0-9_]+)$/.exec(name);
+  if (m) return ctx.checkFor(m[1]!) ? 'yes' : 'no';
+  const known = [...Object.keys(vars), 'SAGE_LOCAL', 'SAGE_VENV', 'SAGE_ROOT', 'SAGE_SRC', 'SPKG_INST_RELDIR'];
+  const near = closest(name, known);
+  throw new ExpandError(`unknown variable $(${name})`, `${near ? `did you mean $(${near})? ` : ''}define it under 'variables:' in build.config.yaml`);
+}

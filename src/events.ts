@@ -1,0 +1,41 @@
+// Execution emits these events and nothing else prints; reporters (console, log files, traces)
+// subscribe. Keeping the union in one place makes reporters exhaustive.
+import { EventEmitter } from 'node:events';
+
+export type BuildStep = 'prepare' | 'fetch' | 'unpack' | 'patch' | 'spkg-build' | 'spkg-install' | 'merge' | 'pip-install' | 'spkg-check' | 'clean';
+
+export type PlanAction = 'build' | 'up-to-date' | 'dummy';
+
+export interface PlanItem {
+  name: string;
+  version: string;
+  action: PlanAction;
+  /** Why it builds (empty unless action is 'build'). */
+  reasons: string[];
+}
+
+export type SagebuildEvent =
+  | { type: 'warning'; message: string }
+  | { type: 'info'; message: string }
+  | { type: 'plan'; items: PlanItem[]; dryRun: boolean }
+  | { type: 'pkg-start'; id: string; name: string; logFile: string; reasons: string[] }
+  | { type: 'step'; id: string; step: BuildStep; detail?: string }
+  | { type: 'output'; id: string; line: string }
+  | { type: 'pkg-done'; id: string; name: string; ok: true; durationMs: number }
+  | { type: 'pkg-failed'; id: string; name: string; error: string; logFile: string; buildDir: string | null; canceled: boolean }
+  | { type: 'pkg-skipped'; id: string; name: string; because: string }
+  | { type: 'clean-done'; name: string; removed: number; wasInstalled: boolean }
+  | { type: 'lock-wait'; id: string; lockFile: string; mode: 'shared' | 'exclusive'; holders: string }
+  | { type: 'summary'; built: string[]; upToDate: string[]; failed: { id: string; logFile: string }[]; skipped: string[]; notStarted: string[] };
+
+type Listener = (e: SagebuildEvent) => void;
+
+export class EventBus {
+  readonly #emitter = new EventEmitter();
+  emit(e: SagebuildEvent): void {
+    this.#emitter.emit('event', e);
+  }
+  on(l: Listener): void {
+    this.#emitter.on('event', l);
+  }
+}

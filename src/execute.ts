@@ -1,0 +1,51 @@
+// One build run: plan -> schedule -> build each package -> summary. Returns the exit status.
+import { buildPackage, pkgId, pkgPaths } from './build/package.js';
+import type { EventBus } from './events.js';
+import { InstalledDb } from './installed.js';
+import { makePlan, type BuildRequest } from './plan.js';
+import type { Project } from './project.js';
+import { schedule } from './scheduler.js';
+
+export interface ExecuteOptions {
+  jobs: number;
+  keepGoing: boolean;
+  dryRun: boolean;
+  check: boolean;
+  signal: AbortSignal;
+  bus: EventBus;
+}
+
+export function installedDb(project: Project): InstalledDb {
+  return new InstalledDb([project.config.prefix, project.config.venv]);
+}
+
+export async function executeBuild(project: Project, requests: BuildRequest[], o: ExecuteOptions): Promise<number> {
+  const db = installedDb(project);
+  const plan = makePlan(project, db.entries, requests);
+  o.bus.emit({ type: 'plan', items: plan, dryRun: o.dryRun });
+  if (o.dryRun) return 0;
+  const toBuild = plan.filter((i) => i.action === 'build');
+  const building = new Set(toBuild.map((i) => i.name));
+  const reasons = new Map(toBuild.map((i) => [i.name, i.reasons]));
+  const tasks = toBuild.map((i) => {
+    const d = project.deps.get(i.name)!;
+    return { id: i.name, after: [...d.normal, ...d.orderOnly].filter((x) => building.has(x)) };
+  });
+  const idOf = (name: string) => pkgId(project.recipes.get(name)!);
+  const outcome = await schedule(tasks, (name) => buildPackage({ project, bus: o.bus, signal: o.signal, db, check: o.check }, name, reasons.get(name)!), {
+    jobs: o.jobs,
+    keepGoing: o.keepGoing,
+    signal: o.signal,
+    onSkip: (name, failed) => o.bus.emit({ type: 'pkg-skipped', id: idOf(name), name, because: `dependency ${idOf(failed)} failed` }),
+  });
+  const by = (k: string) => toBuild.filter((i) => outcome.get(i.name) === k).map((i) => idOf(i.name));
+  o.bus.emit({
+    type: 'summary',
+    built: by('ok'),
+    upToDate: plan.filter((i) => i.action === 'up-to-date').map((i) => idOf(i.name)),
+    failed: toBuild.filter((i) => outcome.get(i.name) === 'failed').map((i) => ({ id: idOf(i.name), logFile: pkgPaths(project, project.recipes.get(i.name)!).logFile })),
+    skipped: by('skipped'),
+    notStarted: by('not-started'),
+  });
+  return [...outcome.values()].some((x) => x !== 'ok') ? 1 : 0;
+}

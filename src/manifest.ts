@@ -1,0 +1,190 @@
+// Installation records under <tree>/var/lib/sage/installed/<pkg>-<version> (Sage's JSON format plus
+// a `sagebuild` block), their safe reading, atomic writing, and safe file removal.
+import { closeSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { uname } from './util/uname.js';
+import path from 'node:path';
+import { INSTALLED_RELDIR } from './deps.js';
+import { UserError } from './diagnostics.js';
+import { isInside } from './util/paths.js';
+
+export interface Manifest {
+  package_name: string;
+  package_version: string;
+  install_date: string;
+  system_uname: string;
+  test_result: string;
+  files: string[];
+  sagebuild?: {
+    tool_version: string;
+    kind: string;
+    /** The tree the files are relative to. */
+    tree: string;
+    [k: string]: unknown;
+  };
+}
+
+export interface InstalledEntry {
+  name: string;
+  version: string;
+  file: string;
+  mtimeMs: number;
+}
+
+export function installedDir(tree: string): string {
+  return path.join(tree, INSTALLED_RELDIR);
+}
+
+/** Stamps found in the installed/ dirs of the given trees, by package name. */
+export function scanInstalled(trees: string[]): Map<string, InstalledEntry[]> {
+  const out = new Map<string, InstalledEntry[]>();
+  for (const tree of new Set(trees)) {
+    const dir = installedDir(tree);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const f of names) {
+      if (f.startsWith('.')) continue; // .dummy, temp files
+      const dash = f.indexOf('-');
+      if (dash <= 0) continue;
+      const file = path.join(dir, f);
+      let mtimeMs: number;
+      try {
+        mtimeMs = statSync(file).mtimeMs;
+      } catch {
+        continue;
+      }
+      const e: InstalledEntry = { name: f.slice(0, dash), version: f.slice(dash + 1), file, mtimeMs };
+      const list = out.get(e.name) ?? [];
+      list.push(e);
+      out.set(e.name, list);
+    }
+  }
+  return out;
+}
+
+export function readManifest(file: string): Manifest {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError({ file, message: `cannot read installation manifest: ${(e as Error).message}`, hint: 'the file is damaged; remove the files it owned by hand, then delete it' });
+  }
+  const m = data as Partial<Manifest>;
+  if (typeof m !== 'object' || m === null || !Array.isArray(m.files) || !m.files.every((f) => typeof f === 'string')) {
+    throw new UserError({ file, message: 'installation manifest has no valid "files" list', hint: 'the file is damaged or not a Sage/sagebuild manifest' });
+  }
+  return m as Manifest;
+}
+
+export function writeManifest(tree: string, m: Manifest): string {
+  const dir = installedDir(tree);
+  const file = path.join(dir, `${m.package_name}-${m.package_version}`);
+  writeFileAtomic(file, JSON.stringify(m, null, 2) + '\n');
+  return file;
+}
+
+/** temp file + fsync + rename: readers see the old or the new content, never half of it. */
+export function writeFileAtomic(file: string, content: string): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}
+
+export function newManifest(name: string, version: string, files: string[], extra: Manifest['sagebuild']): Manifest {
+  return {
+    package_name: name,
+    package_version: version,
+    install_date: new Date().toString(),
+    system_uname: uname(),
+    test_result: 'not completed',
+    files,
+    sagebuild: extra,
+  };
+}
+
+/**
+ * Refuses a manifest whose entries could reach outside the tree: absolute paths, `..`
+ * segments, or a parent directory that resolves (through symlinks) outside. Returns the
+ * absolute paths to delete.
+ */
+export function checkManifestPaths(manifestFile: string, tree: string, files: string[]): string[] {
+  const realTree = realpathOr(tree);
+  const bad: string[] = [];
+  const out: string[] = [];
+  for (const f of files) {
+    const segs = f.split('/');
+    if (f === '' || path.isAbsolute(f) || segs.includes('..') || segs.every((s) => s === '.' || s === '')) {
+      bad.push(`'${f}' (${path.isAbsolute(f) ? 'absolute path' : segs.includes('..') ? 'contains ..' : 'empty path'})`);
+      continue;
+    }
+    const abs = path.join(tree, f);
+    const parentReal = realpathOr(path.dirname(abs));
+    if (!isInside(realTree, parentReal)) {
+      bad.push(`'${f}' (its folder resolves to ${parentReal}, outside ${realTree})`);
+      continue;
+    }
+    out.push(abs);
+  }
+  if (bad.length) {
+    throw new UserError({
+      file: manifestFile,
+      message: `refusing to use this manifest: ${bad.length} entr${bad.length === 1 ? 'y points' : 'ies point'} outside the prefix ${tree}: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', ...' : ''}`,
+      hint: 'nothing was deleted; inspect the manifest, it may have been tampered with',
+    });
+  }
+  return out;
+}
+
+/** realpath of the longest existing ancestor, with the rest appended. */
+function realpathOr(p: string): string {
+  let cur = p;
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return path.join(realpathSync(cur), ...rest);
+    } catch {
+      const parent = path.dirname(cur);
+      if (parent === cur) return p;
+      rest.unshift(path.basename(cur));
+      cur = parent;
+    }
+  }
+}
+
+/**
+ * Deletes files (deepest first), then directories left empty, up to but never including the
+ * tree root. Paths must already have passed checkManifestPaths. Returns how many were removed.
+ */
+export function removeFiles(tree: string, absFiles: string[]): number {
+  let removed = 0;
+  const sorted = [...absFiles].sort((a, b) => b.split('/').length - a.split('/').length || (a < b ? 1 : -1));
+  const dirs = new Set<string>();
+  for (const f of sorted) {
+    try {
+      const st = lstatSync(f);
+      if (st.isDirectory()) continue; // a directory where a file was recorded: not ours to remove
+      unlinkSync(f);
+      removed++;
+    } catch {
+      // already gone
+    }
+    for (let d = path.dirname(f); isInside(tree, d) && d !== tree; d = path.dirname(d)) dirs.add(d);
+  }
+  for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      // not empty, or gone
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,253 @@
+// Reads a Sage-layout recipe tree (pkgs/<name>/...) into plain Recipe records. Only reading and
+// per-recipe validation happen here; dependency tokens are resolved in deps.ts once every recipe
+// (and so every name and version) is known.
+import { lstatSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import path from 'node:path';
+import { type Diagnostic, UserError } from './diagnostics.js';
+
+export const PKG_TYPES = ['base', 'standard', 'optional', 'experimental'] as const;
+export type PkgType = (typeof PKG_TYPES)[number];
+export type PkgKind = 'normal' | 'wheel' | 'pip' | 'script' | 'none' | 'venv';
+
+export interface DepLine {
+  file: string;
+  /** The first line with its comment stripped. */
+  text: string;
+}
+
+export interface Checksums {
+  file: string;
+  tarball: string;
+  sha256?: string;
+  sha1?: string;
+  upstreamUrl?: string;
+}
+
+export interface Script {
+  path: string;
+  /** true for `spkg-X.in` bodies, false for an executable `spkg-X`. */
+  isBody: boolean;
+}
+
+export interface Recipe {
+  name: string;
+  dir: string;
+  type: PkgType;
+  kind: PkgKind;
+  /** package-version.txt as written, `.pN` included; 'none' when the file is absent. */
+  version: string;
+  /** The version without `.pN`: what `VERSION` means in tarball names. */
+  upstreamVersion: string;
+  deps: DepLine | null;
+  depsOrderOnly: DepLine | null;
+  depsCheck: DepLine | null;
+  depsOptional: DepLine | null;
+  checksums: Checksums | null;
+  scripts: { build?: Script; install?: Script; check?: Script };
+  /** Absolute path of the in-tree `src/` if present. */
+  src: string | null;
+  patches: string[];
+  /** The requirement line(s) of a pip-kind package. */
+  requirements: string | null;
+  /** Installs into SAGE_VENV rather than SAGE_LOCAL (Python packages). */
+  python: boolean;
+  /** Files whose content defines the recipe (for fingerprints and watch mode). */
+  files: string[];
+  /** Synthesised by sagebuild rather than read from pkgs/. */
+  builtin?: boolean;
+}
+
+export const VERSION_RE = /^(.*)\.p([0-9]+)$/;
+
+export function upstreamVersionOf(version: string): string {
+  const m = VERSION_RE.exec(version);
+  return m ? m[1]! : version;
+}
+
+/** Reads every recipe below `pkgsDir`; throws one UserError listing all problems found. */
+export function readRecipes(pkgsDir: string): Map<string, Recipe> {
+  const diags: Diagnostic[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(pkgsDir).sort();
+  } catch (e) {
+    throw new UserError({ file: pkgsDir, message: `cannot read the recipe tree: ${(e as Error).message}`, hint: 'set `pkgs:` in build.config.yaml or pass --pkgs DIR' });
+  }
+  const out = new Map<string, Recipe>();
+  for (const name of entries) {
+    const dir = path.join(pkgsDir, name);
+    const r = readRecipe(name, dir, diags);
+    if (r) out.set(name, r);
+  }
+  if (diags.length) throw new UserError(diags);
+  return out;
+}
+
+function statOrNull(p: string): Stats | null {
+  try {
+    return statSync(p);
+  } catch {
+    return null;
+  }
+}
+
+function lstatOrNull(p: string): Stats | null {
+  try {
+    return lstatSync(p);
+  } catch {
+    return null;
+  }
+}
+
+function readRecipe(name: string, dir: string, diags: Diagnostic[]): Recipe | null {
+  const st = statOrNull(dir);
+  if (!st?.isDirectory()) return null;
+  const typeFile = path.join(dir, 'type');
+  const files: string[] = [];
+  const read = (f: string): string | null => {
+    const p = path.join(dir, f);
+    const s = statOrNull(p);
+    if (!s) {
+      if (lstatOrNull(p)) diags.push({ file: p, message: 'broken symlink: its target does not exist', hint: 'fix or remove the link' });
+      return null;
+    }
+    if (!s.isFile()) {
+      diags.push({ file: p, message: 'expected a regular file' });
+      return null;
+    }
+    try {
+      const t = readFileSync(p, 'utf8');
+      files.push(p);
+      return t;
+    } catch (e) {
+      diags.push({ file: p, message: `cannot read recipe file: ${(e as Error).message}`, hint: 'check its permissions' });
+      return null;
+    }
+  };
+  const typeText = read('type');
+  if (typeText === null) return null; // not a package (Sage skips dirs without `type`)
+  const before = diags.length;
+  if (!/^[a-z0-9_]+$/.test(name)) {
+    diags.push({ file: dir, message: `invalid package name '${name}'`, hint: 'names are lowercase letters, digits and _ (never -), as in Sage' });
+  }
+  const typeWord = typeText.trim().split(/\s+/)[0] ?? '';
+  if (!(PKG_TYPES as readonly string[]).includes(typeWord)) {
+    diags.push({ file: typeFile, line: 1, message: `bad package type '${typeWord}'`, hint: `one of: ${PKG_TYPES.join(', ')}` });
+  }
+  const versionText = read('package-version.txt');
+  let version = 'none';
+  if (versionText !== null) {
+    version = (versionText.split('\n')[0] ?? '').trim();
+    if (!version || /\s/.test(version)) {
+      diags.push({ file: path.join(dir, 'package-version.txt'), line: 1, message: `bad version '${version}'`, hint: 'one word, e.g. 6.3.0 or 6.3.0.p1' });
+    }
+  }
+  const depLine = (f: string): DepLine | null => {
+    const t = read(f);
+    if (t === null) return null;
+    const first = (t.split('\n')[0] ?? '').replace(/#.*$/, '').trim();
+    return { file: path.join(dir, f), text: first };
+  };
+  const checksumsText = read('checksums.ini');
+  let checksums: Checksums | null = null;
+  if (checksumsText !== null) {
+    checksums = parseChecksums(path.join(dir, 'checksums.ini'), checksumsText, diags);
+  }
+  const script = (base: string): Script | undefined => {
+    const body = path.join(dir, `${base}.in`);
+    if (statOrNull(body)?.isFile()) {
+      files.push(body);
+      return { path: body, isBody: true };
+    }
+    const exe = path.join(dir, base);
+    if (statOrNull(exe)?.isFile()) {
+      files.push(exe);
+      return { path: exe, isBody: false };
+    }
+    return undefined;
+  };
+  const scripts = { build: script('spkg-build'), install: script('spkg-install'), check: script('spkg-check') };
+  const requirements = read('requirements.txt');
+  const versionReq = read('version_requirements.txt');
+  const srcPath = path.join(dir, 'src');
+  const src = statOrNull(srcPath)?.isDirectory() ? srcPath : null;
+  const patchDir = path.join(dir, 'patches');
+  let patches: string[] = [];
+  if (statOrNull(patchDir)?.isDirectory()) {
+    patches = readdirSync(patchDir)
+      .filter((f) => f.endsWith('.patch'))
+      .sort()
+      .map((f) => path.join(patchDir, f));
+    files.push(...patches);
+  }
+
+  // Kind, in the order Sage's package.py decides it.
+  let kind: PkgKind;
+  if (requirements !== null) kind = 'pip';
+  else if (checksums) kind = checksums.tarball.endsWith('.whl') ? 'wheel' : 'normal';
+  else if (scripts.install) kind = 'script';
+  else kind = 'none';
+
+  if (kind === 'normal' && !scripts.install) {
+    diags.push({ file: path.join(dir, 'spkg-install.in'), message: `package '${name}' has checksums.ini (a normal package) but no spkg-install.in or spkg-install`, hint: 'add an spkg-install.in body that installs into $SAGE_DESTDIR (e.g. sdh_configure; sdh_make; sdh_make_install)' });
+  }
+  if (kind === 'none' && (scripts.build || scripts.check || src || patches.length)) {
+    diags.push({ file: path.join(dir, 'spkg-install.in'), message: `package '${name}' has ${scripts.build ? 'spkg-build' : scripts.check ? 'spkg-check' : src ? 'src/' : 'patches/'} but no spkg-install.in or spkg-install`, hint: 'add the install script, or remove the other files to make it a dummy package' });
+  }
+  if ((kind === 'normal' || kind === 'wheel') && versionText === null) {
+    diags.push({ file: path.join(dir, 'package-version.txt'), message: `package '${name}' has a tarball but no package-version.txt` });
+  }
+  if (diags.length > before) return null;
+  return {
+    name,
+    dir,
+    type: typeWord as PkgType,
+    kind,
+    version,
+    upstreamVersion: upstreamVersionOf(version),
+    deps: depLine('dependencies'),
+    depsOrderOnly: depLine('dependencies_order_only'),
+    depsCheck: depLine('dependencies_check'),
+    depsOptional: depLine('dependencies_optional'),
+    checksums,
+    scripts,
+    src,
+    patches,
+    requirements: requirements === null ? null : requirements.trim(),
+    python: requirements !== null || versionReq !== null || kind === 'wheel',
+    files: files.sort(),
+  };
+}
+
+function parseChecksums(file: string, text: string, diags: Diagnostic[]): Checksums | null {
+  const kv: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
+    const eq = line.indexOf('=');
+    if (eq < 0) {
+      diags.push({ file, line: i + 1, message: `expected key=value, got '${line}'` });
+      continue;
+    }
+    const k = line.slice(0, eq).trim();
+    // With several groups (platform wheels) the first one wins.
+    if (!(k in kv)) kv[k] = line.slice(eq + 1).trim();
+  }
+  if (!kv.tarball) {
+    diags.push({ file, message: 'checksums.ini has no tarball= line', hint: 'e.g. tarball=foo-VERSION.tar.gz' });
+    return null;
+  }
+  if (!kv.sha256 && !kv.sha1) {
+    diags.push({ file, message: 'checksums.ini has neither sha256= nor sha1=', hint: 'add sha256=<hex digest of the tarball>' });
+    return null;
+  }
+  return { file, tarball: kv.tarball, sha256: kv.sha256, sha1: kv.sha1, upstreamUrl: kv.upstream_url };
+}
+
+/** Substitutes VERSION (and VERSION_MAJOR/_MINOR/_MICRO, with or without ${}) in a pattern. */
+export function substituteVersion(pattern: string, upstreamVersion: string): string {
+  const [major = '', minor = '', micro = ''] = upstreamVersion.split('.');
+  const vals: Record<string, string> = { VERSION: upstreamVersion, VERSION_MAJOR: major, VERSION_MINOR: minor, VERSION_MICRO: micro };
+  return pattern.replace(/\$\{(VERSION(?:_MAJOR|_MINOR|_MICRO)?)\}|(VERSION(?:_MAJOR|_MINOR|_MICRO)?)/g, (_m, a: string | undefined, b: string | undefined) => vals[(a ?? b)!]!);
+}

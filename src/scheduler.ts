@@ -1,0 +1,151 @@
+// Runs a DAG of tasks under one concurrency limit. In-degree counters and a ready queue mean a
+// completion touches only its dependents (no rescans); the queue is a heap ordered by critical
+// path length, so long chains start first.
+import pLimit from 'p-limit';
+
+export interface Task {
+  id: string;
+  /** Ids of tasks (in the same run) that must succeed first. */
+  after: string[];
+}
+
+export type Outcome = 'ok' | 'failed' | 'skipped' | 'not-started';
+
+export interface ScheduleOptions {
+  jobs: number;
+  keepGoing: boolean;
+  signal: AbortSignal;
+  /** Called for tasks that will not run because a dependency failed. */
+  onSkip?: (id: string, failedDep: string) => void;
+}
+
+class Heap<T> {
+  readonly #a: T[] = [];
+  constructor(private readonly less: (x: T, y: T) => boolean) {}
+  get size(): number {
+    return this.#a.length;
+  }
+  push(v: T): void {
+    const a = this.#a;
+    a.push(v);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(a[i]!, a[p]!)) break;
+      [a[i], a[p]] = [a[p]!, a[i]!];
+      i = p;
+    }
+  }
+  pop(): T | undefined {
+    const a = this.#a;
+    if (!a.length) return undefined;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.less(a[l]!, a[m]!)) m = l;
+        if (r < a.length && this.less(a[r]!, a[m]!)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+/** Length of the longest chain of dependents starting at each task (itself included). */
+export function criticalPath(tasks: Task[]): Map<string, number> {
+  const dependents = new Map<string, string[]>();
+  for (const t of tasks) for (const d of t.after) (dependents.get(d) ?? dependents.set(d, []).get(d)!).push(t.id);
+  const memo = new Map<string, number>();
+  // Iterative post-order DFS: recursion would overflow on long chains.
+  for (const t of tasks) {
+    const stack: [string, boolean][] = [[t.id, false]];
+    while (stack.length) {
+      const [id, expanded] = stack.pop()!;
+      if (memo.has(id)) continue;
+      const ds = dependents.get(id) ?? [];
+      if (!expanded) {
+        stack.push([id, true]);
+        for (const d of ds) if (!memo.has(d)) stack.push([d, false]);
+      } else {
+        memo.set(id, 1 + Math.max(0, ...ds.map((d) => memo.get(d) ?? 0)));
+      }
+    }
+  }
+  return memo;
+}
+
+export async function schedule(tasks: Task[], run: (id: string) => Promise<boolean>, o: ScheduleOptions): Promise<Map<string, Outcome>> {
+  const outcome = new Map<string, Outcome>();
+  const pending = new Map<string, number>();
+  const dependents = new Map<string, string[]>();
+  const ids = new Set(tasks.map((t) => t.id));
+  for (const t of tasks) {
+    const after = t.after.filter((d) => ids.has(d));
+    pending.set(t.id, after.length);
+    for (const d of after) (dependents.get(d) ?? dependents.set(d, []).get(d)!).push(t.id);
+  }
+  const prio = criticalPath(tasks);
+  const order = new Map(tasks.map((t, i) => [t.id, i]));
+  const ready = new Heap<string>((x, y) => prio.get(x)! > prio.get(y)! || (prio.get(x) === prio.get(y) && order.get(x)! < order.get(y)!));
+  for (const t of tasks) if (pending.get(t.id) === 0) ready.push(t.id);
+
+  // p-limit is the semaphore; we only hand it work when a slot is free so that the choice of
+  // what runs next stays with the priority queue rather than p-limit's FIFO.
+  const limit = pLimit(Math.max(1, o.jobs));
+  let stopping = false;
+  let running = 0;
+  return new Promise((resolve) => {
+    const skipDependents = (failed: string) => {
+      const stack = [...(dependents.get(failed) ?? [])];
+      while (stack.length) {
+        const id = stack.pop()!;
+        if (outcome.has(id)) continue;
+        outcome.set(id, 'skipped');
+        o.onSkip?.(id, failed);
+        stack.push(...(dependents.get(id) ?? []));
+      }
+    };
+    const finish = (id: string, ok: boolean) => {
+      running--;
+      outcome.set(id, ok ? 'ok' : 'failed');
+      if (ok) {
+        for (const d of dependents.get(id) ?? []) {
+          const n = pending.get(d)! - 1;
+          pending.set(d, n);
+          if (n === 0 && !outcome.has(d)) ready.push(d);
+        }
+      } else {
+        if (!o.keepGoing) stopping = true;
+        skipDependents(id);
+      }
+      pump();
+    };
+    const pump = () => {
+      if (o.signal.aborted) stopping = true;
+      while (!stopping && ready.size && running < limit.concurrency) {
+        const id = ready.pop()!;
+        if (outcome.has(id)) continue;
+        running++;
+        limit(() => run(id)).then(
+          (ok) => finish(id, ok),
+          () => finish(id, false),
+        );
+      }
+      if (running === 0) {
+        for (const t of tasks) if (!outcome.has(t.id)) outcome.set(t.id, 'not-started');
+        o.signal.removeEventListener('abort', pump);
+        resolve(outcome);
+      }
+    };
+    o.signal.addEventListener('abort', pump);
+    pump();
+  });
+}

@@ -1,0 +1,53 @@
+// Turns command-line targets into an ordered list of actions, validating names.
+import { UserError, closest, type Diagnostic } from './diagnostics.js';
+import type { BuildRequest } from './plan.js';
+
+export type Action =
+  | { kind: 'build'; requests: BuildRequest[] }
+  | { kind: 'clean'; name: string }
+  | { kind: 'list' };
+
+export const SPECIAL_TARGETS = ['all', 'list'];
+
+/**
+ * `known` are recipe names; `installed` are names with a manifest (a package removed from the
+ * tree can still be cleaned, as Sage's %-uninstall allows).
+ */
+export function parseTargets(targets: string[], known: Set<string>, allTargets: () => string[], installed: Set<string>): Action[] {
+  const actions: Action[] = [];
+  const diags: Diagnostic[] = [];
+  const addBuild = (r: BuildRequest[]) => {
+    const last = actions[actions.length - 1];
+    if (last?.kind === 'build') last.requests.push(...r);
+    else actions.push({ kind: 'build', requests: r });
+  };
+  const unknown = (t: string, name: string) => {
+    const near = closest(t, [...SPECIAL_TARGETS, ...known]) ?? closest(name, known);
+    diags.push({ message: `unknown target '${t}': no package '${name}' in the recipe tree`, hint: near ? `did you mean '${near}'?` : "run 'sagebuild list' for the package names" });
+  };
+  for (const t of targets) {
+    if (t === 'all') {
+      addBuild(allTargets().map((name) => ({ name, noDeps: false })));
+      continue;
+    }
+    if (t === 'list') {
+      actions.push({ kind: 'list' });
+      continue;
+    }
+    const m = /^([a-z0-9_]+)-(no-deps|clean|uninstall)$/.exec(t);
+    if (m) {
+      const [, name, what] = m as unknown as [string, string, string];
+      if (what === 'no-deps') {
+        if (known.has(name)) addBuild([{ name, noDeps: true }]);
+        else unknown(t, name);
+      } else if (known.has(name) || installed.has(name)) {
+        actions.push({ kind: 'clean', name });
+      } else unknown(t, name);
+      continue;
+    }
+    if (known.has(t)) addBuild([{ name: t, noDeps: false }]);
+    else unknown(t, t);
+  }
+  if (diags.length) throw new UserError(diags);
+  return actions;
+}
