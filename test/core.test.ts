@@ -1,0 +1,118 @@
+// Building a small tree: order, staging, merge, manifests, incremental rebuilds, -no-deps, dry run.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { readFileSync, statSync } from 'node:fs';
+import { Rig, scriptPkg } from './rig.ts';
+
+describe('building a tree', () => {
+  const rig = new Rig('core');
+  before(() => {
+    rig.write({
+      // c checks, while installing, that its dependency b is already merged into the prefix.
+      ...scriptPkg('a'),
+      ...scriptPkg('b', { deps: 'a' }),
+      ...scriptPkg('c', { deps: 'b', body: 'test -f "$SAGE_LOCAL/share/b/b.txt" || sdh_die "b is not installed yet"\ntest "$SAGE_DESTDIR_LOCAL" = "$SAGE_DESTDIR$SAGE_LOCAL" || sdh_die "bad SAGE_DESTDIR_LOCAL"' }),
+      // d has only an order-only dependency on a.
+      ...scriptPkg('d', { deps: '| a', files: ['bin/d-tool', 'share/d/x/y/deep.txt'] }),
+      ...scriptPkg('opt', { type: 'optional' }),
+      'build.config.yaml': 'jobs: 2\n',
+    });
+  });
+  after(() => rig.cleanup());
+
+  it('builds all base/standard packages in dependency order and writes manifests', async () => {
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.deepEqual(rig.manifests(), ['a-1.0', 'b-1.0', 'c-1.0', 'd-1.0']);
+    const order = [...r.stdout.matchAll(/\[(\w+)-1\.0\] successfully installed/g)].map((m) => m[1]);
+    assert.ok(order.indexOf('a') < order.indexOf('b') && order.indexOf('b') < order.indexOf('c'), order.join(' '));
+    assert.ok(order.indexOf('a') < order.indexOf('d'));
+    assert.ok(!rig.exists('local/share/opt'), 'optional packages are not in `all` unless enabled');
+    assert.match(r.stdout, /summary: built: 4, up to date: 0, failed: 0/);
+  });
+
+  it('records every staged file and Sage manifest keys', () => {
+    const m = rig.manifest('d-1.0');
+    assert.deepEqual(m.files, ['bin/d-tool', 'share/d/x/y/deep.txt']);
+    for (const k of ['package_name', 'package_version', 'install_date', 'system_uname', 'test_result', 'files']) assert.ok(k in m, k);
+    assert.equal(m.package_name, 'd');
+    assert.equal(rig.read('local/share/d/x/y/deep.txt'), 'd\n');
+  });
+
+  it('writes a log per package and removes build dirs after success', () => {
+    assert.match(rig.read('logs/pkgs/a-1.0.log'), /spkg-install/);
+    assert.ok(!rig.exists('local/var/tmp/sage/build/a-1.0'));
+  });
+
+  it('a second run builds nothing', async () => {
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 0);
+    assert.match(r.stdout, /Nothing to \(re\)build/);
+  });
+
+  it('a version bump rebuilds the package and its normal dependents only', async () => {
+    const before = statSync(rig.path('local/var/lib/sage/installed/d-1.0')).mtimeMs;
+    rig.write({ 'pkgs/a/package-version.txt': '1.1\n' });
+    const dry = await rig.run('-n', 'all');
+    assert.equal(dry.exitCode, 0);
+    assert.match(dry.stdout, /^a-1\.1: version 1\.0 -> 1\.1$/m);
+    assert.match(dry.stdout, /^b-1\.0: dependency a rebuilt$/m);
+    assert.match(dry.stdout, /^c-1\.0: dependency b rebuilt$/m);
+    assert.doesNotMatch(dry.stdout, /^d-/m, 'order-only dependents are not rebuilt');
+    assert.deepEqual(rig.manifests(), ['a-1.0', 'b-1.0', 'c-1.0', 'd-1.0'], 'dry run changes nothing');
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.deepEqual(rig.manifests(), ['a-1.1', 'b-1.0', 'c-1.0', 'd-1.0']);
+    assert.equal(statSync(rig.path('local/var/lib/sage/installed/d-1.0')).mtimeMs, before);
+    assert.match(r.stdout, /built: a-1\.1 b-1\.0 c-1\.0$/m);
+  });
+
+  it('<pkg> builds the package with its dependencies; <pkg>-no-deps builds only it, unconditionally', async () => {
+    let r = await rig.run('opt');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.ok(rig.exists('local/share/opt/opt.txt'));
+    r = await rig.run('c-no-deps');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.match(r.stdout, /built: c-1\.0$/m);
+  });
+
+  it('several targets in one call, and `list`', async () => {
+    const r = await rig.run('list', 'opt-clean', 'opt');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.match(r.stdout, /^a\nb\nc\nd\nopt\npython3_venv\n/);
+    assert.match(r.stdout, /removed 1 file/);
+    assert.ok(rig.exists('local/share/opt/opt.txt'));
+  });
+
+  it('the install log holds the recipe output', () => {
+    const log = readFileSync(rig.path('logs/pkgs/c-1.0.log'), 'utf8');
+    assert.match(log, /sagebuild: c-1\.0 installed/);
+  });
+});
+
+describe('optional packages and file prerequisites', () => {
+  const rig = new Rig('opt');
+  after(() => rig.cleanup());
+
+  it('`optional:` adds packages to all; FORCE always rebuilds; a newer file prerequisite rebuilds', async () => {
+    rig.write({
+      ...scriptPkg('base1'),
+      ...scriptPkg('extra', { type: 'optional' }),
+      ...scriptPkg('forced', { deps: 'FORCE' }),
+      ...scriptPkg('usesfile', { deps: '$(SAGE_SRC)/sage/ext/stdsage.pxd' }),
+      'src/sage/ext/stdsage.pxd': 'v1\n',
+      'build.config.yaml': 'optional: [extra]\n',
+    });
+    let r = await rig.run('all');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.deepEqual(rig.manifests(), ['base1-1.0', 'extra-1.0', 'forced-1.0', 'usesfile-1.0']);
+    r = await rig.run('-n', 'all');
+    assert.match(r.stdout, /^forced-1\.0: depends on FORCE/m);
+    assert.doesNotMatch(r.stdout, /usesfile/);
+    // Make the prerequisite newer than the stamp.
+    await new Promise((res) => setTimeout(res, 20));
+    rig.write({ 'src/sage/ext/stdsage.pxd': 'v2\n' });
+    r = await rig.run('-n', 'all');
+    assert.match(r.stdout, /^usesfile-1\.0: file .*stdsage\.pxd changed/m);
+  });
+});

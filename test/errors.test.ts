@@ -1,0 +1,131 @@
+// Bad input: a clear message naming the file (and line), exit 2, nothing built or deleted.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Rig, scriptPkg, type Tree } from './rig.ts';
+
+async function expectError(tree: Tree, args: string[], patterns: RegExp[], exitCode = 2): Promise<Rig> {
+  const rig = new Rig('err');
+  rig.write(tree);
+  const r = await rig.run(...args);
+  assert.equal(r.exitCode, exitCode, r.all);
+  for (const p of patterns) assert.match(r.stderr, p);
+  if (exitCode === 2) assert.ok(!rig.exists('local/var/lib/sage/installed'), 'nothing may be built after an analysis error');
+  rig.cleanup();
+  return rig;
+}
+
+describe('bad input', () => {
+  it('a cycle of normal edges prints the cycle', () =>
+    expectError({ ...scriptPkg('a', { deps: 'b' }), ...scriptPkg('b', { deps: 'c' }), ...scriptPkg('c', { deps: 'a' }), ...scriptPkg('ok') }, ['all'], [/pkgs\/a\/dependencies: error: dependency cycle: a -> b -> c -> a/]));
+
+  it('a dependency without a recipe names the file and suggests a name', () =>
+    expectError({ ...scriptPkg('numpy'), ...scriptPkg('scipy', { deps: 'nunpy' }) }, ['all'], [/pkgs\/scipy\/dependencies:1: error: dependency 'nunpy' of package 'scipy' has no recipe/, /did you mean 'numpy'/]));
+
+  it('an unknown variable names the file', () =>
+    expectError({ ...scriptPkg('a', { deps: '$(NOSUCHVAR) | $(PYTHON)' }) }, ['all'], [/pkgs\/a\/dependencies:1: error: unknown variable \$\(NOSUCHVAR\)/, /variables:/]));
+
+  it('every recipe error is reported at once', async () => {
+    const rig = new Rig('err');
+    rig.write({ ...scriptPkg('a', { deps: 'x1' }), ...scriptPkg('b', { deps: 'x2' }), 'pkgs/c/type': 'weird\n' });
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 2);
+    assert.match(r.stderr, /pkgs\/c\/type:1: error: bad package type 'weird'/);
+    rig.cleanup();
+  });
+
+  it('several dependency errors are reported together', async () => {
+    const rig = new Rig('err');
+    rig.write({ ...scriptPkg('a', { deps: 'x1' }), ...scriptPkg('b', { deps: 'x2' }) });
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 2);
+    assert.match(r.stderr, /'x1'/);
+    assert.match(r.stderr, /'x2'/);
+    rig.cleanup();
+  });
+
+  it('an unknown target suggests the closest name', () => expectError({ ...scriptPkg('numpy') }, ['numpyy'], [/unknown target 'numpyy'/, /did you mean 'numpy'/]));
+
+  it('an unknown -clean target is an error too', () => expectError({ ...scriptPkg('numpy') }, ['numpi-clean'], [/unknown target 'numpi-clean'/, /did you mean/]));
+
+  it('malformed YAML names file, line and column', () =>
+    expectError({ ...scriptPkg('a'), 'build.config.yaml': 'prefix: local\noptional: [a, b\njobs: 2\n' }, ['all'], [/build\.config\.yaml:\d+:\d+: error: malformed YAML/]));
+
+  it('an unknown config key names line and column and suggests', () =>
+    expectError({ ...scriptPkg('a'), 'build.config.yaml': 'prefix: local\njbos: 4\n' }, ['all'], [/build\.config\.yaml:2:1: error: unknown config key 'jbos'/, /did you mean 'jobs'/]));
+
+  it('a wrongly typed config value names line and column', () =>
+    expectError({ ...scriptPkg('a'), 'build.config.yaml': 'jobs: many\ncheck: maybe\n' }, ['all'], [/build\.config\.yaml:1:7: error: 'jobs': expected a whole number/, /build\.config\.yaml:2:8: error: 'check': expected true or false/]));
+
+  it('an optional package that does not exist', () => expectError({ ...scriptPkg('a'), 'build.config.yaml': 'optional: [nope]\n' }, ['all'], [/build\.config\.yaml: error: 'optional:' names 'nope'/]));
+
+  it('a bad type file', () => expectError({ ...scriptPkg('a'), 'pkgs/a/type': 'standart\n' }, ['all'], [/pkgs\/a\/type:1: error: bad package type 'standart'/, /base, standard, optional, experimental/]));
+
+  it('a normal package without spkg-install', () =>
+    expectError({ 'pkgs/a/type': 'standard\n', 'pkgs/a/package-version.txt': '1\n', 'pkgs/a/checksums.ini': 'tarball=a-VERSION.tar.gz\nsha256=00\n' }, ['all'], [/pkgs\/a\/spkg-install\.in: error: package 'a' has checksums.ini .* but no spkg-install/]));
+
+  it('spkg-check without spkg-install', () =>
+    expectError({ 'pkgs/a/type': 'standard\n', 'pkgs/a/spkg-check.in': 'true\n' }, ['all'], [/package 'a' has spkg-check but no spkg-install/]));
+
+  it('an unreadable recipe file (broken symlink, directory instead of a file)', () =>
+    expectError({ ...scriptPkg('a'), 'pkgs/a/dependencies': { symlink: '../gone/dependencies' }, 'pkgs/b/type': 'standard\n', 'pkgs/b/spkg-install.in': 'true\n', 'pkgs/b/package-version.txt/x': 'oops' }, ['all'], [/pkgs\/a\/dependencies: error: broken symlink/, /pkgs\/b\/package-version\.txt: error: expected a regular file/]));
+
+  it('an explicitly named config file that is missing', () => expectError({ ...scriptPkg('a') }, ['-C', 'nope.yaml', 'all'], [/nope\.yaml: error: config file not found/]));
+
+  it('bad command-line usage exits 2', () => expectError({ ...scriptPkg('a') }, ['--jobs', 'zero'], [/expected a whole number/]));
+  it('an unknown option exits 2', () => expectError({ ...scriptPkg('a') }, ['--frobnicate'], [/unknown option/]));
+});
+
+describe('package failures (exit 1)', () => {
+  it('a checksum mismatch fails that package with both checksums', async () => {
+    const rig = new Rig('sum');
+    rig.write({
+      'pkgs/t/type': 'standard\n',
+      'pkgs/t/package-version.txt': '1.0\n',
+      'pkgs/t/checksums.ini': `tarball=t-VERSION.tar.gz\nsha256=${'0'.repeat(64)}\n`,
+      'pkgs/t/spkg-install.in': 'true\n',
+      'upstream/t-1.0.tar.gz': 'not really a tarball',
+    });
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 1, r.all);
+    assert.match(r.stderr, /checksum mismatch .*t-1\.0\.tar\.gz: expected sha256 0{64}, got [0-9a-f]{64}/);
+    assert.deepEqual(rig.manifests(), []);
+    rig.cleanup();
+  });
+
+  it('a failed patch fails the package and keeps the build dir', async () => {
+    const rig = new Rig('patch');
+    rig.write({
+      ...scriptPkg('p'),
+      'pkgs/p/src/hello.txt': 'hello\n',
+      'pkgs/p/patches/01-bad.patch': '--- a/hello.txt\n+++ b/hello.txt\n@@ -1 +1 @@\n-goodbye\n+hi\n',
+    });
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 1, r.all);
+    assert.match(r.stderr, /patch .*01-bad\.patch failed to apply/);
+    assert.match(r.stderr, /build directory kept: .*p-1\.0/);
+    assert.ok(rig.exists('local/var/tmp/sage/build/p-1.0/src/hello.txt'));
+    assert.equal(rig.read('pkgs/p/src/hello.txt'), 'hello\n', 'the recipe tree is never modified');
+    rig.cleanup();
+  });
+
+  it('a package that installs outside its tree fails and installs nothing', async () => {
+    const rig = new Rig('outside');
+    rig.write({ ...scriptPkg('o', { body: 'mkdir -p "$SAGE_DESTDIR/etc" && echo x > "$SAGE_DESTDIR/etc/evil"' }) });
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 1, r.all);
+    assert.match(r.stderr, /installed outside its tree/);
+    assert.ok(!rig.exists('local/share/o/o.txt'));
+    rig.cleanup();
+  });
+
+  it("a package may not overwrite another package's files", async () => {
+    const rig = new Rig('own');
+    rig.write({ ...scriptPkg('first', { files: ['share/common.txt'] }), ...scriptPkg('second', { deps: 'first', files: ['share/common.txt', 'share/second.txt'] }) });
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 1, r.all);
+    assert.match(r.stderr, /refusing to overwrite 1 file\(s\) installed by other packages: .*share\/common\.txt \(owned by first\)/);
+    assert.equal(rig.read('local/share/common.txt'), 'first\n');
+    assert.ok(!rig.exists('local/share/second.txt'));
+    rig.cleanup();
+  });
+});

@@ -1,0 +1,91 @@
+// Test rig: writes fixture trees into temp dirs and runs the real CLI (dist/cli.js) on them.
+import { execa, type ResultPromise } from 'execa';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, existsSync, rmSync, symlinkSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const CLI = path.join(ROOT, 'dist', 'cli.js');
+
+export type FileSpec = string | { symlink: string } | { content: string; mode: number };
+export type Tree = Record<string, FileSpec>;
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  all: string;
+}
+
+export class Rig {
+  readonly dir: string;
+  constructor(name = 'sagebuild-test') {
+    this.dir = mkdtempSync(path.join(tmpdir(), `${name}-`));
+  }
+
+  path(...p: string[]): string {
+    return path.join(this.dir, ...p);
+  }
+
+  write(tree: Tree): void {
+    for (const [rel, spec] of Object.entries(tree)) {
+      const p = this.path(rel);
+      mkdirSync(path.dirname(p), { recursive: true });
+      rmSync(p, { force: true });
+      if (typeof spec === 'string') writeFileSync(p, spec);
+      else if ('symlink' in spec) symlinkSync(spec.symlink, p);
+      else {
+        writeFileSync(p, spec.content);
+        chmodSync(p, spec.mode);
+      }
+    }
+  }
+
+  read(rel: string): string {
+    return readFileSync(this.path(rel), 'utf8');
+  }
+
+  exists(rel: string): boolean {
+    return existsSync(this.path(rel));
+  }
+
+  /** Installed manifests (file names) in the default prefix. */
+  manifests(prefix = 'local'): string[] {
+    try {
+      return readdirSync(this.path(prefix, 'var/lib/sage/installed')).filter((f) => !f.startsWith('.')).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  manifest(id: string, prefix = 'local'): { files: string[]; test_result: string; package_version: string; [k: string]: unknown } {
+    return JSON.parse(this.read(path.join(prefix, 'var/lib/sage/installed', id)));
+  }
+
+  start(args: string[], env: Record<string, string> = {}): ResultPromise<{ all: true; reject: false }> {
+    return execa('node', [CLI, ...args], { cwd: this.dir, all: true, reject: false, env: { PIP_RETRIES: '0', ...env } });
+  }
+
+  async run(...args: string[]): Promise<RunResult> {
+    const r = await this.start(args);
+    return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), all: String(r.all) };
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A script-kind recipe whose install writes `files` (relative to the prefix) into the stage. */
+export function scriptPkg(name: string, o: { version?: string; deps?: string; type?: string; body?: string; files?: string[] } = {}): Tree {
+  const files = o.files ?? [`share/${name}/${name}.txt`];
+  const install = files.map((f) => `mkdir -p "$(dirname "$SAGE_DESTDIR_LOCAL/${f}")" && echo "${name}" > "$SAGE_DESTDIR_LOCAL/${f}"`).join('\n');
+  const t: Tree = {
+    [`pkgs/${name}/type`]: `${o.type ?? 'standard'}\n`,
+    [`pkgs/${name}/package-version.txt`]: `${o.version ?? '1.0'}\n`,
+    [`pkgs/${name}/spkg-install.in`]: `${o.body ?? ''}\n${install}\n`,
+  };
+  if (o.deps !== undefined) t[`pkgs/${name}/dependencies`] = `${o.deps}\n`;
+  return t;
+}
