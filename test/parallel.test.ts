@@ -1,0 +1,121 @@
+// Concurrency limit, failure policy (-k), and Ctrl-C/SIGTERM with real processes.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { existsSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Rig, scriptPkg, type Tree } from './rig.ts';
+
+/** A recipe that records how many probe recipes are running when it starts and ends. */
+function probePkg(name: string, deps?: string): Tree {
+  const body = [
+    'probe="$SAGE_ROOT/probe"; mkdir -p "$probe/running"',
+    'touch "$probe/running/$PKG_BASE"',
+    'ls "$probe/running" | wc -l >> "$probe/counts"',
+    'sleep 1',
+    'ls "$probe/running" | wc -l >> "$probe/counts"',
+    'rm "$probe/running/$PKG_BASE"',
+  ].join('\n');
+  return scriptPkg(name, { deps, body });
+}
+
+const peak = (rig: Rig) => Math.max(...readFileSync(rig.path('probe/counts'), 'utf8').trim().split('\n').map(Number));
+
+describe('parallel builds', () => {
+  it('runs independent packages concurrently, never more than -j', async () => {
+    const rig = new Rig('par');
+    rig.write({ ...probePkg('p1'), ...probePkg('p2'), ...probePkg('p3'), ...probePkg('p4'), ...probePkg('p5') });
+    const r = await rig.run('-j', '2', 'all');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.equal(peak(rig), 2, 'with -j 2 and five independent packages, exactly two run at once');
+    rig.cleanup();
+  });
+
+  it('-j 1 runs one at a time', async () => {
+    const rig = new Rig('par1');
+    rig.write({ ...probePkg('p1'), ...probePkg('p2'), ...probePkg('p3') });
+    const r = await rig.run('-j', '1', 'all');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.equal(peak(rig), 1);
+    rig.cleanup();
+  });
+
+  it('the config `jobs:` is the default limit; a chain never overlaps', async () => {
+    const rig = new Rig('par3');
+    rig.write({ ...probePkg('c1'), ...probePkg('c2', 'c1'), ...probePkg('c3', 'c2'), 'build.config.yaml': 'jobs: 3\n' });
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.equal(peak(rig), 1, 'a dependency chain runs strictly one after the other');
+    rig.cleanup();
+  });
+});
+
+describe('failures', () => {
+  const tree: Tree = {
+    ...scriptPkg('bad', { body: 'echo "compiling bad..."\necho "error: something broke" >&2\nexit 3' }),
+    ...scriptPkg('needsbad', { deps: 'bad' }),
+    ...scriptPkg('good1'),
+    ...scriptPkg('good2', { deps: 'good1' }),
+  };
+
+  it('without -k: start nothing new, exit 1, show the log tail and summary', async () => {
+    const rig = new Rig('fail');
+    rig.write(tree);
+    const r = await rig.run('-j', '1', 'all');
+    assert.equal(r.exitCode, 1, r.all);
+    assert.match(r.stderr, /\[bad-1\.0\] Error: spkg-install failed \(exit code 3\)/);
+    assert.match(r.stderr, /\[bad-1\.0\]   error: something broke/);
+    assert.match(r.stderr, /log file: .*logs\/pkgs\/bad-1\.0\.log/);
+    assert.match(r.stdout, /failed: bad-1\.0 \(log: /);
+    assert.ok(!rig.manifests().includes('needsbad-1.0'));
+    assert.ok(!rig.exists('local/share/bad/bad.txt'), 'a failed package leaves nothing in the prefix');
+    // bad heads the longest chain, so it runs first with -j 1; after it fails nothing new starts.
+    assert.match(r.stdout, /not started: .*good/);
+    rig.cleanup();
+  });
+
+  it('with -k: build everything that does not depend on the failure', async () => {
+    const rig = new Rig('failk');
+    rig.write(tree);
+    const r = await rig.run('-k', '-j', '2', 'all');
+    assert.equal(r.exitCode, 1, r.all);
+    assert.deepEqual(rig.manifests(), ['good1-1.0', 'good2-1.0']);
+    assert.match(r.stderr, /\[needsbad-1\.0\] skipped: dependency bad-1\.0 failed/);
+    assert.match(r.stdout, /summary: built: 2, up to date: 0, failed: 1, skipped \(dependency failed\): 1/);
+    rig.cleanup();
+  });
+});
+
+describe('interruption', () => {
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    it(`${sig}: stops the recipe's whole process group, writes no manifest, merges nothing (exit ${code})`, async () => {
+      const rig = new Rig('sig');
+      rig.write({
+        ...scriptPkg('done1'),
+        ...scriptPkg('slow', {
+          deps: 'done1',
+          // Stage a file, then wait on a grandchild process.
+          body: 'mkdir -p "$SAGE_DESTDIR_LOCAL/share/slow" && echo partial > "$SAGE_DESTDIR_LOCAL/share/slow/partial.txt"\nsleep 60 &\necho $! > "$SAGE_ROOT/sleep.pid"\nwait',
+        }),
+        ...scriptPkg('after', { deps: 'slow' }),
+      });
+      const child = rig.start(['-j', '2', 'all']);
+      const pidFile = rig.path('sleep.pid');
+      for (let i = 0; i < 600 && !existsSync(pidFile); i++) await sleep(50);
+      assert.ok(existsSync(pidFile), 'the slow recipe started');
+      await sleep(100);
+      const sleepPid = Number(readFileSync(pidFile, 'utf8'));
+      child.kill(sig);
+      const r = await child;
+      assert.equal(r.exitCode, code, String(r.all));
+      assert.deepEqual(rig.manifests(), ['done1-1.0'], 'finished packages stay installed; nothing unfinished is recorded');
+      assert.ok(!rig.exists('local/share/slow'), 'no partial merge');
+      assert.throws(() => process.kill(sleepPid, 0), 'the recipe grandchild was killed with its process group');
+      // The next run resumes: slow and after build.
+      rig.write({ 'pkgs/slow/spkg-install.in': 'mkdir -p "$SAGE_DESTDIR_LOCAL/share/slow" && echo ok > "$SAGE_DESTDIR_LOCAL/share/slow/ok.txt"\n' });
+      const again = await rig.run('all');
+      assert.equal(again.exitCode, 0, again.all);
+      assert.deepEqual(rig.manifests(), ['after-1.0', 'done1-1.0', 'slow-1.0']);
+      rig.cleanup();
+    });
+  }
+});
