@@ -11,6 +11,7 @@ import { ConsoleReporter } from './report/console.js';
 import { LogFiles } from './report/logfile.js';
 import { parseTargets } from './targets.js';
 import { cleanPackage } from './clean.js';
+import { readManifest } from './manifest.js';
 import { SAGEBUILD_VERSION } from './util/paths.js';
 
 interface Options {
@@ -99,7 +100,12 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write([...project.recipes.keys()].sort().join('\n') + '\n');
       } else if (a.kind === 'clean') {
         if (opts.dryRun) {
-          process.stdout.write(`would remove ${a.name}: ${installedDb(project).get(a.name).map((e) => e.file).join(', ') || 'not installed'}\n`);
+          const entries = installedDb(project).get(a.name);
+          if (!entries.length) process.stdout.write(`${a.name} is not installed; nothing to clean\n`);
+          for (const e of entries) {
+            const files = readManifest(e.file).files;
+            process.stdout.write(`would remove ${a.name}-${e.version}: ${files.length} file(s) and ${e.file}\n${files.map((f) => `  ${f}\n`).join('')}`);
+          }
           continue;
         }
         await cleanPackage(a.name, installedDb(project), bus);

@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from './diagnostics.js';
 import type { PlanItem } from './events.js';
-import type { InstalledEntry } from './manifest.js';
+import { readManifest, type InstalledEntry } from './manifest.js';
 import type { Project } from './project.js';
 
 export interface BuildRequest {
@@ -52,15 +52,16 @@ export function makePlan(project: Project, installed: Map<string, InstalledEntry
     } else {
       const mine = stampTime(name);
       if (d.force) reasons.push('depends on FORCE (always rebuilt)');
-      if (mine === undefined) {
-        const others = (installed.get(name) ?? []).map((e) => e.version);
-        reasons.push(others.length ? `version ${others.join(', ')} -> ${r.version}` : 'not installed');
-      } else {
+      const others = (installed.get(name) ?? []).map((e) => e.version);
+      if (mine === undefined) reasons.push(others.length ? `version ${others.join(', ')} -> ${r.version}` : 'not installed');
+      if (others.length) {
         for (const dep of d.normal) {
           const di = items.get(dep);
           if (di?.action === 'build') reasons.push(`dependency ${dep} rebuilt`);
-          else if (di?.action === 'up-to-date' && (stampTime(dep) ?? 0) > mine) reasons.push(`dependency ${dep} was installed after it`);
+          else if (mine !== undefined && di?.action === 'up-to-date' && (stampTime(dep) ?? 0) > mine) reasons.push(`dependency ${dep} was installed after it`);
         }
+      }
+      if (mine !== undefined) {
         for (const f of d.files) {
           let m: number;
           try {
@@ -70,6 +71,12 @@ export function makePlan(project: Project, installed: Map<string, InstalledEntry
           }
           if (m > mine) reasons.push(`file ${f} changed`);
         }
+      }
+      if (mine !== undefined && !reasons.length && project.checkFor(name) && r.scripts.check) {
+        // Checks were asked for: a package installed without a passing check is rebuilt and checked.
+        const file = installed.get(name)!.find((e) => e.version === r.version)!.file;
+        const result = readManifest(file).test_result;
+        if (result !== 'passed') reasons.push(`checks requested; last test_result: ${result || 'none'}`);
       }
       if (!reasons.length) action = 'up-to-date';
     }

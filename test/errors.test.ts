@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Rig, scriptPkg, type Tree } from './rig.ts';
 
-async function expectError(tree: Tree, args: string[], patterns: RegExp[], exitCode = 2): Promise<Rig> {
+async function expectError(tree: Tree, args: string[], patterns: RegExp[], exitCode = 2): Promise<void> {
   const rig = new Rig('err');
   rig.write(tree);
   const r = await rig.run(...args);
@@ -11,7 +11,6 @@ async function expectError(tree: Tree, args: string[], patterns: RegExp[], exitC
   for (const p of patterns) assert.match(r.stderr, p);
   if (exitCode === 2) assert.ok(!rig.exists('local/var/lib/sage/installed'), 'nothing may be built after an analysis error');
   rig.cleanup();
-  return rig;
 }
 
 describe('bad input', () => {
