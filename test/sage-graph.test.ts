@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ROOT, Rig } from './rig.ts';
 import { loadSageGraph, writeSageTree } from './fixtures/sage-tree.ts';
 
-const graph = loadSageGraph(path.join(ROOT, '..', 'shared', 'data', 'sage-graph-10.10.json'));
+const graph = loadSageGraph(path.join(ROOT, 'test', 'fixtures', 'sage-graph-10.10.json'));
 
 describe("Sage 10.10's real package graph", () => {
   const rig = new Rig('sagegraph');
