@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import type { Config } from './config.js';
 import type { Recipe } from './recipes.js';
+import { PACKAGE_ROOT } from './util/paths.js';
 
 export const VENV_PKG = 'python3_venv';
 
@@ -34,7 +35,7 @@ export function pythonInfo(python: string): PythonInfo {
 export function builtinRecipes(config: Config): Recipe[] {
   const venv: Recipe = {
     name: VENV_PKG,
-    dir: path.join(config.pkgs, VENV_PKG),
+    dir: path.join(PACKAGE_ROOT, 'src', 'builtin', VENV_PKG),
     type: 'standard',
     kind: 'venv',
     // Computed on first use so that trees without Python never spawn an interpreter.
@@ -55,12 +56,12 @@ export function builtinRecipes(config: Config): Recipe[] {
     depsCheck: null,
     depsOptional: null,
     checksums: null,
-    scripts: {},
+    scripts: { install: { path: path.join(PACKAGE_ROOT, 'src', 'builtin', VENV_PKG, 'spkg-install.in'), isBody: true } },
     src: null,
     patches: [],
     requirements: null,
     python: true,
-    files: [],
+    files: [path.join(PACKAGE_ROOT, 'src', 'builtin', VENV_PKG, 'spkg-install.in')],
     builtin: true,
   };
   return [venv];

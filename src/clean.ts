@@ -1,17 +1,15 @@
-// `<pkg>-clean` / `<pkg>-uninstall`: remove exactly the files a package's manifest lists, then
-// the manifest. Every manifest is validated before anything is deleted.
-import type { EventBus } from './events.js';
-import type { InstalledDb } from './installed.js';
-import { checkManifestPaths, readManifest, removeFiles } from './manifest.js';
+// `<pkg>-clean` / `<pkg>-uninstall`: take the package out of pip's view (exclusive pip lock),
+// then remove exactly the files its manifest lists (its stored wheel included), then the
+// manifest. Every manifest is validated before anything is deleted.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
+import type { EventBus } from './events.js';
+import type { InstalledDb } from './installed.js';
+import { checkManifestPaths, pythonDistsOf, readManifest, removeFiles, treeOfManifest } from './manifest.js';
+import { pipUninstall } from './python/pip.js';
+import { wheelhouseOf, writeSimpleIndex } from './wheelhouse.js';
 
-export interface CleanHooks {
-  /** Runs before files are removed (e.g. `pip uninstall` of a Python package). */
-  beforeRemove?: (name: string, tree: string, files: string[]) => Promise<void>;
-}
-
-export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus, hooks: CleanHooks = {}): Promise<number> {
+export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus, venv: string, env: Record<string, string>): Promise<number> {
   const entries = db.get(name);
   if (!entries.length) {
     bus.emit({ type: 'clean-done', name, removed: 0, wasInstalled: false });
@@ -20,21 +18,21 @@ export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus,
   const plans = entries.map((e) => {
     const m = readManifest(e.file);
     const tree = treeOfManifest(e.file);
-    return { entry: e, tree, files: m.files, abs: checkManifestPaths(e.file, tree, m.files) };
+    return { entry: e, tree, dists: pythonDistsOf(m), abs: checkManifestPaths(e.file, tree, m.files) };
   });
+  const wheelhouse = wheelhouseOf(venv);
   let removed = 0;
   for (const p of plans) {
-    await hooks.beforeRemove?.(name, p.tree, p.files);
+    if (p.dists.length) {
+      bus.emit({ type: 'step', id: `${name}-${p.entry.version}`, step: 'pip-uninstall', detail: p.dists.map((d) => d.name).join(' ') });
+      await pipUninstall({ venv, env, id: `${name}-${p.entry.version}`, bus, cwd: venv }, p.dists);
+    }
     removed += removeFiles(p.tree, p.abs);
     rmSync(p.entry.file, { force: true });
   }
   db.refresh(name);
   db.setOwned(name, [], plans.flatMap((p) => p.abs));
+  if (plans.some((p) => p.abs.some((f) => path.dirname(f) === wheelhouse))) writeSimpleIndex(wheelhouse);
   bus.emit({ type: 'clean-done', name, removed, wasInstalled: true });
   return removed;
-}
-
-/** <tree>/var/lib/sage/installed/<pkg>-<ver> -> <tree>. The manifest's location, not its content, decides. */
-export function treeOfManifest(file: string): string {
-  return path.resolve(path.dirname(file), '../../../..');
 }

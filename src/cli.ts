@@ -25,6 +25,13 @@ interface Options {
   quiet?: boolean;
 }
 
+/** The environment pip runs in for uninstalls. */
+function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 function positiveInt(v: string): number {
@@ -108,7 +115,7 @@ export async function main(argv: string[]): Promise<number> {
           }
           continue;
         }
-        await cleanPackage(a.name, installedDb(project), bus);
+        await cleanPackage(a.name, installedDb(project), bus, config.venv, cleanEnv());
       } else {
         const r = await executeBuild(project, a.requests, {
           jobs: config.jobs,

@@ -77,7 +77,7 @@ function resolveOne(r: Recipe, ctx: ResolveContext, diags: Diagnostic[]): Resolv
   if (!pieces.some((p) => p.words.includes('|'))) pieces.push({ words: ['|'], file: main.file });
   const oo = expandLine(r.depsOrderOnly);
   if (oo) pieces.push(oo);
-  else if (r.kind === 'pip' && ctx.recipes.has('pip')) pieces.push({ words: ['pip'], file: main.file });
+  else if (r.kind === 'pip' && r.name !== 'pip' && ctx.recipes.has('pip')) pieces.push({ words: ['pip'], file: main.file });
   if (r.depsCheck && ctx.checkFor(r.name)) {
     const chk = expandLine(r.depsCheck);
     if (chk) pieces.push(chk);

@@ -1,7 +1,7 @@
 // What is installed: stamps by package, and (read lazily, only when something is merged) which
 // package owns each installed file, so a package can never silently overwrite another's files.
 import path from 'node:path';
-import { readManifest, scanInstalled, type InstalledEntry } from './manifest.js';
+import { readManifest, scanInstalled, treeOfManifest, type InstalledEntry } from './manifest.js';
 
 export class InstalledDb {
   readonly trees: string[];
@@ -29,7 +29,7 @@ export class InstalledDb {
           } catch {
             continue; // a damaged manifest owns nothing we can know about
           }
-          const tree = path.resolve(path.dirname(e.file), '../../../..');
+          const tree = treeOfManifest(e.file);
           for (const f of files) this.#owners.set(path.join(tree, f), name);
         }
       }

@@ -23,6 +23,24 @@ export interface Manifest {
   };
 }
 
+/** A Python distribution a package installed into the venv with pip. */
+export interface PythonDist {
+  /** As in the wheel file name. */
+  name: string;
+  version: string;
+  wheel: string;
+}
+
+export function pythonDistsOf(m: Manifest): PythonDist[] {
+  const d = m.sagebuild?.python_dists;
+  return Array.isArray(d) ? (d as PythonDist[]) : [];
+}
+
+/** <tree>/var/lib/sage/installed/<pkg>-<ver> -> <tree>. The manifest's location, not its content, decides. */
+export function treeOfManifest(file: string): string {
+  return path.resolve(path.dirname(file), '../../../..');
+}
+
 export interface InstalledEntry {
   name: string;
   version: string;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Recipe } from '../recipes.js';
 import { HELPERS_FILE } from '../util/paths.js';
+import { pythonInfo } from '../builtins.js';
 
 export interface PkgPaths {
   /** <build_dir>/<pkg>-<version> */
@@ -57,10 +58,15 @@ export function buildEnv(config: Config, r: Recipe, p: PkgPaths, check: boolean)
     PYTHON: path.join(config.venv, 'bin', 'python3'),
     SAGEBUILD_HELPERS: HELPERS_FILE,
   });
+  if (r.kind === 'venv' || r.kind === 'pip') {
+    // The base interpreter, resolved now: on PATH, `python3` is the venv's own.
+    env.SAGEBUILD_PYTHON = pythonInfo(config.python).executable;
+  }
   delete env.MAKEFLAGS;
   delete env.MFLAGS;
   if (r.kind !== 'pip') {
     for (const k of ['http_proxy', 'https_proxy', 'ftp_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY']) env[k] = NO_NETWORK_PROXY;
+    env.PIP_NO_INDEX = '1';
     delete env.no_proxy;
     delete env.NO_PROXY;
   }

@@ -1,19 +1,21 @@
 // Builds one package the way Sage's sage-spkg does, made safe: everything is built and installed
 // into a staging tree first; only when every step succeeded is the old version removed, the stage
 // merged into the prefix and the manifest written (last, atomically).
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BuildStep, EventBus } from '../events.js';
 import type { InstalledDb } from '../installed.js';
-import { checkManifestPaths, newManifest, readManifest, removeFiles, writeManifest, type Manifest } from '../manifest.js';
+import { checkManifestPaths, installedDir, newManifest, pythonDistsOf, readManifest, removeFiles, treeOfManifest, writeManifest, type Manifest } from '../manifest.js';
+import { pipInstall, pipUninstall } from '../python/pip.js';
+import type { PythonDist } from '../manifest.js';
+import { parseWheelFilename, wheelhouseOf, writeSimpleIndex } from '../wheelhouse.js';
 import type { Project } from '../project.js';
 import type { Recipe } from '../recipes.js';
-import { treeOfManifest } from '../clean.js';
 import { SAGEBUILD_VERSION, isInside } from '../util/paths.js';
 import { buildEnv, type PkgPaths } from './env.js';
 import { tarballPath, unpack, verifyTarball } from './fetch.js';
 import { runLogged } from './run.js';
-import { manifestFiles, mergeStage, prepareStage, readStage, typeConflicts } from './stage.js';
+import { manifestFiles, mergeStage, prepareStage, readStage, typeConflicts, type StagedEntry } from './stage.js';
 
 export interface BuildContext {
   project: Project;
@@ -47,18 +49,25 @@ export function pkgPaths(project: Project, r: Recipe): PkgPaths {
 
 /** Runs a generated spkg-<step> script; throws StepFailure unless it exits 0. */
 async function runScript(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Record<string, string>, step: 'build' | 'install' | 'check'): Promise<void> {
-  const script = r.scripts[step];
+  const script: { path: string; body?: string } | undefined = r.scripts[step] ?? (step === 'install' ? defaultInstall(r) : undefined);
   if (!script) return;
   const id = pkgId(r);
   const name = `spkg-${step}` as BuildStep;
   ctx.bus.emit({ type: 'step', id, step: name });
   const file = path.join(p.buildRoot, name);
-  writeFileSync(file, wrapScript(script.path, readFileSync(script.path, 'utf8')), { mode: 0o755 });
+  writeFileSync(file, wrapScript(script.path, script.body ?? readFileSync(script.path, 'utf8')), { mode: 0o755 });
   const res = await runLogged('bash', [file], { cwd: p.buildRoot, env, id, bus: ctx.bus, signal: ctx.signal });
   if (res.canceled) throw new StepFailure(`${name} interrupted`, true);
   if (res.exitCode !== 0) {
     throw new StepFailure(`${name} failed (${res.signal ? `killed by ${res.signal}` : `exit code ${res.exitCode}`})`);
   }
+}
+
+/** The install body Sage generates for wheel packages; pip packages get theirs from the index. */
+function defaultInstall(r: Recipe): { path: string; body: string } | undefined {
+  if (r.kind === 'wheel') return { path: '(sagebuild: wheel package)', body: 'sdh_store_and_pip_install_wheel .' };
+  if (r.kind === 'pip') return { path: '(sagebuild: pip package)', body: 'sdh_fetch_wheel\nsdh_store_and_pip_install_wheel .' };
+  return undefined;
 }
 
 /**
@@ -90,7 +99,7 @@ async function prepareSources(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     filter: (src) => src !== r.src && src !== path.join(r.dir, 'src'),
   });
   const src = path.join(p.buildRoot, 'src');
-  if (r.kind === 'normal') {
+  if (r.kind === 'normal' || r.kind === 'wheel') {
     const tarball = tarballPath(config, r);
     ctx.bus.emit({ type: 'step', id, step: 'fetch', detail: tarball });
     if (!existsSync(tarball)) {
@@ -100,8 +109,14 @@ async function prepareSources(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     if (!v.ok) {
       throw new StepFailure(`checksum mismatch for ${tarball}: expected ${v.algo} ${v.expected}, got ${v.actual} (checksums.ini: ${r.checksums!.file}); the file is damaged or not the release the recipe expects`);
     }
-    ctx.bus.emit({ type: 'step', id, step: 'unpack', detail: tarball });
-    await unpack(tarball, src);
+    if (r.kind === 'wheel') {
+      // Sage copies a wheel to dist/ instead of unpacking it.
+      mkdirSync(path.join(p.buildRoot, 'dist'), { recursive: true });
+      copyFileSync(tarball, path.join(p.buildRoot, 'dist', path.basename(tarball)));
+    } else {
+      ctx.bus.emit({ type: 'step', id, step: 'unpack', detail: tarball });
+      await unpack(tarball, src);
+    }
   } else if (r.src) {
     cpSync(r.src, src, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
   }
@@ -114,15 +129,21 @@ async function prepareSources(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
   }
 }
 
-/** Removes the package's previous installs (any version), merges the stage, writes the manifest. */
-function install(ctx: BuildContext, r: Recipe, p: PkgPaths, stageTree: string, entries: ReturnType<typeof readStage>['entries']): { manifest: Manifest; manifestFile: string } {
+/**
+ * Lands a successful build: validates the old manifests and the stage, uninstalls the old
+ * version (its Python dists under the exclusive pip lock, then its files), merges the stage,
+ * pip-installs the new wheels from the wheelhouse (shared lock), and writes the manifest last.
+ * Once started it is not interrupted: a signal only stops what comes after it.
+ */
+async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Record<string, string>, entries: StagedEntry[], dists: PythonDist[]): Promise<Manifest> {
+  const id = pkgId(r);
   const files = manifestFiles(entries);
   const absNew = files.map((f) => path.join(p.tree, f));
   // Validate the old manifests before touching anything.
   const old = ctx.db.get(r.name).map((e) => {
     const m = readManifest(e.file);
     const tree = treeOfManifest(e.file);
-    return { entry: e, abs: checkManifestPaths(e.file, tree, m.files), tree };
+    return { entry: e, manifest: m, abs: checkManifestPaths(e.file, tree, m.files), tree };
   });
   const removing = new Set(old.flatMap((o) => o.abs));
   const owners = ctx.db.owners();
@@ -132,21 +153,67 @@ function install(ctx: BuildContext, r: Recipe, p: PkgPaths, stageTree: string, e
   }
   const blocked = typeConflicts(entries, p.tree, removing);
   if (blocked.length) throw new StepFailure(`cannot install: ${blocked.slice(0, 5).join(', ')}; nothing was installed`);
-  // From here on everything is synchronous: no signal handler can interleave.
-  for (const o of old) removeFiles(o.tree, o.abs);
-  mergeStage(stageTree, p.tree, entries);
+  const venv = ctx.project.config.venv;
+  const pipCtx = { venv, env, id, bus: ctx.bus, cwd: p.buildRoot };
+  const oldDists = old.flatMap((o) => pythonDistsOf(o.manifest));
+  if (oldDists.length) {
+    ctx.bus.emit({ type: 'step', id, step: 'pip-uninstall', detail: oldDists.map((d) => d.name).join(' ') });
+    await pipUninstall(pipCtx, oldDists);
+  }
+  for (const o of old) {
+    removeFiles(o.tree, o.abs);
+    rmSync(o.entry.file, { force: true });
+  }
+  ctx.db.refresh(r.name);
+  ctx.db.setOwned(r.name, [], [...removing]);
+  ctx.bus.emit({ type: 'step', id, step: 'merge', detail: p.tree });
+  mergeStage(p.destdir + p.tree, p.tree, entries);
+  const wheelhouse = wheelhouseOf(venv);
+  const touchesWheelhouse = [...removing, ...absNew].some((f) => path.dirname(f) === wheelhouse);
+  if (dists.length) {
+    ctx.bus.emit({ type: 'step', id, step: 'pip-install', detail: dists.map((d) => `${d.name}==${d.version}`).join(' ') });
+    try {
+      await pipInstall(pipCtx, dists);
+    } catch (e) {
+      // Leave nothing behind: no files, no wheel, no manifest.
+      removeFiles(p.tree, absNew);
+      if (touchesWheelhouse) writeSimpleIndex(wheelhouse);
+      throw new StepFailure((e as Error).message);
+    }
+  }
   const manifest = newManifest(r.name, r.version, files, {
     tool_version: SAGEBUILD_VERSION,
     kind: r.kind,
     tree: p.tree,
     deps: Object.fromEntries(ctx.project.deps.get(r.name)!.normal.map((d) => [d, ctx.project.recipes.get(d)!.version])),
+    ...(dists.length ? { python_dists: dists } : {}),
   });
-  mkdirSync(path.join(p.tree, 'var/lib/sage/installed'), { recursive: true });
-  const manifestFile = writeManifest(p.tree, manifest);
-  for (const o of old) if (o.entry.file !== manifestFile) rmSync(o.entry.file, { force: true });
+  mkdirSync(installedDir(p.tree), { recursive: true });
+  writeManifest(p.tree, manifest);
   ctx.db.refresh(r.name);
-  ctx.db.setOwned(r.name, absNew, [...removing]);
-  return { manifest, manifestFile };
+  ctx.db.setOwned(r.name, absNew, []);
+  if (touchesWheelhouse) writeSimpleIndex(wheelhouse);
+  return manifest;
+}
+
+/** Wheels the install script asked to pip-install (sdh_store_and_pip_install_wheel), checked against the stage. */
+function requestedDists(r: Recipe, p: PkgPaths, venv: string, entries: StagedEntry[]): PythonDist[] {
+  let lines: string[];
+  try {
+    lines = readFileSync(path.join(p.buildRoot, '.sagebuild-pipinst'), 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+  const rel = path.relative(p.tree, wheelhouseOf(venv));
+  if (rel.startsWith('..')) {
+    throw new StepFailure(`package ${r.name} pip-installs wheels but installs into ${p.tree}, not the venv ${venv}; give it a version_requirements.txt to make it a Python package`);
+  }
+  return lines.map((w) => {
+    const n = parseWheelFilename(w);
+    if (!n) throw new StepFailure(`'${w}' is not a valid wheel file name`);
+    if (!entries.some((e) => e.rel === `${rel}/${w}`)) throw new StepFailure(`wheel ${w} is not in the staged wheelhouse`);
+    return { name: n.dist, version: n.version, wheel: w };
+  });
 }
 
 export async function buildPackage(ctx: BuildContext, name: string, reasons: string[]): Promise<boolean> {
@@ -175,20 +242,24 @@ export async function buildPackage(ctx: BuildContext, name: string, reasons: str
     if (outside.length) {
       throw new StepFailure(`the package installed outside its tree ${p.tree}: ${outside.slice(0, 5).join(', ')}; install under $SAGE_DESTDIR$SAGE_INST_LOCAL (sdh_make_install does)`);
     }
+    const dists = requestedDists(r, p, project.config.venv, entries);
     if (ctx.signal.aborted) throw new StepFailure('interrupted before installing', true);
-    bus.emit({ type: 'step', id, step: 'merge', detail: p.tree });
-    const { manifest } = install(ctx, r, p, p.destdir + p.tree, entries);
+    const manifest = await install(ctx, r, p, env, entries, dists);
     if (check) {
       try {
         await runScript(ctx, r, p, env, 'check');
         manifest.test_result = 'passed';
       } catch (e) {
-        manifest.test_result = 'failed';
-        writeManifest(p.tree, manifest);
+        // An interrupted check proves nothing: leave 'not completed' so the next --check reruns it.
+        if (!(e instanceof StepFailure && e.canceled)) {
+          manifest.test_result = 'failed';
+          writeManifest(p.tree, manifest);
+        }
         throw e;
       }
       writeManifest(p.tree, manifest);
     } else if (ctx.check) {
+      // Checks were asked for but the recipe has none.
       manifest.test_result = 'not available';
       writeManifest(p.tree, manifest);
     }

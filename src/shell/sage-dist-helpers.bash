@@ -90,3 +90,88 @@ sdh_cmake() {
         -DCMAKE_VERBOSE_MAKEFILE=ON -DCMAKE_INSTALL_RPATH="$SAGE_INST_LOCAL/lib" \
         -DCMAKE_INSTALL_RPATH_USE_LINK_PATH=TRUE "$@" || sdh_die "Error configuring $PKG_NAME with cmake"
 }
+
+# ---- Python packages: build a wheel, store it in the (staged) wheelhouse, install it later ----
+
+# sdh_build_wheel [pip wheel options] SRCDIR: build ./dist/<one>.whl from source, offline, with
+# the build dependencies already installed in the venv (no build isolation).
+sdh_build_wheel() {
+    echo "Building a wheel for $PKG_NAME"
+    mkdir -p dist && rm -f dist/*.whl
+    local isolation=--no-build-isolation
+    local args=()
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --build-isolation) isolation="" ;;
+            --no-build-isolation) isolation=--no-build-isolation ;;
+            --no-deps) ;;
+            *) args+=("$1") ;;
+        esac
+        shift
+    done
+    [ ${#args[@]} -gt 0 ] || args=(.)
+    PIP_NO_INDEX=1 python3 -m pip wheel --verbose --disable-pip-version-check --no-binary :all: \
+        $isolation --no-deps --no-index --wheel-dir=dist "${args[@]}" \
+        || sdh_die "Error building a wheel for $PKG_NAME"
+    local n
+    n=$(ls dist/*.whl 2>/dev/null | wc -l)
+    [ "$n" -eq 1 ] || sdh_die "Error: building $PKG_NAME made $n wheels in dist/, expected exactly one"
+}
+
+sdh_build_and_store_wheel() {
+    sdh_build_wheel "$@"
+    sdh_store_wheel .
+}
+
+# sdh_pip_install [options] SRCDIR: build the wheel, store it, and have sagebuild pip-install it
+# from the wheelhouse once the package's files are merged into the prefix.
+sdh_pip_install() {
+    sdh_build_wheel "$@"
+    sdh_store_and_pip_install_wheel .
+}
+
+# sdh_store_wheel DIR: move the one DIR/dist/*.whl into the staged wheelhouse.
+sdh_store_wheel() {
+    local dir="${1:-.}"
+    sdh_check_vars SAGE_DESTDIR SAGE_SPKG_WHEELS
+    local wheels=("$dir"/dist/*.whl)
+    if [ ${#wheels[@]} -ne 1 ] || [ ! -f "${wheels[0]}" ]; then
+        sdh_die "Error: sdh_store_wheel needs exactly one wheel in $dir/dist/, found: ${wheels[*]}"
+    fi
+    local wheel="${wheels[0]}"
+    local name
+    name="$(basename "$wheel")"
+    mkdir -p "$SAGE_DESTDIR$SAGE_SPKG_WHEELS" || sdh_die "Error creating the staged wheelhouse"
+    mv "$wheel" "$SAGE_DESTDIR$SAGE_SPKG_WHEELS/" || sdh_die "Error storing $name"
+    mkdir -p "$SAGE_DESTDIR$SAGE_SPKG_SCRIPTS/$PKG_BASE"
+    echo "${name%%-*} @ file://$SAGE_SPKG_WHEELS/$name" >> "$SAGE_DESTDIR$SAGE_SPKG_SCRIPTS/$PKG_BASE/spkg-requirements.txt"
+    echo "Stored $name in the wheelhouse"
+    SDH_STORED_WHEEL="$name"
+}
+
+# sdh_store_and_pip_install_wheel [pip options] DIR: store the wheel; sagebuild installs it with
+# `pip install --no-index --find-links $SAGE_SPKG_WHEELS <dist>==<version>` under the shared pip
+# lock after the merge (Sage defers the same way through spkg-pipinst).
+sdh_store_and_pip_install_wheel() {
+    local dir=.
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            -*) ;; # pip options: sagebuild always installs with --no-deps --no-index
+            *) dir="$1" ;;
+        esac
+        shift
+    done
+    sdh_store_wheel "$dir"
+    echo "$SDH_STORED_WHEEL" >> "$SAGE_PKG_DIR/.sagebuild-pipinst"
+}
+
+# For pip-kind packages (requirements.txt): get the wheel from the configured package index
+# (pip's own configuration decides where that is) into ./dist.
+sdh_fetch_wheel() {
+    mkdir -p dist && rm -f dist/*.whl
+    "$SAGEBUILD_PYTHON" -m pip wheel --disable-pip-version-check --no-deps --wheel-dir=dist \
+        -r "$SAGE_RECIPE_DIR/requirements.txt" || sdh_die "Error getting a wheel for $PKG_NAME from the package index"
+    local n
+    n=$(ls dist/*.whl 2>/dev/null | wc -l)
+    [ "$n" -eq 1 ] || sdh_die "Error: requirements.txt of $PKG_BASE gave $n wheels, expected exactly one"
+}

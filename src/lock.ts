@@ -1,0 +1,63 @@
+// Sage's pip lock: an OS flock on <venv>/var/lock/pip3.lock, shared for installs, exclusive for
+// uninstalls, taken by running the step under flock(1) so that the kernel releases it whenever
+// the step ends (even when killed). Waiting is reported with the holders' command lines.
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { EventBus } from './events.js';
+import { runLogged, type RunResult } from './build/run.js';
+
+export type LockMode = 'shared' | 'exclusive';
+
+/** Exit status flock(1) uses when -n finds the lock busy (chosen with -E). */
+const BUSY = 75;
+
+export function pipLockFile(venv: string): string {
+  return path.join(venv, 'var', 'lock', 'pip3.lock');
+}
+
+export interface LockedRunOptions {
+  cwd: string;
+  env: Record<string, string>;
+  id: string;
+  bus: EventBus;
+  signal: AbortSignal;
+}
+
+/** Runs argv while holding the lock; tries without blocking first so that a wait can be announced. */
+export async function runLocked(mode: LockMode, lockFile: string, argv: string[], o: LockedRunOptions): Promise<RunResult> {
+  mkdirSync(path.dirname(lockFile), { recursive: true });
+  const flag = mode === 'shared' ? '-s' : '-x';
+  const first = await runLogged('flock', ['-n', '-E', String(BUSY), flag, lockFile, ...argv], o);
+  if (first.exitCode !== BUSY) return first;
+  o.bus.emit({ type: 'lock-wait', id: o.id, lockFile, mode, holders: describeHolders(lockFile) });
+  return runLogged('flock', [flag, lockFile, ...argv], o);
+}
+
+/** "PID 123 (flock -x ... pip uninstall six)" for each process holding a flock on the file (Linux /proc/locks). */
+export function describeHolders(lockFile: string): string {
+  let ino: number;
+  let locks: string;
+  try {
+    ino = statSync(lockFile).ino;
+    locks = readFileSync('/proc/locks', 'utf8');
+  } catch {
+    return '';
+  }
+  const out: string[] = [];
+  for (const line of locks.split('\n')) {
+    // "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF"
+    const f = line.trim().split(/\s+/);
+    if (f[1] !== 'FLOCK' || f.length < 6) continue;
+    const inode = Number(f[5]!.split(':')[2]);
+    if (inode !== ino) continue;
+    const pid = f[4]!;
+    let cmd = '?';
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+    } catch {
+      // exited meanwhile
+    }
+    out.push(`PID ${pid} (${f[3] === 'WRITE' ? 'exclusive' : 'shared'}: ${cmd})`);
+  }
+  return out.join(', ');
+}

@@ -1,0 +1,67 @@
+// pip install / uninstall into SAGE_VENV, always from the persistent wheelhouse and under the pip
+// lock (shared for install, exclusive for uninstall), as Sage's sage-pip-install/-uninstall do.
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { EventBus } from '../events.js';
+import type { PythonDist } from '../manifest.js';
+import { pipLockFile, runLocked } from '../lock.js';
+import { listWheels, normalizeName, parseWheelFilename, wheelhouseOf } from '../wheelhouse.js';
+
+export interface PipContext {
+  venv: string;
+  env: Record<string, string>;
+  id: string;
+  bus: EventBus;
+  cwd: string;
+}
+
+export class PipError extends Error {}
+
+/** The venv's pip, or, while the venv has none yet (it is made --without-pip), pip run from its stored wheel. */
+function pipArgv(venv: string): string[] {
+  const python = path.join(venv, 'bin', 'python3');
+  if (!existsSync(python)) throw new PipError(`the venv ${venv} has no bin/python3; build python3_venv first (add $(PYTHON) to the package's dependencies)`);
+  if (hasPipPackage(venv)) return [python, '-m', 'pip'];
+  const pipWheel = listWheels(wheelhouseOf(venv)).find((w) => normalizeName(parseWheelFilename(w)?.dist ?? '') === 'pip');
+  if (pipWheel) return [python, path.join(wheelhouseOf(venv), pipWheel, 'pip')];
+  throw new PipError(`pip is not installed in the venv ${venv} and no pip wheel is in its wheelhouse; add 'pip' to the package's dependencies`);
+}
+
+/** lib/python3.X/site-packages/pip/ exists (cheaper than starting Python to ask). */
+function hasPipPackage(venv: string): boolean {
+  const lib = path.join(venv, 'lib');
+  try {
+    return readdirSync(lib).some((d) => d.startsWith('python') && existsSync(path.join(lib, d, 'site-packages', 'pip', '__init__.py')));
+  } catch {
+    return false;
+  }
+}
+
+const NEVER = new AbortController().signal;
+
+const COMMON = ['--disable-pip-version-check', '--no-input'];
+
+/**
+ * Installs dists from the wheelhouse (never from a temp path, so pip's records never name a build
+ * dir). Not cancellable: once the files are merged the install must complete.
+ */
+export async function pipInstall(ctx: PipContext, dists: PythonDist[]): Promise<void> {
+  if (!dists.length) return;
+  const argv = [...pipArgv(ctx.venv), 'install', ...COMMON, '--no-index', '--no-deps', '--no-cache-dir', '--find-links', wheelhouseOf(ctx.venv), ...dists.map((d) => `${d.name}==${d.version}`)];
+  const r = await runLocked('shared', pipLockFile(ctx.venv), argv, { cwd: ctx.cwd, env: ctx.env, id: ctx.id, bus: ctx.bus, signal: NEVER });
+  if (r.exitCode !== 0) throw new PipError(`pip install of ${dists.map((d) => `${d.name}==${d.version}`).join(' ')} failed (exit code ${r.exitCode})`);
+}
+
+/** Uninstalls dists under the exclusive lock; a dist that is not installed is not an error. */
+export async function pipUninstall(ctx: PipContext, dists: PythonDist[]): Promise<void> {
+  if (!dists.length) return;
+  let argv: string[];
+  try {
+    argv = pipArgv(ctx.venv);
+  } catch {
+    return; // no python/pip left in the venv: nothing pip could know about
+  }
+  argv = [...argv, 'uninstall', ...COMMON, '--yes', ...dists.map((d) => d.name)];
+  const r = await runLocked('exclusive', pipLockFile(ctx.venv), argv, { cwd: ctx.cwd, env: ctx.env, id: ctx.id, bus: ctx.bus, signal: NEVER });
+  if (r.exitCode !== 0) throw new PipError(`pip uninstall of ${dists.map((d) => d.name).join(' ')} failed (exit code ${r.exitCode})`);
+}

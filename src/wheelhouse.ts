@@ -1,0 +1,114 @@
+// The persistent wheelhouse <venv>/var/lib/sage/wheels: wheel file names, and a PEP 503 simple
+// index (simple/<normalized-name>/index.html with #sha256= fragments) so plain pip can use it
+// with --index-url. The index is swapped in atomically: `simple` is a symlink to a complete
+// hidden directory, replaced by rename.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, readlinkSync, lstatSync } from 'node:fs';
+import path from 'node:path';
+
+export const WHEELS_RELDIR = 'var/lib/sage/wheels';
+
+export function wheelhouseOf(venv: string): string {
+  return path.join(venv, WHEELS_RELDIR);
+}
+
+export interface WheelName {
+  /** As written in the file name (underscores for separators). */
+  dist: string;
+  version: string;
+  file: string;
+}
+
+/** `{dist}-{version}(-{build})?-{python}-{abi}-{platform}.whl` (PEP 427). */
+export function parseWheelFilename(file: string): WheelName | null {
+  const base = path.basename(file);
+  if (!base.endsWith('.whl')) return null;
+  const parts = base.slice(0, -4).split('-');
+  if (parts.length !== 5 && parts.length !== 6) return null;
+  return { dist: parts[0]!, version: parts[1]!, file: base };
+}
+
+/** PEP 503 name normalisation. */
+export function normalizeName(name: string): string {
+  return name.replace(/[-_.]+/g, '-').toLowerCase();
+}
+
+export function listWheels(wheelhouse: string): string[] {
+  try {
+    return readdirSync(wheelhouse).filter((f) => f.endsWith('.whl')).sort();
+  } catch {
+    return [];
+  }
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function page(title: string, links: string[]): string {
+  return `<!DOCTYPE html>\n<html>\n  <head><meta name="pypi:repository-version" content="1.0"><title>${esc(title)}</title></head>\n  <body>\n${links.map((l) => `    ${l}<br/>`).join('\n')}\n  </body>\n</html>\n`;
+}
+
+let counter = 0;
+
+/** Rewrites <wheelhouse>/simple/ from the wheels present now. Returns the number of projects. */
+export function writeSimpleIndex(wheelhouse: string): number {
+  mkdirSync(wheelhouse, { recursive: true });
+  const wheels = listWheels(wheelhouse);
+  const projects = new Map<string, string[]>();
+  for (const w of wheels) {
+    const n = parseWheelFilename(w);
+    if (!n) continue;
+    const key = normalizeName(n.dist);
+    (projects.get(key) ?? projects.set(key, []).get(key)!).push(w);
+  }
+  const dirName = `.simple-${process.pid}-${Date.now()}-${counter++}`;
+  const dir = path.join(wheelhouse, dirName);
+  mkdirSync(dir);
+  const names = [...projects.keys()].sort();
+  writeFileSync(path.join(dir, 'index.html'), page('Simple index', names.map((n) => `<a href="${esc(n)}/">${esc(n)}</a>`)));
+  for (const n of names) {
+    mkdirSync(path.join(dir, n));
+    const links = projects.get(n)!.map((w) => {
+      const sha = createHash('sha256').update(readFileSync(path.join(wheelhouse, w))).digest('hex');
+      return `<a href="../../${encodeURIComponent(w)}#sha256=${sha}">${esc(w)}</a>`;
+    });
+    writeFileSync(path.join(dir, n, 'index.html'), page(`Links for ${n}`, links));
+  }
+  // Atomic swap: a new symlink renamed over the old one.
+  const link = path.join(wheelhouse, 'simple');
+  const tmpLink = path.join(wheelhouse, `.simple-link-${process.pid}-${counter++}`);
+  symlinkSync(dirName, tmpLink);
+  try {
+    if (lstatSync(link).isDirectory()) rmSync(link, { recursive: true, force: true });
+  } catch {
+    // no previous index
+  }
+  renameSync(tmpLink, link);
+  removeStaleIndexes(wheelhouse, dirName);
+  return names.length;
+}
+
+function removeStaleIndexes(wheelhouse: string, current: string): void {
+  let target = current;
+  try {
+    target = readlinkSync(path.join(wheelhouse, 'simple'));
+  } catch {
+    // keep current
+  }
+  for (const f of readdirSync(wheelhouse)) {
+    const m = /^\.simple-(\d+)-/.exec(f);
+    if (!m || f === target || f === current) continue;
+    const pid = Number(m[1]);
+    // Another live process may be writing its own index right now; leave those alone.
+    if (pid !== process.pid && isAlive(pid)) continue;
+    rmSync(path.join(wheelhouse, f), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
