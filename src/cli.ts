@@ -12,6 +12,8 @@ import { LogFiles } from './report/logfile.js';
 import { parseTargets } from './targets.js';
 import { cleanPackage } from './clean.js';
 import { readManifest } from './manifest.js';
+import { PipError } from './python/pip.js';
+import { wheelhouseOf, writeSimpleIndex } from './wheelhouse.js';
 import { SAGEBUILD_VERSION } from './util/paths.js';
 
 interface Options {
@@ -45,7 +47,7 @@ function program(): Command {
     .name('sagebuild')
     .description('Build a tree of Sage-style package recipes into one prefix: incremental, parallel, staged.')
     .usage('[options] [targets...]')
-    .argument('[targets...]', "'all' (default), 'list', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
+    .argument('[targets...]', "'all' (default), 'list', 'wheelhouse-index', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
     .option('-j, --jobs <n>', 'packages built at once (default: config `jobs`, else the CPU count)', positiveInt)
     .option('-k, --keep-going', 'after a failure, go on building everything that does not depend on it')
     .option('-n, --dry-run', 'print what would be built and why; change nothing')
@@ -105,6 +107,12 @@ export async function main(argv: string[]): Promise<number> {
       if (ac.signal.aborted) break;
       if (a.kind === 'list') {
         process.stdout.write([...project.recipes.keys()].sort().join('\n') + '\n');
+      } else if (a.kind === 'wheelhouse-index') {
+        const wheelhouse = wheelhouseOf(config.venv);
+        if (!opts.dryRun) {
+          const n = writeSimpleIndex(wheelhouse);
+          process.stdout.write(`sagebuild: wrote the PEP 503 index ${wheelhouse}/simple/ (${n} project(s))\n`);
+        }
       } else if (a.kind === 'clean') {
         if (opts.dryRun) {
           const entries = installedDb(project).get(a.name);
@@ -115,7 +123,14 @@ export async function main(argv: string[]): Promise<number> {
           }
           continue;
         }
-        await cleanPackage(a.name, installedDb(project), bus, config.venv, cleanEnv());
+        try {
+          await cleanPackage(a.name, installedDb(project), bus, config.venv, cleanEnv());
+        } catch (e) {
+          if (!(e instanceof PipError)) throw e;
+          process.stderr.write(`sagebuild: ${a.name}-clean: ${e.message}; nothing was removed\n`);
+          status = 1;
+          if (!opts.keepGoing) break;
+        }
       } else {
         const r = await executeBuild(project, a.requests, {
           jobs: config.jobs,

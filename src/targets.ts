@@ -5,9 +5,10 @@ import type { BuildRequest } from './plan.js';
 export type Action =
   | { kind: 'build'; requests: BuildRequest[] }
   | { kind: 'clean'; name: string }
-  | { kind: 'list' };
+  | { kind: 'list' }
+  | { kind: 'wheelhouse-index' };
 
-export const SPECIAL_TARGETS = ['all', 'list'];
+export const SPECIAL_TARGETS = ['all', 'list', 'wheelhouse-index'];
 
 /**
  * `known` are recipe names; `installed` are names with a manifest (a package removed from the
@@ -30,8 +31,8 @@ export function parseTargets(targets: string[], known: Set<string>, allTargets: 
       addBuild(allTargets().map((name) => ({ name, noDeps: false })));
       continue;
     }
-    if (t === 'list') {
-      actions.push({ kind: 'list' });
+    if (t === 'list' || t === 'wheelhouse-index') {
+      actions.push({ kind: t });
       continue;
     }
     const m = /^([a-z0-9_]+)-(no-deps|clean|uninstall)$/.exec(t);
