@@ -1,0 +1,120 @@
+// The pip lock (Sage's protocol) with real processes: installs take <venv>/var/lock/pip3.lock
+// shared, uninstalls exclusive, wheel builds and C builds never wait for it.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa, type ResultPromise } from 'execa';
+import { Rig, scriptPkg } from './rig.ts';
+import { TOOLCHAIN_CONFIG, copyToolchain, purePkg, py } from './pyfixtures.ts';
+
+const LOCK = 'local/var/lock/pip3.lock';
+
+async function waitFor(what: string, cond: () => boolean, ms = 120_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** Holds the pip lock from another process (as a user's `flock -x ... pip uninstall` would) until released. */
+function holdLock(rig: Rig, mode: '-x' | '-s', tag: string): ResultPromise {
+  return execa('flock', [mode, rig.path(LOCK), 'bash', '-c', `touch ${tag}.held; while [ ! -e ${tag}.release ]; do sleep 0.05; done`], { cwd: rig.dir });
+}
+
+function collect(child: ResultPromise<{ all: true; reject: false }>): { text: () => string } {
+  let buf = '';
+  child.all?.on('data', (d: Buffer) => (buf += d.toString()));
+  return { text: () => buf };
+}
+
+describe('pip lock', { timeout: 600_000 }, () => {
+  const rig = new Rig('piplock');
+  before(async () => {
+    copyToolchain(rig);
+    rig.write({ 'build.config.yaml': TOOLCHAIN_CONFIG + 'jobs: 2\n', ...purePkg('pa', '0.1') });
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 0, r.all);
+  });
+  after(() => rig.cleanup());
+
+  it('while the lock is held exclusively, no install happens; wheel builds and C builds go on', async () => {
+    const holder = holdLock(rig, '-x', 'x1');
+    await waitFor('the lock holder', () => rig.exists('x1.held'));
+    rig.write({ ...purePkg('pb', '0.1'), ...scriptPkg('cnew', { body: 'sleep 0.3' }) });
+    const child = rig.start(['all']);
+    const out = collect(child);
+    await waitFor('the wait message', () => /waiting for shared lock/.test(out.text()));
+    assert.match(out.text(), new RegExp(`\\[pb-0\\.1\\] waiting for shared lock .*pip3\\.lock \\(held by PID ${holder.pid} \\(exclusive: flock -x `));
+    await waitFor('the C package', () => rig.manifests().includes('cnew-1.0'));
+    const staged = rig.path('local/var/tmp/sage/build/pb-0.1/inst', rig.path('local/var/lib/sage/wheels/pb-0.1-py3-none-any.whl'));
+    const inWheelhouse = rig.path('local/var/lib/sage/wheels/pb-0.1-py3-none-any.whl');
+    assert.ok(existsSync(staged) || existsSync(inWheelhouse), 'the wheel was built while the lock was held');
+    assert.ok(!rig.manifests().includes('pb-0.1'), 'not installed while the lock is held');
+    assert.notEqual((await py(rig, 'import pb')).exitCode, 0);
+    writeFileSync(rig.path('x1.release'), '');
+    await holder;
+    const r = await child;
+    assert.equal(r.exitCode, 0, String(r.all));
+    assert.ok(rig.manifests().includes('pb-0.1'));
+    assert.equal((await py(rig, 'import pb')).exitCode, 0);
+  });
+
+  it('while it is held shared, installs proceed; an uninstall waits for it', async () => {
+    const holder = holdLock(rig, '-s', 's1');
+    await waitFor('the lock holder', () => rig.exists('s1.held'));
+    rig.write(purePkg('pc', '0.1'));
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.doesNotMatch(r.all, /waiting for/);
+    assert.equal((await py(rig, 'import pc')).exitCode, 0, 'installed while another process held the lock shared');
+    const clean = rig.start(['pa-clean']);
+    const out = collect(clean);
+    await waitFor('the wait message', () => /waiting for exclusive lock/.test(out.text()));
+    assert.equal((await py(rig, 'import pa')).exitCode, 0, 'not uninstalled while an install may run');
+    writeFileSync(rig.path('s1.release'), '');
+    await holder;
+    const c = await clean;
+    assert.equal(c.exitCode, 0, String(c.all));
+    assert.notEqual((await py(rig, 'import pa')).exitCode, 0);
+  });
+
+  it('two sagebuild processes on one prefix: an uninstall never overlaps another pip run', async () => {
+    rig.write({ ...purePkg('pb', '0.1'), ...purePkg('pc', '0.1') });
+    assert.equal((await rig.run('pb', 'pc')).exitCode, 0);
+    // Every Python start in the venv logs its pip command, and when it ended.
+    const site = readdirSync(rig.path('local/lib')).find((d) => d.startsWith('python'))!;
+    const log = rig.path('pipruns.log');
+    writeFileSync(
+      rig.path('local/lib', site, 'site-packages', 'sitecustomize.py'),
+      [
+        'import atexit, os, sys, time',
+        `LOG = ${JSON.stringify(log)}`,
+        'op = next((a for a in sys.argv[1:] if a in ("install", "uninstall")), None)',
+        'if op and (sys.argv[0] == "-m" or "pip" in sys.argv[0]):',
+        '    start = time.time()',
+        '    atexit.register(lambda: open(LOG, "a").write(f"{os.getpid()} {op} {start} {time.time()}\\n"))',
+      ].join('\n') + '\n',
+    );
+    const run = (args: string[]) => rig.start(args);
+    const a = run(['pb-clean', 'pb', 'pb-clean', 'pb']);
+    const b = run(['pc-clean', 'pc', 'pc-clean', 'pc']);
+    const [ra, rb] = await Promise.all([a, b]);
+    assert.equal(ra.exitCode, 0, String(ra.all));
+    assert.equal(rb.exitCode, 0, String(rb.all));
+    const runs = readFileSync(log, 'utf8').trim().split('\n').map((l) => {
+      const [pid, op, start, end] = l.split(' ');
+      return { pid, op, start: Number(start), end: Number(end) };
+    });
+    assert.equal(runs.filter((x) => x.op === 'uninstall').length, 4);
+    assert.equal(runs.filter((x) => x.op === 'install').length, 4);
+    for (const u of runs.filter((x) => x.op === 'uninstall')) {
+      for (const o of runs) {
+        if (o === u) continue;
+        assert.ok(o.end <= u.start || o.start >= u.end, `uninstall ${JSON.stringify(u)} overlaps ${JSON.stringify(o)}`);
+      }
+    }
+    assert.equal((await py(rig, 'import pb, pc')).exitCode, 0);
+  });
+});
