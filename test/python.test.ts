@@ -189,4 +189,26 @@ describe('Python packages', { timeout: 600_000 }, () => {
     assert.ok(!(await pipNames(rig)).includes('broken'));
     await assertConsistent(rig);
   });
+
+  it('the venv is rebuilt, with everything that needs it, when the interpreter changes', async (t) => {
+    // Another interpreter than the default `python3`: Debian's, beside pyenv's on these machines.
+    const other = ['/usr/bin/python3.11', '/usr/bin/python3'].find((p) => existsSync(p));
+    const cur = (await execa('python3', ['-c', 'import os, sys; print(os.path.realpath(sys.executable))'])).stdout;
+    if (!other || (await execa(other, ['-c', 'import os, sys; print(os.path.realpath(sys.executable))'])).stdout === cur) {
+      t.skip('no second Python interpreter on this machine');
+      return;
+    }
+    rig.write({ 'build.config.yaml': TOOLCHAIN_CONFIG + `python: ${other}\n` });
+    const dry = await rig.run('-n', 'all');
+    assert.equal(dry.exitCode, 0, dry.all);
+    assert.match(dry.stdout, /^python3_venv-\S+: version \S+ -> \S+$/m);
+    assert.match(dry.stdout, /^cext-0\.5: dependency python3_venv rebuilt/m);
+    assert.doesNotMatch(dry.stdout, /^clib-/m, 'C packages do not depend on Python');
+    const r = await rig.run('python3_venv');
+    assert.equal(r.exitCode, 0, r.all);
+    const v = await py(rig, 'import sys, os; print(os.path.realpath(sys._base_executable))');
+    assert.equal(v.stdout, (await execa(other, ['-c', 'import os, sys; print(os.path.realpath(sys.executable))'])).stdout);
+    assert.equal(rig.manifests().filter((m) => m.startsWith('python3_venv-')).length, 1, 'one manifest: the old version was replaced');
+    rig.write({ 'build.config.yaml': TOOLCHAIN_CONFIG });
+  });
 });
