@@ -29,6 +29,11 @@ describe('the shipped distribution', () => {
     const tool = await execa(rig.path('local/bin/demotool'), ['--version'], { reject: false });
     assert.equal(tool.exitCode, 0, 'the --version option comes from the shipped patch');
     assert.match(tool.stdout, /demotool 1\.0/);
+    // C library -> C extension -> pure Python with a console script.
+    const app = await execa(rig.path('local/bin/demoapp'), ['gcd', '12', '18'], { reject: false });
+    assert.equal(app.stdout, '6', app.stderr);
+    const check = await execa(rig.path('local/bin/python3'), ['-m', 'pip', 'check'], { reject: false });
+    assert.equal(check.exitCode, 0, check.stdout);
   });
 
   it('a second run has nothing to do; democalc-clean removes only democalc', async () => {
