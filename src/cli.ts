@@ -5,7 +5,10 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { loadConfig } from './config.js';
 import { UserError, formatDiagnostic } from './diagnostics.js';
 import { EventBus } from './events.js';
-import { executeBuild, installedDb } from './execute.js';
+import { executeBuild, hashCache, installedDb } from './execute.js';
+import { Fingerprinter } from './fingerprint.js';
+import { makePlan } from './plan.js';
+import { explainLines, statusLines } from './report/status.js';
 import { analyze } from './project.js';
 import { ConsoleReporter } from './report/console.js';
 import { LogFiles } from './report/logfile.js';
@@ -25,6 +28,8 @@ interface Options {
   pkgs?: string;
   check?: boolean;
   quiet?: boolean;
+  explain?: string;
+  installed?: boolean;
 }
 
 /** The environment pip runs in for uninstalls. */
@@ -47,7 +52,7 @@ function program(): Command {
     .name('sagebuild')
     .description('Build a tree of Sage-style package recipes into one prefix: incremental, parallel, staged.')
     .usage('[options] [targets...]')
-    .argument('[targets...]', "'all' (default), 'list', 'wheelhouse-index', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
+    .argument('[targets...]', "'all' (default), 'list', 'status', 'wheelhouse-index', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
     .option('-j, --jobs <n>', 'packages built at once (default: config `jobs`, else the CPU count)', positiveInt)
     .option('-k, --keep-going', 'after a failure, go on building everything that does not depend on it')
     .option('-n, --dry-run', 'print what would be built and why; change nothing')
@@ -56,6 +61,8 @@ function program(): Command {
     .option('--pkgs <dir>', 'recipe tree (overrides the config)')
     .option('--check', "run each package's spkg-check after installing it")
     .option('-q, --quiet', "don't echo recipe output (it is always in the log files)")
+    .option('--explain <pkg>', 'print why <pkg> would be rebuilt, down the chain of dependencies; build nothing')
+    .option('--installed', "with 'list': show each package's state (as 'status')")
     .version(SAGEBUILD_VERSION, '--version', 'print the sagebuild version')
     .helpOption('-h, --help', 'show this help')
     .addHelpText(
@@ -101,12 +108,23 @@ export async function main(argv: string[]): Promise<number> {
     logs = new LogFiles(bus);
     for (const w of project.warnings) bus.emit({ type: 'warning', message: w });
     const db = installedDb(project);
-    const actions = parseTargets(targets, new Set(project.recipes.keys()), () => project.allTargets(), new Set(db.entries.keys()));
+    const known = new Set(project.recipes.keys());
+    if (opts.explain !== undefined) {
+      parseTargets([opts.explain], known, () => [], new Set());
+      const plan = makePlan(project, db.entries, [{ name: opts.explain, noDeps: false }], new Fingerprinter(project, hashCache(project, true)));
+      process.stdout.write(explainLines(plan, opts.explain).join('\n') + '\n');
+      return 0;
+    }
+    const actions = parseTargets(targets, known, () => project.allTargets(), new Set(db.entries.keys()));
     let status = 0;
     for (const a of actions) {
       if (ac.signal.aborted) break;
-      if (a.kind === 'list') {
-        process.stdout.write([...project.recipes.keys()].sort().join('\n') + '\n');
+      if (a.kind === 'status' || (a.kind === 'list' && opts.installed)) {
+        const fresh = installedDb(project);
+        const plan = makePlan(project, fresh.entries, [...known].map((name) => ({ name, noDeps: false })), new Fingerprinter(project, hashCache(project, true)));
+        process.stdout.write(statusLines(plan, fresh.entries).join('\n') + '\n');
+      } else if (a.kind === 'list') {
+        process.stdout.write([...known].sort().join('\n') + '\n');
       } else if (a.kind === 'wheelhouse-index') {
         const wheelhouse = wheelhouseOf(config.venv);
         if (!opts.dryRun) {

@@ -12,6 +12,7 @@ export interface PlanItem {
   action: PlanAction;
   /** Why it builds (empty unless action is 'build'). */
   reasons: string[];
+  fingerprint?: string;
 }
 
 export type SagebuildEvent =

@@ -5,6 +5,9 @@ import { InstalledDb } from './installed.js';
 import { makePlan, type BuildRequest } from './plan.js';
 import type { Project } from './project.js';
 import { schedule } from './scheduler.js';
+import { Fingerprinter } from './fingerprint.js';
+import { HashCache } from './hashcache.js';
+import path from 'node:path';
 
 export interface ExecuteOptions {
   jobs: number;
@@ -19,9 +22,17 @@ export function installedDb(project: Project): InstalledDb {
   return new InstalledDb([project.config.prefix, project.config.venv]);
 }
 
+export function hashCache(project: Project, dryRun: boolean): HashCache {
+  // A dry run changes nothing on disk, not even the cache.
+  return new HashCache(dryRun ? null : path.join(project.config.prefix, 'var/lib/sage/sagebuild/hashcache.json'));
+}
+
 export async function executeBuild(project: Project, requests: BuildRequest[], o: ExecuteOptions): Promise<number> {
   const db = installedDb(project);
-  const plan = makePlan(project, db.entries, requests);
+  const cache = hashCache(project, o.dryRun);
+  const fingerprints = new Fingerprinter(project, cache);
+  const plan = makePlan(project, db.entries, requests, fingerprints);
+  cache.save();
   o.bus.emit({ type: 'plan', items: plan, dryRun: o.dryRun });
   if (o.dryRun) return 0;
   const toBuild = plan.filter((i) => i.action === 'build');
@@ -32,7 +43,7 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
     return { id: i.name, after: [...d.normal, ...d.orderOnly].filter((x) => building.has(x)) };
   });
   const idOf = (name: string) => pkgId(project.recipes.get(name)!);
-  const outcome = await schedule(tasks, (name) => buildPackage({ project, bus: o.bus, signal: o.signal, db, check: o.check }, name, reasons.get(name)!), {
+  const outcome = await schedule(tasks, (name) => buildPackage({ project, bus: o.bus, signal: o.signal, db, check: o.check, fingerprint: (n) => fingerprints.get(n) }, name, reasons.get(name)!), {
     jobs: o.jobs,
     keepGoing: o.keepGoing,
     signal: o.signal,

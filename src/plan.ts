@@ -1,10 +1,7 @@
-// Decides, for the packages a set of targets needs, which must build and why (Sage's rule:
-// a package is up to date when the manifest of its current version exists and no normal
-// dependency was installed after it).
-import { statSync } from 'node:fs';
-import path from 'node:path';
-import { UserError } from './diagnostics.js';
+// Decides, for the packages a set of targets needs, which must build and why: a package is up to
+// date iff the manifest of its current version records the fingerprint it has now.
 import type { PlanItem } from './events.js';
+import { explainDiff, type Fingerprint, type FingerprintInputs, type Fingerprinter } from './fingerprint.js';
 import { readManifest, type InstalledEntry } from './manifest.js';
 import type { Project } from './project.js';
 
@@ -30,59 +27,65 @@ export function closure(project: Project, requests: BuildRequest[]): Set<string>
   return need;
 }
 
-export function makePlan(project: Project, installed: Map<string, InstalledEntry[]>, requests: BuildRequest[]): PlanItem[] {
+export function makePlan(project: Project, installed: Map<string, InstalledEntry[]>, requests: BuildRequest[], fp: Fingerprinter): PlanItem[] {
   const need = closure(project, requests);
   const forced = new Set(requests.filter((r) => r.noDeps).map((r) => r.name));
   const items = new Map<string, PlanItem>();
   const out: PlanItem[] = [];
-  const stampTime = (name: string): number | undefined => {
-    const r = project.recipes.get(name)!;
-    return installed.get(name)?.find((e) => e.version === r.version)?.mtimeMs;
-  };
+  const rebuilding = (dep: string) => items.get(dep)?.action === 'build';
   for (const name of project.order) {
     if (!need.has(name)) continue;
     const r = project.recipes.get(name)!;
-    const d = project.deps.get(name)!;
     const reasons: string[] = [];
     let action: PlanItem['action'] = 'build';
+    let fingerprint: string | undefined;
     if (r.kind === 'none') {
       action = 'dummy';
-    } else if (forced.has(name)) {
-      reasons.push('requested with -no-deps');
     } else {
-      const mine = stampTime(name);
-      if (d.force) reasons.push('depends on FORCE (always rebuilt)');
-      const others = (installed.get(name) ?? []).map((e) => e.version);
-      if (mine === undefined) reasons.push(others.length ? `version ${others.join(', ')} -> ${r.version}` : 'not installed');
-      if (others.length) {
-        for (const dep of d.normal) {
-          const di = items.get(dep);
-          if (di?.action === 'build') reasons.push(`dependency ${dep} rebuilt`);
-          else if (mine !== undefined && di?.action === 'up-to-date' && (stampTime(dep) ?? 0) > mine) reasons.push(`dependency ${dep} was installed after it`);
-        }
-      }
-      if (mine !== undefined) {
-        for (const f of d.files) {
-          let m: number;
-          try {
-            m = statSync(f).mtimeMs;
-          } catch {
-            throw new UserError({ file: path.join(r.dir, 'dependencies'), line: 1, message: `file prerequisite ${f} does not exist`, hint: 'fix the path (SAGE_SRC is set by `sage_src:` in build.config.yaml)' });
-          }
-          if (m > mine) reasons.push(`file ${f} changed`);
-        }
-      }
-      if (mine !== undefined && !reasons.length && project.checkFor(name) && r.scripts.check) {
-        // Checks were asked for: a package installed without a passing check is rebuilt and checked.
-        const file = installed.get(name)!.find((e) => e.version === r.version)!.file;
-        const result = readManifest(file).test_result;
-        if (result !== 'passed') reasons.push(`checks requested; last test_result: ${result || 'none'}`);
-      }
+      const cur = fp.get(name);
+      fingerprint = cur.hash;
+      if (forced.has(name)) reasons.push('requested with -no-deps');
+      else reasons.push(...whyBuild(project, installed, name, cur, rebuilding));
       if (!reasons.length) action = 'up-to-date';
     }
-    const item: PlanItem = { name, version: r.version, action, reasons };
+    const item: PlanItem = { name, version: r.version, action, reasons, fingerprint };
     items.set(name, item);
     out.push(item);
   }
   return out;
+}
+
+/** Why `name` must be (re)built; empty when it is up to date. */
+export function whyBuild(project: Project, installed: Map<string, InstalledEntry[]>, name: string, cur: Fingerprint, rebuilding: (dep: string) => boolean): string[] {
+  const r = project.recipes.get(name)!;
+  const reasons: string[] = [];
+  if (project.deps.get(name)!.force) reasons.push('depends on FORCE (always rebuilt)');
+  const entries = installed.get(name) ?? [];
+  const mine = entries.find((e) => e.version === r.version);
+  if (!mine) {
+    if (!entries.length) {
+      reasons.push('not installed');
+      return reasons;
+    }
+    // Another version is installed: explain against what it was built from.
+    const prev = [...entries].sort((a, b) => b.mtimeMs - a.mtimeMs)[0]!;
+    const inputs = readManifest(prev.file).sagebuild?.inputs as FingerprintInputs | undefined;
+    const diff = inputs ? explainDiff(inputs, cur.inputs, rebuilding) : [];
+    reasons.push(...(diff.some((d) => d.startsWith('version ')) ? diff : [`version ${entries.map((e) => e.version).join(', ')} -> ${r.version}`, ...diff]));
+    return reasons;
+  }
+  const m = readManifest(mine.file);
+  const recorded = m.sagebuild?.fingerprint;
+  const inputs = m.sagebuild?.inputs as FingerprintInputs | undefined;
+  if (typeof recorded !== 'string' || !inputs) {
+    reasons.push('installed without a fingerprint (by Sage or an older sagebuild)');
+  } else if (recorded !== cur.hash) {
+    const diff = explainDiff(inputs, cur.inputs, rebuilding);
+    reasons.push(...(diff.length ? diff : ['fingerprint changed']));
+  }
+  if (!reasons.length && project.checkFor(name) && r.scripts.check && m.test_result !== 'passed') {
+    // Checks were asked for: a package installed without a passing check is rebuilt and checked.
+    reasons.push(`checks requested; last test_result: ${m.test_result || 'none'}`);
+  }
+  return reasons;
 }

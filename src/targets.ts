@@ -6,9 +6,10 @@ export type Action =
   | { kind: 'build'; requests: BuildRequest[] }
   | { kind: 'clean'; name: string }
   | { kind: 'list' }
-  | { kind: 'wheelhouse-index' };
+  | { kind: 'wheelhouse-index' }
+  | { kind: 'status' };
 
-export const SPECIAL_TARGETS = ['all', 'list', 'wheelhouse-index'];
+export const SPECIAL_TARGETS = ['all', 'list', 'status', 'wheelhouse-index'];
 
 /**
  * `known` are recipe names; `installed` are names with a manifest (a package removed from the
@@ -31,7 +32,7 @@ export function parseTargets(targets: string[], known: Set<string>, allTargets: 
       addBuild(allTargets().map((name) => ({ name, noDeps: false })));
       continue;
     }
-    if (t === 'list' || t === 'wheelhouse-index') {
+    if (t === 'list' || t === 'wheelhouse-index' || t === 'status') {
       actions.push({ kind: t });
       continue;
     }

@@ -11,6 +11,7 @@ import type { PythonDist } from '../manifest.js';
 import { parseWheelFilename, wheelhouseOf, writeSimpleIndex } from '../wheelhouse.js';
 import type { Project } from '../project.js';
 import type { Recipe } from '../recipes.js';
+import type { Fingerprint } from '../fingerprint.js';
 import { SAGEBUILD_VERSION, isInside } from '../util/paths.js';
 import { buildEnv, type PkgPaths } from './env.js';
 import { tarballPath, unpack, verifyTarball } from './fetch.js';
@@ -23,6 +24,7 @@ export interface BuildContext {
   signal: AbortSignal;
   db: InstalledDb;
   check: boolean;
+  fingerprint: (name: string) => Fingerprint;
 }
 
 /** A failure with a message for the user; `canceled` when it came from Ctrl-C/SIGTERM. */
@@ -137,6 +139,7 @@ async function prepareSources(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
  */
 async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Record<string, string>, entries: StagedEntry[], dists: PythonDist[]): Promise<Manifest> {
   const id = pkgId(r);
+  const fp = ctx.fingerprint(r.name);
   const files = manifestFiles(entries);
   const absNew = files.map((f) => path.join(p.tree, f));
   // Validate the old manifests before touching anything.
@@ -187,6 +190,8 @@ async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Record<st
     tree: p.tree,
     deps: Object.fromEntries(ctx.project.deps.get(r.name)!.normal.map((d) => [d, ctx.project.recipes.get(d)!.version])),
     ...(dists.length ? { python_dists: dists } : {}),
+    fingerprint: fp.hash,
+    inputs: fp.inputs,
   });
   mkdirSync(installedDir(p.tree), { recursive: true });
   writeManifest(p.tree, manifest);

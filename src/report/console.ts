@@ -37,7 +37,7 @@ export class ConsoleReporter {
         const build = e.items.filter((i) => i.action === 'build');
         if (e.dryRun) {
           if (!build.length) this.#say('Nothing to (re)build.');
-          for (const i of build) this.#say(`${i.name}-${i.version}: ${i.reasons.join('; ')}`);
+          for (const i of build) this.#say(`${i.name}: ${i.reasons.join('; ')}`);
         } else if (!build.length) {
           this.#say('Nothing to (re)build.');
         } else {

@@ -1,0 +1,205 @@
+// A package's fingerprint: a hash of everything that determines its build. The inputs are kept
+// (in the manifest) next to the hash so that a rebuild can be explained field by field.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, lstatSync, readlinkSync, type Stats } from 'node:fs';
+import path from 'node:path';
+import type { HashCache } from './hashcache.js';
+import type { Project } from './project.js';
+import type { Recipe } from './recipes.js';
+import { HELPERS_FILE, SAGEBUILD_VERSION } from './util/paths.js';
+import { pythonInfo } from './builtins.js';
+
+export interface FingerprintInputs {
+  version: string;
+  /** Recipe files (relative to the recipe dir, `src/...` for in-tree sources) -> sha256. */
+  recipe: Record<string, string>;
+  /** The upstream tarball's checksum as checksums.ini states it. */
+  tarball?: string;
+  /** File prerequisites (absolute) -> sha256 ('missing' if absent). */
+  files?: Record<string, string>;
+  /** The interpreter, for Python packages and the venv. */
+  python?: string;
+  /** sagebuild's version and its recipe environment (the sdh_* helpers). */
+  tool: string;
+  /** Normal dependencies -> their fingerprints. Order-only dependencies never count. */
+  deps: Record<string, string>;
+}
+
+export interface Fingerprint {
+  hash: string;
+  inputs: FingerprintInputs;
+}
+
+/** Recipe files that describe the package but never change how it builds (the version is its own input). */
+const NOT_INPUTS = new Set(['package-version.txt', 'SPKG.rst', 'SPKG.txt', 'README', 'README.md', 'type', 'distros', 'spkg-configure.m4', 'math', 'front-end', 'huge', 'has_nonfree_dependencies', 'trees.txt']);
+const SKIP_IN_SRC = new Set(['.git', '__pycache__', '.hg', '.svn']);
+
+function stableStringify(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+export function hashInputs(inputs: FingerprintInputs): string {
+  return createHash('sha256').update(stableStringify(inputs)).digest('hex');
+}
+
+let toolId: string | null = null;
+function toolVersion(): string {
+  toolId ??= `${SAGEBUILD_VERSION}+${createHash('sha256').update(readFileSync(HELPERS_FILE)).digest('hex').slice(0, 12)}`;
+  return toolId;
+}
+
+/** Hashes every file below `dir` into `out` under `prefix/...`; symlinks by their target text. */
+function hashTree(dir: string, prefix: string, cache: HashCache, out: Record<string, string>): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names.sort()) {
+    if (SKIP_IN_SRC.has(name)) continue;
+    const abs = path.join(dir, name);
+    const rel = `${prefix}/${name}`;
+    let st: Stats;
+    try {
+      st = lstatSync(abs);
+    } catch {
+      continue;
+    }
+    if (st.isSymbolicLink()) out[rel] = `link:${readlinkSync(abs)}`;
+    else if (st.isDirectory()) hashTree(abs, rel, cache, out);
+    else if (st.isFile()) out[rel] = cache.hash(abs, st);
+  }
+}
+
+function recipeInputs(r: Recipe, cache: HashCache): Record<string, string> {
+  const out: Record<string, string> = {};
+  let names: string[];
+  try {
+    names = readdirSync(r.dir);
+  } catch {
+    return out;
+  }
+  for (const name of names.sort()) {
+    if (NOT_INPUTS.has(name)) continue;
+    const abs = path.join(r.dir, name);
+    let st: Stats;
+    try {
+      st = statSync(abs); // recipe files may be symlinks into other recipes: follow them
+    } catch {
+      continue;
+    }
+    if (st.isDirectory()) hashTree(abs, name, cache, out);
+    else if (st.isFile()) out[name] = cache.hash(abs, st);
+  }
+  return out;
+}
+
+/** Computes fingerprints for `names` (and, as needed, their normal dependencies). */
+export class Fingerprinter {
+  readonly #memo = new Map<string, Fingerprint>();
+  constructor(
+    private readonly project: Project,
+    private readonly cache: HashCache,
+  ) {}
+
+  get(name: string): Fingerprint {
+    const hit = this.#memo.get(name);
+    if (hit) return hit;
+    // Iterative over the normal-dependency DAG (acyclic, checked by analysis).
+    const stack = [name];
+    while (stack.length) {
+      const n = stack[stack.length - 1]!;
+      if (this.#memo.has(n)) {
+        stack.pop();
+        continue;
+      }
+      const missing = this.project.deps.get(n)!.normal.filter((d) => !this.#memo.has(d));
+      if (missing.length) {
+        stack.push(...missing);
+        continue;
+      }
+      stack.pop();
+      this.#memo.set(n, this.#compute(n));
+    }
+    return this.#memo.get(name)!;
+  }
+
+  #compute(name: string): Fingerprint {
+    const r = this.project.recipes.get(name)!;
+    const d = this.project.deps.get(name)!;
+    const inputs: FingerprintInputs = {
+      version: r.version,
+      recipe: recipeInputs(r, this.cache),
+      tool: toolVersion(),
+      deps: Object.fromEntries(d.normal.sort().map((x) => [x, this.#memo.get(x)!.hash])),
+    };
+    const c = r.checksums;
+    if (c) inputs.tarball = c.sha256 ? `sha256:${c.sha256}` : `sha1:${c.sha1}`;
+    if (d.files.length) {
+      inputs.files = {};
+      for (const f of [...d.files].sort()) {
+        try {
+          inputs.files[f] = this.cache.hash(f);
+        } catch {
+          inputs.files[f] = 'missing';
+        }
+      }
+    }
+    if (r.python || r.kind === 'venv') {
+      try {
+        const info = pythonInfo(this.project.config.python);
+        inputs.python = `${info.version} ${info.executable}`;
+      } catch {
+        inputs.python = `unavailable: ${this.project.config.python}`;
+      }
+    }
+    return { hash: hashInputs(inputs), inputs };
+  }
+}
+
+/** Human-readable differences between the recorded inputs and the current ones. */
+export function explainDiff(old: FingerprintInputs, cur: FingerprintInputs, rebuilding: (dep: string) => boolean): string[] {
+  const out: string[] = [];
+  if (old.version !== cur.version) out.push(`version ${old.version} -> ${cur.version}`);
+  const changed: string[] = [];
+  const added: string[] = [];
+  const removed: string[] = [];
+  for (const [k, v] of Object.entries(cur.recipe)) {
+    if (!(k in old.recipe)) added.push(k);
+    else if (old.recipe[k] !== v) changed.push(k);
+  }
+  for (const k of Object.keys(old.recipe)) if (!(k in cur.recipe)) removed.push(k);
+  const list = (files: string[], what: string) => {
+    if (!files.length) return;
+    const src = files.filter((f) => f.startsWith('src/'));
+    const other = files.filter((f) => !f.startsWith('src/'));
+    for (const f of other) out.push(`${f} ${what}`);
+    if (src.length === 1) out.push(`${src[0]} ${what}`);
+    else if (src.length > 1) out.push(`${src.length} files in src/ ${what} (${src.slice(0, 3).join(', ')}${src.length > 3 ? ', ...' : ''})`);
+  };
+  list(changed, 'changed');
+  list(added, 'added');
+  list(removed, 'removed');
+  if (old.tarball !== cur.tarball) out.push(`upstream tarball checksum ${old.tarball ?? 'none'} -> ${cur.tarball ?? 'none'}`);
+  for (const f of new Set([...Object.keys(old.files ?? {}), ...Object.keys(cur.files ?? {})])) {
+    if (old.files?.[f] !== cur.files?.[f]) out.push(`file ${f} changed`);
+  }
+  if (old.python !== cur.python) out.push(`python ${old.python ?? 'none'} -> ${cur.python ?? 'none'}`);
+  if (old.tool !== cur.tool) out.push(`sagebuild build environment ${old.tool} -> ${cur.tool}`);
+  for (const [dep, fp] of Object.entries(cur.deps)) {
+    if (!(dep in old.deps)) out.push(`new dependency ${dep}`);
+    else if (old.deps[dep] !== fp) out.push(rebuilding(dep) ? `dependency ${dep} rebuilt` : `dependency ${dep} changed`);
+  }
+  for (const dep of Object.keys(old.deps)) if (!(dep in cur.deps)) out.push(`dependency ${dep} removed`);
+  return out;
+}

@@ -1,0 +1,59 @@
+// Content hashes of files, cached by (path, size, mtime, inode) as ninja and git do, so a no-op
+// run re-hashes only files whose stat changed. Touching a file re-hashes it but, its content
+// being equal, changes no fingerprint.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from './manifest.js';
+
+interface Entry {
+  s: number; // size
+  m: number; // mtimeMs
+  i: number; // inode
+  h: string; // sha256 hex
+}
+
+/** Files modified this recently may change again within the same mtime tick: never trust them. */
+const RACY_MS = 2000;
+
+export class HashCache {
+  readonly #file: string | null;
+  #entries: Record<string, Entry> = {};
+  #dirty = false;
+
+  constructor(file: string | null) {
+    this.#file = file;
+    if (file) {
+      try {
+        const data = JSON.parse(readFileSync(file, 'utf8')) as { version?: number; entries?: Record<string, Entry> };
+        if (data.version === 1 && data.entries) this.#entries = data.entries;
+      } catch {
+        // no cache yet, or a damaged one: start empty
+      }
+    }
+  }
+
+  /** sha256 of the file's content; `st` may be passed when the caller has stat'ed already. */
+  hash(file: string, st?: Stats): string {
+    const s = st ?? statSync(file);
+    const e = this.#entries[file];
+    if (e && e.s === s.size && e.m === s.mtimeMs && e.i === s.ino) return e.h;
+    const h = createHash('sha256').update(readFileSync(file)).digest('hex');
+    if (Date.now() - s.mtimeMs > RACY_MS) {
+      this.#entries[file] = { s: s.size, m: s.mtimeMs, i: s.ino, h };
+      this.#dirty = true;
+    }
+    return h;
+  }
+
+  save(): void {
+    if (!this.#file || !this.#dirty) return;
+    try {
+      mkdirSync(path.dirname(this.#file), { recursive: true });
+      writeFileAtomic(this.#file, JSON.stringify({ version: 1, entries: this.#entries }));
+      this.#dirty = false;
+    } catch {
+      // a cache that cannot be written only costs time
+    }
+  }
+}
