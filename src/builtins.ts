@@ -10,7 +10,10 @@ export const VENV_PKG = 'python3_venv';
 
 interface PythonInfo {
   executable: string;
+  /** major.minor */
   version: string;
+  /** The full sys.version line. */
+  full: string;
 }
 
 const pyCache = new Map<string, PythonInfo | Error>();
@@ -20,9 +23,9 @@ export function pythonInfo(python: string): PythonInfo {
   let info = pyCache.get(python);
   if (!info) {
     try {
-      const out = execFileSync(python, ['-c', 'import sys, os; print("%d.%d" % sys.version_info[:2]); print(os.path.realpath(sys.executable))'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      const [version = '', executable = ''] = out.trim().split('\n');
-      info = { version, executable };
+      const out = execFileSync(python, ['-c', 'import sys, os; print("%d.%d" % sys.version_info[:2]); print(os.path.realpath(sys.executable)); print(sys.version.splitlines()[0])'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const [version = '', executable = '', full = ''] = out.trim().split('\n');
+      info = { version, executable, full };
     } catch (e) {
       info = new Error(`cannot run the configured Python '${python}': ${(e as Error).message.split('\n')[0]}`);
     }

@@ -17,7 +17,7 @@ export interface FingerprintInputs {
   tarball?: string;
   /** File prerequisites (absolute) -> sha256 ('missing' if absent). */
   files?: Record<string, string>;
-  /** The interpreter, for Python packages and the venv. */
+  /** The interpreter, for the venv (Python packages depend on the venv, so they follow). */
   python?: string;
   /** sagebuild's version and its recipe environment (the sdh_* helpers). */
   tool: string;
@@ -155,10 +155,10 @@ export class Fingerprinter {
         }
       }
     }
-    if (r.python || r.kind === 'venv') {
+    if (r.kind === 'venv') {
       try {
         const info = pythonInfo(this.project.config.python);
-        inputs.python = `${info.version} ${info.executable}`;
+        inputs.python = `${info.executable} (${info.full})`;
       } catch {
         inputs.python = `unavailable: ${this.project.config.python}`;
       }
