@@ -1,6 +1,6 @@
 // Packages sagebuild provides itself when the recipe tree has none of that name: the Python
 // virtual environment that $(PYTHON) names (Sage's python3_venv virtual target).
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import type { Config } from './config.js';
 import type { Recipe } from './recipes.js';
@@ -17,17 +17,44 @@ interface PythonInfo {
 }
 
 const pyCache = new Map<string, PythonInfo | Error>();
+const pending = new Map<string, Promise<void>>();
+const PY_QUERY = 'import sys, os; print("%d.%d" % sys.version_info[:2]); print(os.path.realpath(sys.executable)); print(sys.version.splitlines()[0])';
+
+function parseInfo(out: string): PythonInfo {
+  const [version = '', executable = '', full = ''] = out.trim().split('\n');
+  return { version, executable, full };
+}
+
+function failure(python: string, e: unknown): Error {
+  return new Error(`cannot run the configured Python '${python}': ${(e as Error).message.split('\n')[0]}`);
+}
+
+/**
+ * Starts asking the interpreter who it is, in the background: starting Python (through a pyenv
+ * shim, say) can take 100 ms, which then overlaps with reading the recipe tree.
+ */
+export function prefetchPythonInfo(python: string): Promise<void> {
+  let p = pending.get(python);
+  if (!p) {
+    p = new Promise<void>((resolve) => {
+      execFile(python, ['-S', '-c', PY_QUERY], { encoding: 'utf8' }, (err, stdout) => {
+        if (!pyCache.has(python)) pyCache.set(python, err ? failure(python, err) : parseInfo(stdout));
+        resolve();
+      });
+    });
+    pending.set(python, p);
+  }
+  return p;
+}
 
 /** Asks the configured interpreter who it is (memoised per command; spawns once). */
 export function pythonInfo(python: string): PythonInfo {
   let info = pyCache.get(python);
   if (!info) {
     try {
-      const out = execFileSync(python, ['-c', 'import sys, os; print("%d.%d" % sys.version_info[:2]); print(os.path.realpath(sys.executable)); print(sys.version.splitlines()[0])'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      const [version = '', executable = '', full = ''] = out.trim().split('\n');
-      info = { version, executable, full };
+      info = parseInfo(execFileSync(python, ['-S', '-c', PY_QUERY], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
     } catch (e) {
-      info = new Error(`cannot run the configured Python '${python}': ${(e as Error).message.split('\n')[0]}`);
+      info = failure(python, e);
     }
     pyCache.set(python, info);
   }

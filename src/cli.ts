@@ -10,6 +10,7 @@ import { Fingerprinter } from './fingerprint.js';
 import { makePlan } from './plan.js';
 import { explainLines, statusLines } from './report/status.js';
 import { analyze } from './project.js';
+import { prefetchPythonInfo } from './builtins.js';
 import { ConsoleReporter } from './report/console.js';
 import { LogFiles } from './report/logfile.js';
 import { parseTargets } from './targets.js';
@@ -103,7 +104,9 @@ export async function main(argv: string[]): Promise<number> {
   let logs: LogFiles | null = null;
   try {
     const config = loadConfig(opts.config ?? null, { prefix: opts.prefix, pkgs: opts.pkgs, jobs: opts.jobs, check: opts.check });
+    const python = prefetchPythonInfo(config.python);
     const project = analyze(config);
+    await python; // needed by the venv's version and fingerprint; usually answered by now
     new ConsoleReporter(bus, { verbose: !opts.quiet });
     logs = new LogFiles(bus);
     for (const w of project.warnings) bus.emit({ type: 'warning', message: w });

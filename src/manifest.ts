@@ -68,13 +68,19 @@ export function scanInstalled(trees: string[]): Map<string, InstalledEntry[]> {
       const dash = f.indexOf('-');
       if (dash <= 0) continue;
       const file = path.join(dir, f);
-      let mtimeMs: number;
-      try {
-        mtimeMs = statSync(file).mtimeMs;
-      } catch {
-        continue;
-      }
-      const e: InstalledEntry = { name: f.slice(0, dash), version: f.slice(dash + 1), file, mtimeMs };
+      const e: InstalledEntry = {
+        name: f.slice(0, dash),
+        version: f.slice(dash + 1),
+        file,
+        // Rarely needed (which of several versions is newest): stat only on demand.
+        get mtimeMs(): number {
+          try {
+            return statSync(file).mtimeMs;
+          } catch {
+            return 0;
+          }
+        },
+      };
       const list = out.get(e.name) ?? [];
       list.push(e);
       out.set(e.name, list);

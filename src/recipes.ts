@@ -100,11 +100,19 @@ function lstatOrNull(p: string): Stats | null {
 }
 
 function readRecipe(name: string, dir: string, diags: Diagnostic[]): Recipe | null {
-  const st = statOrNull(dir);
-  if (!st?.isDirectory()) return null;
+  // One readdir per recipe, then stat only what exists: failed stats (exceptions) are what
+  // would make reading a 400-recipe tree slow.
+  let present: Set<string>;
+  try {
+    present = new Set(readdirSync(dir));
+  } catch {
+    return null; // not a directory
+  }
+  const has = (f: string) => present.has(f);
   const typeFile = path.join(dir, 'type');
   const files: string[] = [];
   const read = (f: string): string | null => {
+    if (!has(f)) return null;
     const p = path.join(dir, f);
     const s = statOrNull(p);
     if (!s) {
@@ -155,12 +163,12 @@ function readRecipe(name: string, dir: string, diags: Diagnostic[]): Recipe | nu
   }
   const script = (base: string): Script | undefined => {
     const body = path.join(dir, `${base}.in`);
-    if (statOrNull(body)?.isFile()) {
+    if (has(`${base}.in`) && statOrNull(body)?.isFile()) {
       files.push(body);
       return { path: body, isBody: true };
     }
     const exe = path.join(dir, base);
-    if (statOrNull(exe)?.isFile()) {
+    if (has(base) && statOrNull(exe)?.isFile()) {
       files.push(exe);
       return { path: exe, isBody: false };
     }
@@ -170,10 +178,10 @@ function readRecipe(name: string, dir: string, diags: Diagnostic[]): Recipe | nu
   const requirements = read('requirements.txt');
   const versionReq = read('version_requirements.txt');
   const srcPath = path.join(dir, 'src');
-  const src = statOrNull(srcPath)?.isDirectory() ? srcPath : null;
+  const src = has('src') && statOrNull(srcPath)?.isDirectory() ? srcPath : null;
   const patchDir = path.join(dir, 'patches');
   let patches: string[] = [];
-  if (statOrNull(patchDir)?.isDirectory()) {
+  if (has('patches') && statOrNull(patchDir)?.isDirectory()) {
     patches = readdirSync(patchDir)
       .filter((f) => f.endsWith('.patch'))
       .sort()

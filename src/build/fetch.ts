@@ -3,7 +3,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, readdirSync, renameSync, rmSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import type { Config } from '../config.js';
 import { substituteVersion, type Recipe } from '../recipes.js';
 
@@ -41,6 +40,7 @@ export async function unpack(tarball: string, dest: string): Promise<void> {
   const tmp = `${dest}.unpack`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
+  const { execa } = await import('execa');
   if (/\.zip$/i.test(tarball)) {
     await execa('unzip', ['-q', tarball, '-d', tmp]);
   } else {

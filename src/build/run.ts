@@ -1,6 +1,7 @@
 // Runs one recipe command in its own process group, streaming each output line as an event.
 // A process group lets Ctrl-C stop the whole tree (configure, make, compilers), not just bash.
-import { execa } from 'execa';
+// execa is loaded on first use: a no-op run never spawns, and importing it costs ~100 ms.
+const loadExeca = () => import('execa').then((m) => m.execa);
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { EventBus } from '../events.js';
@@ -23,6 +24,7 @@ export interface RunOptions {
 
 export async function runLogged(file: string, args: string[], o: RunOptions): Promise<RunResult> {
   if (o.signal.aborted) return { exitCode: undefined, signal: undefined, canceled: true };
+  const execa = await loadExeca();
   const sub = execa(file, args, {
     cwd: o.cwd,
     env: o.env,
