@@ -5,11 +5,13 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { EventBus } from './events.js';
 import type { InstalledDb } from './installed.js';
+import type { Project } from './project.js';
 import { checkManifestPaths, pythonDistsOf, readManifest, removeFiles, treeOfManifest } from './manifest.js';
 import { pipUninstall } from './python/pip.js';
 import { wheelhouseOf, writeSimpleIndex } from './wheelhouse.js';
 
-export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus, venv: string, env: Record<string, string>): Promise<number> {
+export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus, project: Project, env: Record<string, string>): Promise<number> {
+  const venv = project.config.venv;
   const entries = db.get(name);
   if (!entries.length) {
     bus.emit({ type: 'clean-done', name, removed: 0, wasInstalled: false });

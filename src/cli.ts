@@ -5,19 +5,13 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { loadConfig } from './config.js';
 import { UserError, formatDiagnostic } from './diagnostics.js';
 import { EventBus } from './events.js';
-import { executeBuild, hashCache, installedDb } from './execute.js';
-import { Fingerprinter } from './fingerprint.js';
-import { makePlan } from './plan.js';
-import { explainLines, statusLines } from './report/status.js';
 import { analyze } from './project.js';
+import { explain, runActions } from './actions.js';
+import { installedDb } from './execute.js';
 import { prefetchPythonInfo } from './builtins.js';
 import { ConsoleReporter } from './report/console.js';
 import { LogFiles } from './report/logfile.js';
 import { parseTargets } from './targets.js';
-import { cleanPackage } from './clean.js';
-import { readManifest } from './manifest.js';
-import { PipError } from './python/pip.js';
-import { wheelhouseOf, writeSimpleIndex } from './wheelhouse.js';
 import { SAGEBUILD_VERSION } from './util/paths.js';
 
 interface Options {
@@ -31,13 +25,7 @@ interface Options {
   quiet?: boolean;
   explain?: string;
   installed?: boolean;
-}
-
-/** The environment pip runs in for uninstalls. */
-function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  return env;
+  offline?: boolean;
 }
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
@@ -53,7 +41,7 @@ function program(): Command {
     .name('sagebuild')
     .description('Build a tree of Sage-style package recipes into one prefix: incremental, parallel, staged.')
     .usage('[options] [targets...]')
-    .argument('[targets...]', "'all' (default), 'list', 'status', 'wheelhouse-index', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
+    .argument('[targets...]', "'all' (default), 'list', 'status', 'download [pkg...|all]', 'wheelhouse-index', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
     .option('-j, --jobs <n>', 'packages built at once (default: config `jobs`, else the CPU count)', positiveInt)
     .option('-k, --keep-going', 'after a failure, go on building everything that does not depend on it')
     .option('-n, --dry-run', 'print what would be built and why; change nothing')
@@ -64,6 +52,7 @@ function program(): Command {
     .option('-q, --quiet', "don't echo recipe output (it is always in the log files)")
     .option('--explain <pkg>', 'print why <pkg> would be rebuilt, down the chain of dependencies; build nothing')
     .option('--installed', "with 'list': show each package's state (as 'status')")
+    .option('--offline', 'never use the network: tarballs must be in the upstream folder')
     .version(SAGEBUILD_VERSION, '--version', 'print the sagebuild version')
     .helpOption('-h, --help', 'show this help')
     .addHelpText(
@@ -110,61 +99,22 @@ export async function main(argv: string[]): Promise<number> {
     new ConsoleReporter(bus, { verbose: !opts.quiet });
     logs = new LogFiles(bus);
     for (const w of project.warnings) bus.emit({ type: 'warning', message: w });
-    const db = installedDb(project);
     const known = new Set(project.recipes.keys());
     if (opts.explain !== undefined) {
       parseTargets([opts.explain], known, () => [], new Set());
-      const plan = makePlan(project, db.entries, [{ name: opts.explain, noDeps: false }], new Fingerprinter(project, hashCache(project, true)));
-      process.stdout.write(explainLines(plan, opts.explain).join('\n') + '\n');
-      return 0;
+      return explain(project, opts.explain);
     }
-    const actions = parseTargets(targets, known, () => project.allTargets(), new Set(db.entries.keys()));
-    let status = 0;
-    for (const a of actions) {
-      if (ac.signal.aborted) break;
-      if (a.kind === 'status' || (a.kind === 'list' && opts.installed)) {
-        const fresh = installedDb(project);
-        const plan = makePlan(project, fresh.entries, [...known].map((name) => ({ name, noDeps: false })), new Fingerprinter(project, hashCache(project, true)));
-        process.stdout.write(statusLines(plan, fresh.entries).join('\n') + '\n');
-      } else if (a.kind === 'list') {
-        process.stdout.write([...known].sort().join('\n') + '\n');
-      } else if (a.kind === 'wheelhouse-index') {
-        const wheelhouse = wheelhouseOf(config.venv);
-        if (!opts.dryRun) {
-          const n = writeSimpleIndex(wheelhouse);
-          process.stdout.write(`sagebuild: wrote the PEP 503 index ${wheelhouse}/simple/ (${n} project(s))\n`);
-        }
-      } else if (a.kind === 'clean') {
-        if (opts.dryRun) {
-          const entries = installedDb(project).get(a.name);
-          if (!entries.length) process.stdout.write(`${a.name} is not installed; nothing to clean\n`);
-          for (const e of entries) {
-            const files = readManifest(e.file).files;
-            process.stdout.write(`would remove ${a.name}-${e.version}: ${files.length} file(s) and ${e.file}\n${files.map((f) => `  ${f}\n`).join('')}`);
-          }
-          continue;
-        }
-        try {
-          await cleanPackage(a.name, installedDb(project), bus, config.venv, cleanEnv());
-        } catch (e) {
-          if (!(e instanceof PipError)) throw e;
-          process.stderr.write(`sagebuild: ${a.name}-clean: ${e.message}; nothing was removed\n`);
-          status = 1;
-          if (!opts.keepGoing) break;
-        }
-      } else {
-        const r = await executeBuild(project, a.requests, {
-          jobs: config.jobs,
-          keepGoing: opts.keepGoing ?? false,
-          dryRun: opts.dryRun ?? false,
-          check: config.check,
-          signal: ac.signal,
-          bus,
-        });
-        status = Math.max(status, r);
-        if (r !== 0 && !opts.keepGoing) break;
-      }
-    }
+    const actions = parseTargets(targets, known, () => project.allTargets(), new Set(installedDb(project).entries.keys()));
+    const status = await runActions(project, actions, {
+      jobs: config.jobs,
+      keepGoing: opts.keepGoing ?? false,
+      dryRun: opts.dryRun ?? false,
+      check: config.check,
+      offline: opts.offline ?? false,
+      installed: opts.installed ?? false,
+      signal: ac.signal,
+      bus,
+    });
     if (gotSignal) return 128 + (SIGNAL_NUMBERS[gotSignal] ?? 0);
     return status;
   } catch (e) {

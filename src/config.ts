@@ -27,6 +27,16 @@ export interface Config {
   python: string;
   /** SAGE_VENV: the tree Python packages install into. */
   venv: string;
+  /** Mirror base URLs, tried in order before upstream_url (Sage's layout). */
+  mirrors: string[];
+  /** Seconds without data before a download attempt is abandoned. */
+  downloadTimeout: number;
+  /** Further attempts per URL after a network error or timeout. */
+  downloadRetries: number;
+  /** Downloads at once. */
+  downloadJobs: number;
+  /** On <pkg>-clean, keep the wheel in a cache keyed by fingerprint, for reuse. */
+  keepWheelsCache: boolean;
 }
 
 export interface Overrides {
@@ -36,7 +46,7 @@ export interface Overrides {
   check?: boolean;
 }
 
-type Kind = 'path' | 'int' | 'bool' | 'strings' | 'vars';
+type Kind = 'path' | 'int' | 'count' | 'bool' | 'strings' | 'vars';
 const KEYS: Record<string, { kind: Kind; doc: string }> = {
   prefix: { kind: 'path', doc: 'installation prefix (SAGE_LOCAL)' },
   pkgs: { kind: 'path', doc: 'recipe tree' },
@@ -51,6 +61,11 @@ const KEYS: Record<string, { kind: Kind; doc: string }> = {
   check: { kind: 'bool', doc: 'run spkg-check' },
   python: { kind: 'path', doc: 'interpreter for the venv (a command name or path)' },
   venv: { kind: 'path', doc: 'SAGE_VENV (default: the prefix)' },
+  mirrors: { kind: 'strings', doc: 'mirror base URLs for upstream tarballs' },
+  download_timeout: { kind: 'int', doc: 'seconds without data before a download attempt fails' },
+  download_retries: { kind: 'count', doc: 'retries per URL on network errors' },
+  download_jobs: { kind: 'int', doc: 'downloads at once' },
+  keep_wheels_cache: { kind: 'bool', doc: 'keep wheels of cleaned packages for reuse' },
 };
 
 export const CONFIG_KEYS = Object.keys(KEYS);
@@ -95,6 +110,11 @@ export function loadConfig(file: string | null, overrides: Overrides = {}, cwd =
     check: overrides.check ?? (raw.check as boolean | undefined) ?? false,
     python: (raw.python as string | undefined) ?? 'python3',
     venv: raw.venv !== undefined ? rel(raw.venv as string) : prefix,
+    mirrors: (raw.mirrors as string[] | undefined) ?? [],
+    downloadTimeout: (raw.download_timeout as number | undefined) ?? 60,
+    downloadRetries: (raw.download_retries as number | undefined) ?? 3,
+    downloadJobs: (raw.download_jobs as number | undefined) ?? 3,
+    keepWheelsCache: (raw.keep_wheels_cache as boolean | undefined) ?? false,
   };
 }
 
@@ -150,6 +170,9 @@ function checkValue(kind: Kind, v: Node | null, bad: (m: string) => void): unkno
     case 'int':
       if (typeof scalar === 'number' && Number.isInteger(scalar) && scalar >= 1) return scalar;
       return bad('expected a whole number >= 1');
+    case 'count':
+      if (typeof scalar === 'number' && Number.isInteger(scalar) && scalar >= 0) return scalar;
+      return bad('expected a whole number >= 0');
     case 'bool':
       if (typeof scalar === 'boolean') return scalar;
       return bad('expected true or false');

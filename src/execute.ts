@@ -14,6 +14,7 @@ export interface ExecuteOptions {
   keepGoing: boolean;
   dryRun: boolean;
   check: boolean;
+  offline: boolean;
   signal: AbortSignal;
   bus: EventBus;
 }
@@ -43,7 +44,7 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
     return { id: i.name, after: [...d.normal, ...d.orderOnly].filter((x) => building.has(x)) };
   });
   const idOf = (name: string) => pkgId(project.recipes.get(name)!);
-  const outcome = await schedule(tasks, (name) => buildPackage({ project, bus: o.bus, signal: o.signal, db, check: o.check, fingerprint: (n) => fingerprints.get(n) }, name, reasons.get(name)!), {
+  const outcome = await schedule(tasks, (name) => buildPackage({ project, bus: o.bus, signal: o.signal, db, check: o.check, offline: o.offline, fingerprint: (n) => fingerprints.get(n) }, name, reasons.get(name)!), {
     jobs: o.jobs,
     keepGoing: o.keepGoing,
     signal: o.signal,

@@ -7,9 +7,10 @@ export type Action =
   | { kind: 'clean'; name: string }
   | { kind: 'list' }
   | { kind: 'wheelhouse-index' }
-  | { kind: 'status' };
+  | { kind: 'status' }
+  | { kind: 'download'; requests: BuildRequest[] };
 
-export const SPECIAL_TARGETS = ['all', 'list', 'status', 'wheelhouse-index'];
+export const SPECIAL_TARGETS = ['all', 'list', 'status', 'download', 'wheelhouse-index'];
 
 /**
  * `known` are recipe names; `installed` are names with a manifest (a package removed from the
@@ -27,6 +28,15 @@ export function parseTargets(targets: string[], known: Set<string>, allTargets: 
     const near = closest(t, [...SPECIAL_TARGETS, ...known]) ?? closest(name, known);
     diags.push({ message: `unknown target '${t}': no package '${name}' in the recipe tree`, hint: near ? `did you mean '${near}'?` : "run 'sagebuild list' for the package names" });
   };
+  const dl = targets.indexOf('download');
+  if (dl >= 0) {
+    // `download [pkg...|all]`: the rest of the command line names what to download.
+    const rest = parseTargets(targets.slice(dl + 1).length ? targets.slice(dl + 1) : ['all'], known, allTargets, new Set());
+    const requests = rest.flatMap((a) => (a.kind === 'build' ? a.requests : []));
+    if (rest.some((a) => a.kind !== 'build')) diags.push({ message: "after 'download' name packages or 'all'" });
+    if (diags.length) throw new UserError(diags);
+    return [...parseTargets(targets.slice(0, dl), known, allTargets, installed), { kind: 'download', requests }];
+  }
   for (const t of targets) {
     if (t === 'all') {
       addBuild(allTargets().map((name) => ({ name, noDeps: false })));

@@ -18,7 +18,7 @@ export interface PkgPaths {
 /** A black-hole proxy (TEST-NET address) so builds cannot reach the network, as in Sage. */
 const NO_NETWORK_PROXY = 'http://192.0.2.0:5187/';
 
-export function buildEnv(config: Config, r: Recipe, p: PkgPaths, check: boolean): Record<string, string> {
+export function buildEnv(config: Config, r: Recipe, p: PkgPaths, check: boolean, offline: boolean): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   const prefix = config.prefix;
@@ -61,6 +61,11 @@ export function buildEnv(config: Config, r: Recipe, p: PkgPaths, check: boolean)
   if (r.kind === 'venv' || r.kind === 'pip') {
     // The base interpreter, resolved now: on PATH, `python3` is the venv's own.
     env.SAGEBUILD_PYTHON = pythonInfo(config.python).executable;
+  }
+  if (r.kind === 'pip' && offline) {
+    // --offline: pip packages come from wheels already in the upstream folder (`sagebuild download`).
+    env.PIP_NO_INDEX = '1';
+    env.PIP_FIND_LINKS = config.upstream;
   }
   delete env.MAKEFLAGS;
   delete env.MFLAGS;

@@ -5,6 +5,7 @@ import { createReadStream, lstatSync, readdirSync, renameSync, rmSync, mkdirSync
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { substituteVersion, type Recipe } from '../recipes.js';
+import { archiveFormat, checkArchive } from './archive.js';
 
 export function tarballName(r: Recipe): string {
   return substituteVersion(r.checksums!.tarball, r.upstreamVersion);
@@ -40,8 +41,9 @@ export async function unpack(tarball: string, dest: string): Promise<void> {
   const tmp = `${dest}.unpack`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
+  await checkArchive(tarball);
   const { execa } = await import('execa');
-  if (/\.zip$/i.test(tarball)) {
+  if (archiveFormat(tarball) === 'zip') {
     await execa('unzip', ['-q', tarball, '-d', tmp]);
   } else {
     await execa('tar', ['-xf', tarball, '-C', tmp, '--no-same-owner']);

@@ -14,7 +14,9 @@ import type { Recipe } from '../recipes.js';
 import type { Fingerprint } from '../fingerprint.js';
 import { SAGEBUILD_VERSION, isInside } from '../util/paths.js';
 import { buildEnv, type PkgPaths } from './env.js';
-import { tarballPath, unpack, verifyTarball } from './fetch.js';
+import { unpack } from './fetch.js';
+import { UnsafeArchiveError } from './archive.js';
+import { DownloadError, ensureTarball } from './download.js';
 import { runLogged } from './run.js';
 import { manifestFiles, mergeStage, prepareStage, readStage, typeConflicts, type StagedEntry } from './stage.js';
 
@@ -24,6 +26,7 @@ export interface BuildContext {
   signal: AbortSignal;
   db: InstalledDb;
   check: boolean;
+  offline: boolean;
   fingerprint: (name: string) => Fingerprint;
 }
 
@@ -102,14 +105,12 @@ async function prepareSources(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
   });
   const src = path.join(p.buildRoot, 'src');
   if (r.kind === 'normal' || r.kind === 'wheel') {
-    const tarball = tarballPath(config, r);
-    ctx.bus.emit({ type: 'step', id, step: 'fetch', detail: tarball });
-    if (!existsSync(tarball)) {
-      throw new StepFailure(`upstream tarball ${tarball} not found; put it in the upstream folder (config 'upstream:') or run 'sagebuild download ${r.name}'`);
-    }
-    const v = await verifyTarball(tarball, r);
-    if (!v.ok) {
-      throw new StepFailure(`checksum mismatch for ${tarball}: expected ${v.algo} ${v.expected}, got ${v.actual} (checksums.ini: ${r.checksums!.file}); the file is damaged or not the release the recipe expects`);
+    let tarball: string;
+    try {
+      tarball = (await ensureTarball({ config, bus: ctx.bus, id, signal: ctx.signal, offline: ctx.offline }, r)).file;
+    } catch (e) {
+      if (e instanceof DownloadError) throw new StepFailure(e.message, ctx.signal.aborted);
+      throw e;
     }
     if (r.kind === 'wheel') {
       // Sage copies a wheel to dist/ instead of unpacking it.
@@ -117,7 +118,12 @@ async function prepareSources(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
       copyFileSync(tarball, path.join(p.buildRoot, 'dist', path.basename(tarball)));
     } else {
       ctx.bus.emit({ type: 'step', id, step: 'unpack', detail: tarball });
-      await unpack(tarball, src);
+      try {
+        await unpack(tarball, src);
+      } catch (e) {
+        if (e instanceof UnsafeArchiveError) throw new StepFailure(e.message);
+        throw new StepFailure(`cannot unpack ${tarball}: ${(e as Error).message.split('\n')[0]}`);
+      }
     }
   } else if (r.src) {
     cpSync(r.src, src, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
@@ -237,7 +243,7 @@ export async function buildPackage(ctx: BuildContext, name: string, reasons: str
     mkdirSync(p.buildRoot, { recursive: true });
     keepBuildDir = true;
     const check = ctx.check && r.scripts.check !== undefined;
-    const env = buildEnv(project.config, r, p, ctx.check);
+    const env = buildEnv(project.config, r, p, ctx.check, ctx.offline);
     bus.emit({ type: 'step', id, step: 'prepare' });
     await prepareSources(ctx, r, p, env);
     prepareStage(p.destdir, p.tree);

@@ -1,0 +1,138 @@
+// What each command-line action does, given an analysed project. The CLI parses and dispatches;
+// these functions run the work and return an exit status.
+import { cleanPackage } from './clean.js';
+import { DownloadError, ensureTarball } from './build/download.js';
+import { buildEnv } from './build/env.js';
+import { pkgId, pkgPaths } from './build/package.js';
+import { runLogged } from './build/run.js';
+import type { EventBus } from './events.js';
+import { executeBuild, hashCache, installedDb } from './execute.js';
+import { Fingerprinter } from './fingerprint.js';
+import { readManifest } from './manifest.js';
+import { closure, makePlan, type BuildRequest } from './plan.js';
+import type { Project } from './project.js';
+import { PipError } from './python/pip.js';
+import { explainLines, statusLines } from './report/status.js';
+import type { Action } from './targets.js';
+import { wheelhouseOf, writeSimpleIndex } from './wheelhouse.js';
+
+export interface RunOptions {
+  jobs: number;
+  keepGoing: boolean;
+  dryRun: boolean;
+  check: boolean;
+  offline: boolean;
+  installed: boolean;
+  signal: AbortSignal;
+  bus: EventBus;
+}
+
+const out = (lines: string[]) => process.stdout.write(lines.map((l) => l + '\n').join(''));
+
+function processEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+export function explain(project: Project, name: string): number {
+  const plan = makePlan(project, installedDb(project).entries, [{ name, noDeps: false }], new Fingerprinter(project, hashCache(project, true)));
+  out(explainLines(plan, name));
+  return 0;
+}
+
+export async function runActions(project: Project, actions: Action[], o: RunOptions): Promise<number> {
+  let status = 0;
+  for (const a of actions) {
+    if (o.signal.aborted) break;
+    let r = 0;
+    switch (a.kind) {
+      case 'list':
+        if (o.installed) r = showStatus(project);
+        else out([...project.recipes.keys()].sort());
+        break;
+      case 'status':
+        r = showStatus(project);
+        break;
+      case 'wheelhouse-index': {
+        const wheelhouse = wheelhouseOf(project.config.venv);
+        if (!o.dryRun) out([`sagebuild: wrote the PEP 503 index ${wheelhouse}/simple/ (${writeSimpleIndex(wheelhouse)} project(s))`]);
+        break;
+      }
+      case 'clean':
+        r = await clean(project, a.name, o);
+        break;
+      case 'download':
+        r = await download(project, a.requests, o);
+        break;
+      case 'build':
+        r = await executeBuild(project, a.requests, o);
+        break;
+    }
+    status = Math.max(status, r);
+    if (r !== 0 && !o.keepGoing) break;
+  }
+  return status;
+}
+
+function showStatus(project: Project): number {
+  const db = installedDb(project);
+  const all = [...project.recipes.keys()].map((name) => ({ name, noDeps: false }));
+  out(statusLines(makePlan(project, db.entries, all, new Fingerprinter(project, hashCache(project, true))), db.entries));
+  return 0;
+}
+
+async function clean(project: Project, name: string, o: RunOptions): Promise<number> {
+  const db = installedDb(project);
+  if (o.dryRun) {
+    const entries = db.get(name);
+    if (!entries.length) out([`${name} is not installed; nothing to clean`]);
+    for (const e of entries) {
+      const files = readManifest(e.file).files;
+      out([`would remove ${name}-${e.version}: ${files.length} file(s) and ${e.file}`, ...files.map((f) => `  ${f}`)]);
+    }
+    return 0;
+  }
+  try {
+    await cleanPackage(name, db, o.bus, project, processEnv());
+    return 0;
+  } catch (e) {
+    if (!(e instanceof PipError)) throw e;
+    process.stderr.write(`sagebuild: ${name}-clean: ${e.message}; nothing was removed\n`);
+    return 1;
+  }
+}
+
+/** `download [pkg...|all]`: fetch and verify upstream tarballs (and pip packages' wheels) without building. */
+async function download(project: Project, requests: BuildRequest[], o: RunOptions): Promise<number> {
+  const names = [...closure(project, requests)].sort();
+  let failed = 0;
+  let fetched = 0;
+  await Promise.all(
+    names.map(async (name) => {
+      const r = project.recipes.get(name)!;
+      const id = pkgId(r);
+      try {
+        if (r.checksums) {
+          const res = await ensureTarball({ config: project.config, bus: o.bus, id, signal: o.signal, offline: o.offline }, r);
+          if (res.downloaded) fetched++;
+          o.bus.emit({ type: 'info', message: `${id}: ${res.downloaded ? 'downloaded' : 'in the upstream cache'}, checksum verified: ${res.file}` });
+        } else if (r.kind === 'pip' && !o.offline) {
+          // pip packages: keep their wheel (or sdist) in the upstream folder for --offline builds.
+          const p = pkgPaths(project, r);
+          const env = buildEnv(project.config, r, p, false, false);
+          const res = await runLogged(env.SAGEBUILD_PYTHON!, ['-m', 'pip', 'download', '--disable-pip-version-check', '--no-deps', '--dest', project.config.upstream, '-r', `${r.dir}/requirements.txt`], { cwd: project.config.root, env, id, bus: o.bus, signal: o.signal });
+          if (res.exitCode !== 0) throw new DownloadError(`pip download failed (exit code ${res.exitCode})`);
+          fetched++;
+          o.bus.emit({ type: 'info', message: `${id}: pip download into ${project.config.upstream}` });
+        }
+      } catch (e) {
+        if (!(e instanceof DownloadError)) throw e;
+        failed++;
+        o.bus.emit({ type: 'warning', message: `${id}: ${e.message}` });
+      }
+    }),
+  );
+  o.bus.emit({ type: 'info', message: `download: ${fetched} fetched, ${failed} failed, ${names.length} package(s) considered` });
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,165 @@
+// Upstream downloads, as Sage's sage-download-file does them but stricter: mirrors first (laid out
+// as Sage's: <mirror>/spkg/upstream/<pkg>/<tarball>), then upstream_url; into a temp file that is
+// renamed into the upstream cache only after its checksum matched; retries with backoff on
+// network errors and timeouts; a small separate limit on parallel downloads.
+import { createWriteStream, existsSync, mkdirSync, realpathSync, renameSync, rmSync, copyFileSync } from 'node:fs';
+import { once } from 'node:events';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { Config } from '../config.js';
+import type { EventBus } from '../events.js';
+import { substituteVersion, type Recipe } from '../recipes.js';
+import { fileDigest, tarballName, tarballPath, verifyTarball } from './fetch.js';
+
+export class DownloadError extends Error {}
+
+export interface DownloadContext {
+  config: Config;
+  bus: EventBus;
+  id: string;
+  signal: AbortSignal;
+  offline: boolean;
+}
+
+let limiter: LimitFunction | null = null;
+
+/** The package whose folder really holds checksums.ini (gfortran's is gcc's, through a symlink). */
+function tarballPackage(r: Recipe): string {
+  try {
+    return path.basename(path.dirname(realpathSync(r.checksums!.file)));
+  } catch {
+    return r.name;
+  }
+}
+
+export function downloadUrls(config: Config, r: Recipe): string[] {
+  const name = tarballName(r);
+  const urls = config.mirrors.map((m) => `${m.replace(/\/+$/, '')}/spkg/upstream/${tarballPackage(r)}/${name}`);
+  if (r.checksums?.upstreamUrl) urls.push(substituteVersion(r.checksums.upstreamUrl, r.upstreamVersion));
+  return urls;
+}
+
+/**
+ * Returns the verified tarball in the upstream cache, downloading it if needed. A cached file
+ * with a wrong checksum is ignored (not deleted) and replaced by a good download.
+ */
+export async function ensureTarball(ctx: DownloadContext, r: Recipe): Promise<{ file: string; downloaded: boolean }> {
+  const file = tarballPath(ctx.config, r);
+  if (existsSync(file)) {
+    const v = await verifyTarball(file, r);
+    if (v.ok) return { file, downloaded: false };
+    ctx.bus.emit({ type: 'output', id: ctx.id, line: `sagebuild: the cached ${file} has ${v.algo} ${v.actual}, expected ${v.expected}; downloading it again` });
+  }
+  const urls = downloadUrls(ctx.config, r);
+  if (ctx.offline) {
+    throw new DownloadError(`${file} is not in the upstream cache (or does not match its checksum) and --offline forbids downloading; run 'sagebuild download ${r.name}' where the network is reachable, or copy the file there`);
+  }
+  if (!urls.length) {
+    throw new DownloadError(`${file} is not in the upstream cache, no mirrors are configured ('mirrors:' in build.config.yaml) and ${r.checksums!.file} has no upstream_url=`);
+  }
+  limiter ??= pLimit(ctx.config.downloadJobs);
+  await limiter(() => downloadFirst(ctx, r, urls, file));
+  return { file, downloaded: true };
+}
+
+async function downloadFirst(ctx: DownloadContext, r: Recipe, urls: string[], file: string): Promise<void> {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.part-${process.pid}`);
+  const errors: string[] = [];
+  const c = r.checksums!;
+  const algo = c.sha256 ? 'sha256' : 'sha1';
+  const expected = (c.sha256 ?? c.sha1)!.toLowerCase();
+  try {
+    for (const url of urls) {
+      for (let attempt = 0; ; attempt++) {
+        if (ctx.signal.aborted) throw new DownloadError('download interrupted');
+        ctx.bus.emit({ type: 'step', id: ctx.id, step: 'fetch', detail: `${url}${attempt ? ` (attempt ${attempt + 1})` : ''}` });
+        try {
+          await fetchTo(ctx, url, tmp);
+        } catch (e) {
+          rmSync(tmp, { force: true });
+          const msg = (e as Error).message;
+          const permanent = e instanceof HttpError && e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429;
+          if (ctx.signal.aborted) throw new DownloadError('download interrupted');
+          if (permanent || attempt >= ctx.config.downloadRetries) {
+            errors.push(`${url}: ${msg}`);
+            break;
+          }
+          const wait = 500 * 2 ** attempt;
+          ctx.bus.emit({ type: 'output', id: ctx.id, line: `sagebuild: ${url}: ${msg}; retrying in ${wait / 1000} s` });
+          await sleep(wait);
+          continue;
+        }
+        const actual = await fileDigest(tmp, algo);
+        if (actual !== expected) {
+          rmSync(tmp, { force: true });
+          errors.push(`${url}: checksum mismatch: expected ${algo} ${expected}, got ${actual}`);
+          break;
+        }
+        renameSync(tmp, file);
+        ctx.bus.emit({ type: 'output', id: ctx.id, line: `sagebuild: downloaded ${path.basename(file)} from ${url} (${algo} verified)` });
+        return;
+      }
+    }
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  throw new DownloadError(`could not download ${path.basename(file)} (checksums.ini: ${c.file}):\n  ${errors.join('\n  ')}`);
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, statusText: string) {
+    super(`HTTP ${status} ${statusText}`);
+  }
+}
+
+/** Streams url into file. Times out when no data arrives for config.downloadTimeout seconds. */
+async function fetchTo(ctx: DownloadContext, url: string, file: string): Promise<void> {
+  if (url.startsWith('file://')) {
+    copyFileSync(new URL(url), file);
+    return;
+  }
+  const timeoutMs = ctx.config.downloadTimeout * 1000;
+  const ac = new AbortController();
+  let timedOut = false;
+  let timer = setTimeout(() => ((timedOut = true), ac.abort()), timeoutMs);
+  const bump = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => ((timedOut = true), ac.abort()), timeoutMs);
+  };
+  const onAbort = () => ac.abort();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  const out = createWriteStream(file);
+  try {
+    const res = await fetch(url, { signal: ac.signal, redirect: 'follow' });
+    if (!res.ok || !res.body) throw new HttpError(res.status, res.statusText);
+    const total = Number(res.headers.get('content-length') ?? 0);
+    let received = 0;
+    let lastReport = Date.now();
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      bump();
+      received += chunk.length;
+      if (!out.write(chunk)) await once(out, 'drain');
+      // A progress line for large files, at most once a second.
+      if (total > 1 << 20 && Date.now() - lastReport >= 1000) {
+        lastReport = Date.now();
+        ctx.bus.emit({ type: 'output', id: ctx.id, line: `sagebuild: ${path.basename(url)}: ${Math.floor((100 * received) / total)}% (${mb(received)} of ${mb(total)} MB)` });
+      }
+    }
+    if (total && received !== total) throw new Error(`connection closed after ${received} of ${total} bytes`);
+    out.end();
+    await once(out, 'close');
+  } catch (e) {
+    out.destroy();
+    if (timedOut) throw new Error(`timed out: no data for ${ctx.config.downloadTimeout} s`);
+    if (e instanceof HttpError) throw e;
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(cause?.code ?? cause?.message ?? (e as Error).message);
+  } finally {
+    clearTimeout(timer);
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+const mb = (n: number) => (n / (1 << 20)).toFixed(1);
