@@ -8,6 +8,7 @@ import { EventBus } from './events.js';
 import { analyze } from './project.js';
 import { explain, runActions } from './actions.js';
 import { installedDb } from './execute.js';
+import { watchLoop } from './watch.js';
 import { prefetchPythonInfo } from './builtins.js';
 import { ConsoleReporter } from './report/console.js';
 import { LogFiles } from './report/logfile.js';
@@ -41,7 +42,7 @@ function program(): Command {
     .name('sagebuild')
     .description('Build a tree of Sage-style package recipes into one prefix: incremental, parallel, staged.')
     .usage('[options] [targets...]')
-    .argument('[targets...]', "'all' (default), 'list', 'status', 'download [pkg...|all]', 'wheelhouse-index', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
+    .argument('[targets...]', "'all' (default), 'list', 'status', 'download [pkg...|all]', 'watch [targets]', 'wheelhouse-index', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
     .option('-j, --jobs <n>', 'packages built at once (default: config `jobs`, else the CPU count)', positiveInt)
     .option('-k, --keep-going', 'after a failure, go on building everything that does not depend on it')
     .option('-n, --dry-run', 'print what would be built and why; change nothing')
@@ -103,6 +104,20 @@ export async function main(argv: string[]): Promise<number> {
     if (opts.explain !== undefined) {
       parseTargets([opts.explain], known, () => [], new Set());
       return explain(project, opts.explain);
+    }
+    const runOptions = {
+      jobs: config.jobs,
+      keepGoing: opts.keepGoing ?? false,
+      dryRun: opts.dryRun ?? false,
+      check: config.check,
+      offline: opts.offline ?? false,
+      installed: opts.installed ?? false,
+      signal: ac.signal,
+      bus,
+    };
+    if (targets[0] === 'watch') {
+      // Ctrl-C is how a watch ends: 0, unless it interrupted a build.
+      return await watchLoop(config, project, targets.length > 1 ? targets.slice(1) : ['all'], runOptions);
     }
     const actions = parseTargets(targets, known, () => project.allTargets(), new Set(installedDb(project).entries.keys()));
     const status = await runActions(project, actions, {

@@ -10,7 +10,7 @@ export type Action =
   | { kind: 'status' }
   | { kind: 'download'; requests: BuildRequest[] };
 
-export const SPECIAL_TARGETS = ['all', 'list', 'status', 'download', 'wheelhouse-index'];
+export const SPECIAL_TARGETS = ['all', 'list', 'status', 'download', 'watch', 'wheelhouse-index'];
 
 /**
  * `known` are recipe names; `installed` are names with a manifest (a package removed from the
@@ -38,6 +38,10 @@ export function parseTargets(targets: string[], known: Set<string>, allTargets: 
     return [...parseTargets(targets.slice(0, dl), known, allTargets, installed), { kind: 'download', requests }];
   }
   for (const t of targets) {
+    if (t === 'watch') {
+      diags.push({ message: "'watch' must come first: sagebuild watch [targets]" });
+      continue;
+    }
     if (t === 'all') {
       addBuild(allTargets().map((name) => ({ name, noDeps: false })));
       continue;

@@ -1,0 +1,114 @@
+// `sagebuild watch [targets]`: build once, then watch the recipe folders (in-tree src/ included)
+// and file prerequisites of the targets' packages; on a change, wait for edits to settle,
+// re-analyse, and rebuild what the fingerprints say changed, with reasons. A failed build or a
+// broken recipe does not stop the watcher; Ctrl-C does, cleanly.
+//
+//   idle --change--> debouncing --quiet for DEBOUNCE_MS--> running --done--> idle
+//                                                           |  ^
+//                                               change ---> queued (runs again when done)
+import { watch, type FSWatcher } from 'chokidar';
+import path from 'node:path';
+import { runActions, type RunOptions } from './actions.js';
+import type { Config } from './config.js';
+import { UserError, formatDiagnostic } from './diagnostics.js';
+import { closure } from './plan.js';
+import { analyze, type Project } from './project.js';
+import { parseTargets } from './targets.js';
+import { installedDb } from './execute.js';
+
+const DEBOUNCE_MS = 300;
+
+type State = 'idle' | 'debouncing' | 'running' | 'queued';
+
+export async function watchLoop(config: Config, first: Project, targets: string[], o: RunOptions): Promise<number> {
+  let project = first;
+  let state: State = 'idle';
+  let timer: NodeJS.Timeout | undefined;
+  const changed = new Set<string>();
+  const say = (m: string) => o.bus.emit({ type: 'info', message: m });
+
+  const watched = (p: Project): string[] => {
+    const actions = parseTargets(targets, new Set(p.recipes.keys()), () => p.allTargets(), new Set(installedDb(p).entries.keys()));
+    const requests = actions.flatMap((a) => (a.kind === 'build' ? a.requests : []));
+    const dirs = new Set<string>([config.pkgs]); // new recipe folders appear here
+    for (const name of closure(p, requests)) {
+      const r = p.recipes.get(name)!;
+      if (!r.builtin) dirs.add(r.dir);
+      for (const f of p.deps.get(name)!.files) dirs.add(f);
+    }
+    if (config.configFile) dirs.add(config.configFile);
+    return [...dirs];
+  };
+
+  const build = async (): Promise<void> => {
+    const actions = parseTargets(targets, new Set(project.recipes.keys()), () => project.allTargets(), new Set(installedDb(project).entries.keys()));
+    const status = await runActions(project, actions, o);
+    say(status === 0 ? 'watching for changes (Ctrl-C to stop)' : 'the build failed; fix it and save: watching for changes (Ctrl-C to stop)');
+  };
+
+  await build();
+  if (o.signal.aborted) return 0;
+  const watcher: FSWatcher = watch(watched(project), {
+    ignoreInitial: true,
+    // Only the pkgs/ root itself is watched shallowly; recipe folders fully.
+    depth: 50,
+    ignored: (p: string) => /(^|\/)(\.git|__pycache__)(\/|$)/.test(p),
+  });
+
+  const run = async (): Promise<void> => {
+    state = 'running';
+    const files = [...changed].map((f) => path.relative(config.root, f)).sort();
+    changed.clear();
+    say(`change detected: ${files.slice(0, 5).join(', ')}${files.length > 5 ? `, ... (${files.length} files)` : ''}`);
+    try {
+      project = analyze(config);
+      for (const w of project.warnings) o.bus.emit({ type: 'warning', message: w });
+      watcher.add(watched(project));
+      await build();
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      for (const d of e.diagnostics) process.stderr.write(`sagebuild: ${formatDiagnostic(d)}\n`);
+      say('the recipe tree has errors; fix them and save: watching for changes (Ctrl-C to stop)');
+    }
+    if (o.signal.aborted) return;
+    if ((state as State) === 'queued') schedule();
+    else state = 'idle';
+  };
+
+  let inflight: Promise<void> = Promise.resolve();
+  const schedule = () => {
+    if (state === 'running' || state === 'queued') {
+      state = 'queued';
+      return;
+    }
+    state = 'debouncing';
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      inflight = run().catch(fail);
+    }, DEBOUNCE_MS);
+  };
+
+  let fail: (e: unknown) => void = () => undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    fail = reject;
+    o.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  watcher.on('all', (_event, file) => {
+    changed.add(file);
+    schedule();
+  });
+  watcher.on('error', (e) => o.bus.emit({ type: 'warning', message: `watcher: ${(e as Error).message}` }));
+  await new Promise<void>((r) => watcher.once('ready', () => r()));
+  say('watching for changes (Ctrl-C to stop)');
+  let interrupted = false;
+  try {
+    await done;
+    interrupted = (state as State) === 'running' || (state as State) === 'queued';
+    // Let an interrupted build stop its processes and finish its bookkeeping.
+    await inflight;
+  } finally {
+    clearTimeout(timer);
+    await watcher.close();
+  }
+  return interrupted ? 130 : 0;
+}
