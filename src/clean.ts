@@ -8,6 +8,7 @@ import type { InstalledDb } from './installed.js';
 import type { Project } from './project.js';
 import { checkManifestPaths, pythonDistsOf, readManifest, removeFiles, treeOfManifest } from './manifest.js';
 import { pipUninstall } from './python/pip.js';
+import { storeInWheelCache } from './python/wheelcache.js';
 import { wheelhouseOf, writeSimpleIndex } from './wheelhouse.js';
 
 export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus, project: Project, env: Record<string, string>): Promise<number> {
@@ -20,11 +21,12 @@ export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus,
   const plans = entries.map((e) => {
     const m = readManifest(e.file);
     const tree = treeOfManifest(e.file);
-    return { entry: e, tree, dists: pythonDistsOf(m), abs: checkManifestPaths(e.file, tree, m.files) };
+    return { entry: e, tree, dists: pythonDistsOf(m), fingerprint: m.sagebuild?.fingerprint, abs: checkManifestPaths(e.file, tree, m.files) };
   });
   const wheelhouse = wheelhouseOf(venv);
   let removed = 0;
   for (const p of plans) {
+    if (project.config.keepWheelsCache && typeof p.fingerprint === 'string') storeInWheelCache(venv, name, p.fingerprint, p.dists);
     if (p.dists.length) {
       bus.emit({ type: 'step', id: `${name}-${p.entry.version}`, step: 'pip-uninstall', detail: p.dists.map((d) => d.name).join(' ') });
       await pipUninstall({ venv, env, id: `${name}-${p.entry.version}`, bus, cwd: venv }, p.dists);

@@ -211,4 +211,28 @@ describe('Python packages', { timeout: 600_000 }, () => {
     assert.equal(rig.manifests().filter((m) => m.startsWith('python3_venv-')).length, 1, 'one manifest: the old version was replaced');
     rig.write({ 'build.config.yaml': TOOLCHAIN_CONFIG });
   });
+
+  it('keep_wheels_cache: a cleaned package with an unchanged fingerprint reuses its wheel', async () => {
+    rig.write({ 'build.config.yaml': TOOLCHAIN_CONFIG + 'keep_wheels_cache: true\n' });
+    assert.equal((await rig.run('purea')).exitCode, 0);
+    let r = await rig.run('purea-clean');
+    assert.equal(r.exitCode, 0, r.all);
+    const cache = rig.path('local/var/cache/sagebuild/wheels');
+    assert.equal(readdirSync(cache).length, 1);
+    r = await rig.run('purea');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.match(r.stdout, /\[purea-1\.1\] sagebuild: reusing cached wheel\(s\) purea-1\.1-py3-none-any\.whl/);
+    assert.doesNotMatch(rig.read('logs/pkgs/purea-1.1.log'), /Building a wheel/);
+    assert.equal((await py(rig, 'import purea; assert purea.answer() == 42')).exitCode, 0);
+    assert.deepEqual(readdirSync(cache), [], 'the entry went back to the wheelhouse');
+    await assertConsistent(rig);
+    // A changed source has another fingerprint: the cached wheel is not used.
+    assert.equal((await rig.run('purea-clean')).exitCode, 0);
+    rig.write({ 'pkgs/purea/src/purea/extra.py': 'X = 1\n' });
+    r = await rig.run('purea');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.match(rig.read('logs/pkgs/purea-1.1.log'), /Building a wheel/);
+    await assertConsistent(rig);
+    rig.write({ 'build.config.yaml': TOOLCHAIN_CONFIG });
+  });
 });

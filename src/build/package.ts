@@ -7,6 +7,7 @@ import type { BuildStep, EventBus } from '../events.js';
 import type { InstalledDb } from '../installed.js';
 import { checkManifestPaths, installedDir, newManifest, pythonDistsOf, readManifest, removeFiles, treeOfManifest, writeManifest, type Manifest } from '../manifest.js';
 import { pipInstall, pipUninstall } from '../python/pip.js';
+import { dropFromWheelCache, takeFromWheelCache } from '../python/wheelcache.js';
 import type { PythonDist } from '../manifest.js';
 import { parseWheelFilename, wheelhouseOf, writeSimpleIndex } from '../wheelhouse.js';
 import type { Project } from '../project.js';
@@ -227,6 +228,26 @@ function requestedDists(r: Recipe, p: PkgPaths, venv: string, entries: StagedEnt
   });
 }
 
+/**
+ * With keep_wheels_cache: stages the wheels cached for this exact fingerprint, as the install
+ * script would have (wheelhouse + spkg-requirements.txt), so nothing is rebuilt.
+ */
+function fromWheelCache(ctx: BuildContext, r: Recipe, p: PkgPaths, fingerprint: string): PythonDist[] | null {
+  const venv = ctx.project.config.venv;
+  prepareStage(p.destdir, p.tree);
+  const dists = takeFromWheelCache(venv, r.name, fingerprint, p.destdir + wheelhouseOf(venv));
+  if (!dists) {
+    prepareStage(p.destdir, p.tree);
+    return null;
+  }
+  const scripts = path.join(p.destdir + p.tree, 'var/lib/sage/scripts', r.name);
+  mkdirSync(scripts, { recursive: true });
+  writeFileSync(path.join(scripts, 'spkg-requirements.txt'), dists.map((d) => `${d.name} @ file://${path.join(wheelhouseOf(venv), d.wheel)}\n`).join(''));
+  ctx.bus.emit({ type: 'step', id: pkgId(r), step: 'prepare', detail: `reusing cached wheel(s) ${dists.map((d) => d.wheel).join(', ')} (same fingerprint ${fingerprint.slice(0, 12)})` });
+  ctx.bus.emit({ type: 'output', id: pkgId(r), line: `sagebuild: reusing cached wheel(s) ${dists.map((d) => d.wheel).join(', ')}: the fingerprint is unchanged` });
+  return dists;
+}
+
 export async function buildPackage(ctx: BuildContext, name: string, reasons: string[]): Promise<boolean> {
   const { project, bus } = ctx;
   const r = project.recipes.get(name)!;
@@ -245,17 +266,24 @@ export async function buildPackage(ctx: BuildContext, name: string, reasons: str
     const check = ctx.check && r.scripts.check !== undefined;
     const env = buildEnv(project.config, r, p, ctx.check, ctx.offline);
     bus.emit({ type: 'step', id, step: 'prepare' });
-    await prepareSources(ctx, r, p, env);
-    prepareStage(p.destdir, p.tree);
-    await runScript(ctx, r, p, env, 'build');
-    await runScript(ctx, r, p, env, 'install');
+    const venv = project.config.venv;
+    const fingerprint = ctx.fingerprint(name).hash;
+    // Checks need the sources, so a package to be checked is really built.
+    const cached = r.python && project.config.keepWheelsCache && !check ? fromWheelCache(ctx, r, p, fingerprint) : null;
+    if (!cached) {
+      await prepareSources(ctx, r, p, env);
+      prepareStage(p.destdir, p.tree);
+      await runScript(ctx, r, p, env, 'build');
+      await runScript(ctx, r, p, env, 'install');
+    }
     const { entries, outside } = readStage(p.destdir, p.tree);
     if (outside.length) {
       throw new StepFailure(`the package installed outside its tree ${p.tree}: ${outside.slice(0, 5).join(', ')}; install under $SAGE_DESTDIR$SAGE_INST_LOCAL (sdh_make_install does)`);
     }
-    const dists = requestedDists(r, p, project.config.venv, entries);
+    const dists = cached ?? requestedDists(r, p, venv, entries);
     if (ctx.signal.aborted) throw new StepFailure('interrupted before installing', true);
     const manifest = await install(ctx, r, p, env, entries, dists);
+    if (cached) dropFromWheelCache(venv, fingerprint);
     if (check) {
       try {
         await runScript(ctx, r, p, env, 'check');
