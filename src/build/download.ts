@@ -46,14 +46,17 @@ export function downloadUrls(config: Config, r: Recipe): string[] {
  */
 export async function ensureTarball(ctx: DownloadContext, r: Recipe): Promise<{ file: string; downloaded: boolean }> {
   const file = tarballPath(ctx.config, r);
+  let mismatch: string | null = null;
   if (existsSync(file)) {
     const v = await verifyTarball(file, r);
     if (v.ok) return { file, downloaded: false };
-    ctx.bus.emit({ type: 'output', id: ctx.id, line: `sagebuild: the cached ${file} has ${v.algo} ${v.actual}, expected ${v.expected}; downloading it again` });
+    mismatch = `checksum mismatch for ${file}: expected ${v.algo} ${v.expected}, got ${v.actual} (checksums.ini: ${r.checksums!.file}); the file is damaged or not the release the recipe expects`;
+    ctx.bus.emit({ type: 'output', id: ctx.id, line: `sagebuild: ${mismatch}` });
   }
   const urls = downloadUrls(ctx.config, r);
+  if (mismatch && (ctx.offline || !urls.length)) throw new DownloadError(`${mismatch}; no download source to replace it${ctx.offline ? ' (--offline)' : ''}`);
   if (ctx.offline) {
-    throw new DownloadError(`${file} is not in the upstream cache (or does not match its checksum) and --offline forbids downloading; run 'sagebuild download ${r.name}' where the network is reachable, or copy the file there`);
+    throw new DownloadError(`${file} is not in the upstream cache and --offline forbids downloading; run 'sagebuild download ${r.name}' where the network is reachable, or copy the file there`);
   }
   if (!urls.length) {
     throw new DownloadError(`${file} is not in the upstream cache, no mirrors are configured ('mirrors:' in build.config.yaml) and ${r.checksums!.file} has no upstream_url=`);
