@@ -6,7 +6,7 @@ import { loadConfig } from './config.js';
 import { UserError, formatDiagnostic } from './diagnostics.js';
 import { EventBus } from './events.js';
 import { analyze } from './project.js';
-import { explain, runActions } from './actions.js';
+import { explain, runActions, type RunOptions } from './actions.js';
 import { installedDb } from './execute.js';
 import { watchLoop } from './watch.js';
 import { prefetchPythonInfo } from './builtins.js';
@@ -105,7 +105,7 @@ export async function main(argv: string[]): Promise<number> {
       parseTargets([opts.explain], known, () => [], new Set());
       return explain(project, opts.explain);
     }
-    const runOptions = {
+    const runOptions: RunOptions = {
       jobs: config.jobs,
       keepGoing: opts.keepGoing ?? false,
       dryRun: opts.dryRun ?? false,
@@ -120,16 +120,7 @@ export async function main(argv: string[]): Promise<number> {
       return await watchLoop(config, project, targets.length > 1 ? targets.slice(1) : ['all'], runOptions);
     }
     const actions = parseTargets(targets, known, () => project.allTargets(), new Set(installedDb(project).entries.keys()));
-    const status = await runActions(project, actions, {
-      jobs: config.jobs,
-      keepGoing: opts.keepGoing ?? false,
-      dryRun: opts.dryRun ?? false,
-      check: config.check,
-      offline: opts.offline ?? false,
-      installed: opts.installed ?? false,
-      signal: ac.signal,
-      bus,
-    });
+    const status = await runActions(project, actions, runOptions);
     if (gotSignal) return 128 + (SIGNAL_NUMBERS[gotSignal] ?? 0);
     return status;
   } catch (e) {
