@@ -191,7 +191,6 @@ function realpathOr(p: string): string {
 export function removeFiles(tree: string, absFiles: string[]): number {
   let removed = 0;
   const sorted = [...absFiles].sort((a, b) => b.split('/').length - a.split('/').length || (a < b ? 1 : -1));
-  const dirs = new Set<string>();
   for (const f of sorted) {
     try {
       const st = lstatSync(f);
@@ -201,8 +200,15 @@ export function removeFiles(tree: string, absFiles: string[]): number {
     } catch {
       // already gone
     }
-    for (let d = path.dirname(f); isInside(tree, d) && d !== tree; d = path.dirname(d)) dirs.add(d);
   }
+  pruneEmptyParents(tree, absFiles);
+  return removed;
+}
+
+/** Removes the directories above these paths that are empty now, deepest first, never `tree`. */
+export function pruneEmptyParents(tree: string, absFiles: string[]): void {
+  const dirs = new Set<string>();
+  for (const f of absFiles) for (let d = path.dirname(f); isInside(tree, d) && d !== tree; d = path.dirname(d)) dirs.add(d);
   for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
     try {
       rmdirSync(d);
@@ -210,5 +216,4 @@ export function removeFiles(tree: string, absFiles: string[]): number {
       // not empty, or gone
     }
   }
-  return removed;
 }

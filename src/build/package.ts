@@ -1,232 +1,22 @@
 // Builds one package the way Sage's sage-spkg does, made safe: everything is built and installed
-// into a staging tree first; only when every step succeeded is the old version removed, the stage
-// merged into the prefix and the manifest written (last, atomically).
-import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+// into a staging tree first; only when every step succeeded does install.ts land it in the prefix.
+// A per-package lock keeps two sagebuild runs on one prefix out of each other's build directory.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { BuildStep, EventBus } from '../events.js';
-import type { InstalledDb } from '../installed.js';
-import { checkManifestPaths, installedDir, newManifest, pythonDistsOf, readManifest, removeFiles, treeOfManifest, writeManifest, type Manifest } from '../manifest.js';
-import { pipInstall, pipUninstall } from '../python/pip.js';
+import { holdPackageLock, packageLockFile } from '../buildlock.js';
+import { readManifest, writeManifest, type PythonDist } from '../manifest.js';
 import { dropFromWheelCache, takeFromWheelCache } from '../python/wheelcache.js';
-import type { PythonDist } from '../manifest.js';
-import { parseWheelFilename, wheelhouseOf, writeSimpleIndex } from '../wheelhouse.js';
-import type { Project } from '../project.js';
 import type { Recipe } from '../recipes.js';
-import type { Fingerprint } from '../fingerprint.js';
-import { SAGEBUILD_VERSION, isInside } from '../util/paths.js';
+import { isInside } from '../util/paths.js';
+import { wheelhouseOf } from '../wheelhouse.js';
+import { type BuildContext, StepFailure, pkgId, pkgPaths } from './context.js';
 import { buildEnv, type PkgPaths } from './env.js';
-import { unpack } from './fetch.js';
-import { UnsafeArchiveError } from './archive.js';
-import { DownloadError, ensureTarball } from './download.js';
-import { runLogged } from './run.js';
-import { manifestFiles, mergeStage, prepareStage, readStage, typeConflicts, type StagedEntry } from './stage.js';
+import { install, requestedDists } from './install.js';
+import { runScript } from './scripts.js';
+import { prepareSources } from './sources.js';
+import { prepareStage, readStage } from './stage.js';
 
-export interface BuildContext {
-  project: Project;
-  bus: EventBus;
-  signal: AbortSignal;
-  db: InstalledDb;
-  check: boolean;
-  offline: boolean;
-  fingerprint: (name: string) => Fingerprint;
-}
-
-/** A failure with a message for the user; `canceled` when it came from Ctrl-C/SIGTERM. */
-export class StepFailure extends Error {
-  constructor(message: string, readonly canceled = false) {
-    super(message);
-  }
-}
-
-export function pkgId(r: Recipe): string {
-  return `${r.name}-${r.version}`;
-}
-
-export function pkgPaths(project: Project, r: Recipe): PkgPaths {
-  const id = pkgId(r);
-  const buildRoot = path.join(project.config.buildDir, id);
-  return {
-    buildRoot,
-    destdir: path.join(buildRoot, 'inst'),
-    tree: project.treeOf(r),
-    logFile: path.join(project.config.logs, 'pkgs', `${id}.log`),
-  };
-}
-
-/** Runs a generated spkg-<step> script; throws StepFailure unless it exits 0. */
-async function runScript(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Record<string, string>, step: 'build' | 'install' | 'check'): Promise<void> {
-  const script: { path: string; body?: string } | undefined = r.scripts[step] ?? (step === 'install' ? defaultInstall(r) : undefined);
-  if (!script) return;
-  const id = pkgId(r);
-  const name = `spkg-${step}` as BuildStep;
-  ctx.bus.emit({ type: 'step', id, step: name });
-  const file = path.join(p.buildRoot, name);
-  writeFileSync(file, wrapScript(script.path, script.body ?? readFileSync(script.path, 'utf8')), { mode: 0o755 });
-  const res = await runLogged('bash', [file], { cwd: p.buildRoot, env, id, bus: ctx.bus, signal: ctx.signal });
-  if (res.canceled) throw new StepFailure(`${name} interrupted`, true);
-  if (res.exitCode !== 0) {
-    throw new StepFailure(`${name} failed (${res.signal ? `killed by ${res.signal}` : `exit code ${res.exitCode}`})`);
-  }
-}
-
-/** The install body Sage generates for wheel packages; pip packages get theirs from the index. */
-function defaultInstall(r: Recipe): { path: string; body: string } | undefined {
-  if (r.kind === 'wheel') return { path: '(sagebuild: wheel package)', body: 'sdh_store_and_pip_install_wheel .' };
-  if (r.kind === 'pip') return { path: '(sagebuild: pip package)', body: 'sdh_fetch_wheel\nsdh_store_and_pip_install_wheel .' };
-  return undefined;
-}
-
-/**
- * Sage's spkg-X.in files are bodies: this header sets up what sage-spkg's generated header does
- * (helpers, sdh_guard, cd into the build dir). An executable spkg-X is run the same way.
- */
-export function wrapScript(source: string, body: string): string {
-  return [
-    '#!/usr/bin/env bash',
-    `# Generated by sagebuild from ${source}`,
-    'source "$SAGEBUILD_HELPERS" || { echo "Error: cannot source $SAGEBUILD_HELPERS" >&2; exit 1; }',
-    'sdh_guard || { echo "Error: sdh_guard failed: the Sage environment is not set up" >&2; exit 1; }',
-    'cd "$SAGE_PKG_DIR" || exit 1',
-    '',
-    body,
-    '',
-  ].join('\n');
-}
-
-async function prepareSources(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Record<string, string>): Promise<void> {
-  const id = pkgId(r);
-  const { config } = ctx.project;
-  // A copy of the recipe (symlinks resolved, as Sage's `cp -RLp`) so scripts find patches/ and
-  // helper files beside them; in-tree src/ is copied too, so builds never write into pkgs/.
-  cpSync(r.dir, p.buildRoot, {
-    recursive: true,
-    dereference: true,
-    preserveTimestamps: true,
-    filter: (src) => src !== r.src && src !== path.join(r.dir, 'src'),
-  });
-  const src = path.join(p.buildRoot, 'src');
-  if (r.kind === 'normal' || r.kind === 'wheel') {
-    let tarball: string;
-    try {
-      tarball = (await ensureTarball({ config, bus: ctx.bus, id, signal: ctx.signal, offline: ctx.offline }, r)).file;
-    } catch (e) {
-      if (e instanceof DownloadError) throw new StepFailure(e.message, ctx.signal.aborted);
-      throw e;
-    }
-    if (r.kind === 'wheel') {
-      // Sage copies a wheel to dist/ instead of unpacking it.
-      mkdirSync(path.join(p.buildRoot, 'dist'), { recursive: true });
-      copyFileSync(tarball, path.join(p.buildRoot, 'dist', path.basename(tarball)));
-    } else {
-      ctx.bus.emit({ type: 'step', id, step: 'unpack', detail: tarball });
-      try {
-        await unpack(tarball, src);
-      } catch (e) {
-        if (e instanceof UnsafeArchiveError) throw new StepFailure(e.message);
-        throw new StepFailure(`cannot unpack ${tarball}: ${(e as Error).message.split('\n')[0]}`);
-      }
-    }
-  } else if (r.src) {
-    cpSync(r.src, src, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
-  }
-  for (const patch of r.patches) {
-    ctx.bus.emit({ type: 'step', id, step: 'patch', detail: path.basename(patch) });
-    if (!existsSync(src)) throw new StepFailure(`cannot apply ${patch}: the package has no src/ to patch`);
-    const res = await runLogged('patch', ['-p1', '--batch', '--forward', '-i', patch], { cwd: src, env, id, bus: ctx.bus, signal: ctx.signal });
-    if (res.canceled) throw new StepFailure('interrupted while patching', true);
-    if (res.exitCode !== 0) throw new StepFailure(`patch ${patch} failed to apply (exit code ${res.exitCode})`);
-  }
-}
-
-/**
- * Lands a successful build: validates the old manifests and the stage, uninstalls the old
- * version (its Python dists under the exclusive pip lock, then its files), merges the stage,
- * pip-installs the new wheels from the wheelhouse (shared lock), and writes the manifest last.
- * Once started it is not interrupted: a signal only stops what comes after it.
- */
-async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Record<string, string>, entries: StagedEntry[], dists: PythonDist[]): Promise<Manifest> {
-  const id = pkgId(r);
-  const fp = ctx.fingerprint(r.name);
-  const files = manifestFiles(entries);
-  const absNew = files.map((f) => path.join(p.tree, f));
-  // Validate the old manifests before touching anything.
-  const old = ctx.db.get(r.name).map((e) => {
-    const m = readManifest(e.file);
-    const tree = treeOfManifest(e.file);
-    return { entry: e, manifest: m, abs: checkManifestPaths(e.file, tree, m.files), tree };
-  });
-  const removing = new Set(old.flatMap((o) => o.abs));
-  const owners = ctx.db.owners();
-  const stolen = absNew.filter((f) => owners.has(f) && owners.get(f) !== r.name).map((f) => `${f} (owned by ${owners.get(f)})`);
-  if (stolen.length) {
-    throw new StepFailure(`refusing to overwrite ${stolen.length} file(s) installed by other packages: ${stolen.slice(0, 5).join(', ')}${stolen.length > 5 ? ', ...' : ''}; nothing was installed`);
-  }
-  const blocked = typeConflicts(entries, p.tree, removing);
-  if (blocked.length) throw new StepFailure(`cannot install: ${blocked.slice(0, 5).join(', ')}; nothing was installed`);
-  const venv = ctx.project.config.venv;
-  const pipCtx = { venv, env, id, bus: ctx.bus, cwd: p.buildRoot };
-  const oldDists = old.flatMap((o) => pythonDistsOf(o.manifest));
-  if (oldDists.length) {
-    ctx.bus.emit({ type: 'step', id, step: 'pip-uninstall', detail: oldDists.map((d) => d.name).join(' ') });
-    await pipUninstall(pipCtx, oldDists);
-  }
-  for (const o of old) {
-    removeFiles(o.tree, o.abs);
-    rmSync(o.entry.file, { force: true });
-  }
-  ctx.db.refresh(r.name);
-  ctx.db.setOwned(r.name, [], [...removing]);
-  ctx.bus.emit({ type: 'step', id, step: 'merge', detail: p.tree });
-  mergeStage(p.destdir + p.tree, p.tree, entries);
-  const wheelhouse = wheelhouseOf(venv);
-  const touchesWheelhouse = [...removing, ...absNew].some((f) => path.dirname(f) === wheelhouse);
-  if (dists.length) {
-    ctx.bus.emit({ type: 'step', id, step: 'pip-install', detail: dists.map((d) => `${d.name}==${d.version}`).join(' ') });
-    try {
-      await pipInstall(pipCtx, dists);
-    } catch (e) {
-      // Leave nothing behind: no files, no wheel, no manifest.
-      removeFiles(p.tree, absNew);
-      if (touchesWheelhouse) writeSimpleIndex(wheelhouse);
-      throw new StepFailure((e as Error).message);
-    }
-  }
-  const manifest = newManifest(r.name, r.version, files, {
-    tool_version: SAGEBUILD_VERSION,
-    kind: r.kind,
-    tree: p.tree,
-    deps: Object.fromEntries(ctx.project.deps.get(r.name)!.normal.map((d) => [d, ctx.project.recipes.get(d)!.version])),
-    ...(dists.length ? { python_dists: dists } : {}),
-    fingerprint: fp.hash,
-    inputs: fp.inputs,
-  });
-  mkdirSync(installedDir(p.tree), { recursive: true });
-  writeManifest(p.tree, manifest);
-  ctx.db.refresh(r.name);
-  ctx.db.setOwned(r.name, absNew, []);
-  if (touchesWheelhouse) writeSimpleIndex(wheelhouse);
-  return manifest;
-}
-
-/** Wheels the install script asked to pip-install (sdh_store_and_pip_install_wheel), checked against the stage. */
-function requestedDists(r: Recipe, p: PkgPaths, venv: string, entries: StagedEntry[]): PythonDist[] {
-  let lines: string[];
-  try {
-    lines = readFileSync(path.join(p.buildRoot, '.sagebuild-pipinst'), 'utf8').split('\n').filter(Boolean);
-  } catch {
-    return [];
-  }
-  const rel = path.relative(p.tree, wheelhouseOf(venv));
-  if (rel.startsWith('..')) {
-    throw new StepFailure(`package ${r.name} pip-installs wheels but installs into ${p.tree}, not the venv ${venv}; give it a version_requirements.txt to make it a Python package`);
-  }
-  return lines.map((w) => {
-    const n = parseWheelFilename(w);
-    if (!n) throw new StepFailure(`'${w}' is not a valid wheel file name`);
-    if (!entries.some((e) => e.rel === `${rel}/${w}`)) throw new StepFailure(`wheel ${w} is not in the staged wheelhouse`);
-    return { name: n.dist, version: n.version, wheel: w };
-  });
-}
+export { type BuildContext, StepFailure, pkgId, pkgPaths } from './context.js';
 
 /**
  * With keep_wheels_cache: stages the wheels cached for this exact fingerprint, as the install
@@ -243,9 +33,15 @@ function fromWheelCache(ctx: BuildContext, r: Recipe, p: PkgPaths, fingerprint: 
   const scripts = path.join(p.destdir + p.tree, 'var/lib/sage/scripts', r.name);
   mkdirSync(scripts, { recursive: true });
   writeFileSync(path.join(scripts, 'spkg-requirements.txt'), dists.map((d) => `${d.name} @ file://${path.join(wheelhouseOf(venv), d.wheel)}\n`).join(''));
-  ctx.bus.emit({ type: 'step', id: pkgId(r), step: 'prepare', detail: `reusing cached wheel(s) ${dists.map((d) => d.wheel).join(', ')} (same fingerprint ${fingerprint.slice(0, 12)})` });
   ctx.bus.emit({ type: 'output', id: pkgId(r), line: `sagebuild: reusing cached wheel(s) ${dists.map((d) => d.wheel).join(', ')}: the fingerprint is unchanged` });
   return dists;
+}
+
+/** After waiting for another process: did it install exactly this build meanwhile? */
+function builtMeanwhile(ctx: BuildContext, r: Recipe): boolean {
+  ctx.db.refresh(r.name);
+  const e = ctx.db.get(r.name).find((x) => x.version === r.version);
+  return e !== undefined && readManifest(e.file).sagebuild?.fingerprint === ctx.fingerprint(r.name).hash;
 }
 
 export async function buildPackage(ctx: BuildContext, name: string, reasons: string[]): Promise<boolean> {
@@ -253,8 +49,32 @@ export async function buildPackage(ctx: BuildContext, name: string, reasons: str
   const r = project.recipes.get(name)!;
   const id = pkgId(r);
   const p = pkgPaths(project, r);
+  let waited = false;
+  const lockFile = packageLockFile(project.config.buildDir, name);
+  const lock = await holdPackageLock(lockFile, ctx.signal, (holders) => {
+    waited = true;
+    bus.emit({ type: 'lock-wait', id, lockFile, mode: 'exclusive', holders: holders ? `another sagebuild building it: ${holders}` : 'another sagebuild building it' });
+  });
+  if (!lock) {
+    bus.emit({ type: 'pkg-failed', id, name, error: 'interrupted while waiting for another sagebuild process', logFile: p.logFile, buildDir: null, canceled: true });
+    return false;
+  }
+  try {
+    if (waited && !reasons.includes('requested with -no-deps') && builtMeanwhile(ctx, r)) {
+      bus.emit({ type: 'info', message: `${id}: built meanwhile by another sagebuild process; nothing to do` });
+      return true;
+    }
+    return await build(ctx, r, p, reasons);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: string[]): Promise<boolean> {
+  const { project, bus } = ctx;
+  const id = pkgId(r);
   const started = Date.now();
-  bus.emit({ type: 'pkg-start', id, name, logFile: p.logFile, reasons });
+  bus.emit({ type: 'pkg-start', id, name: r.name, logFile: p.logFile, reasons });
   let keepBuildDir = false;
   try {
     if (!isInside(project.config.buildDir, p.buildRoot) || p.buildRoot === project.config.buildDir) {
@@ -267,7 +87,7 @@ export async function buildPackage(ctx: BuildContext, name: string, reasons: str
     const env = buildEnv(project.config, r, p, ctx.check, ctx.offline);
     bus.emit({ type: 'step', id, step: 'prepare' });
     const venv = project.config.venv;
-    const fingerprint = ctx.fingerprint(name).hash;
+    const fingerprint = ctx.fingerprint(r.name).hash;
     // Checks need the sources, so a package to be checked is really built.
     const cached = r.python && project.config.keepWheelsCache && !check ? fromWheelCache(ctx, r, p, fingerprint) : null;
     if (!cached) {
@@ -304,13 +124,13 @@ export async function buildPackage(ctx: BuildContext, name: string, reasons: str
     }
     rmSync(p.buildRoot, { recursive: true, force: true });
     keepBuildDir = false;
-    bus.emit({ type: 'pkg-done', id, name, ok: true, durationMs: Date.now() - started });
+    bus.emit({ type: 'pkg-done', id, name: r.name, ok: true, durationMs: Date.now() - started });
     return true;
   } catch (e) {
     const canceled = e instanceof StepFailure ? e.canceled : false;
-    const message = e instanceof StepFailure ? e.message : e instanceof Error ? (e as Error).message : String(e);
+    const message = e instanceof Error ? e.message : String(e);
     // The build dir (sources and the unmerged stage) is kept for inspection, as Sage does.
-    bus.emit({ type: 'pkg-failed', id, name, error: message, logFile: p.logFile, buildDir: keepBuildDir ? p.buildRoot : null, canceled });
+    bus.emit({ type: 'pkg-failed', id, name: r.name, error: message, logFile: p.logFile, buildDir: keepBuildDir ? p.buildRoot : null, canceled });
     return false;
   }
 }

@@ -48,14 +48,22 @@ export async function runLogged(file: string, args: string[], o: RunOptions): Pr
   const lines = sub.all ? createInterface({ input: sub.all, crlfDelay: Infinity }) : null;
   lines?.on('line', (line) => o.bus.emit({ type: 'output', id: o.id, line }));
   const closed = lines ? once(lines, 'close') : Promise.resolve();
+  // Wait for the command itself, not for its output to end: a child it left running in the
+  // background may hold the pipe open forever. Then end the whole group, which also stops
+  // such leftovers from writing into a build dir we are about to remove.
+  let exit: [number | null, NodeJS.Signals | null] = [null, null];
+  try {
+    exit = (await once(sub, 'exit')) as [number | null, NodeJS.Signals | null];
+  } catch {
+    // could not start (e.g. ENOENT): the result below says so
+  }
+  if (pid !== undefined) killGroup(pid, 'SIGKILL');
   const r = await sub;
   await closed;
   o.signal.removeEventListener('abort', onAbort);
   if (killTimer) clearTimeout(killTimer);
-  // Children that outlive bash (e.g. a backgrounded daemon) would keep writing into a build dir
-  // we are about to remove; end the group.
-  if (pid !== undefined) killGroup(pid, 'SIGKILL');
-  return { exitCode: r.exitCode, signal: r.signal ?? undefined, canceled: o.signal.aborted };
+  if (r.failed && exit[0] === null && exit[1] === null) o.bus.emit({ type: 'output', id: o.id, line: `sagebuild: ${r.shortMessage}` });
+  return { exitCode: exit[0] ?? r.exitCode ?? undefined, signal: exit[1] ?? r.signal ?? undefined, canceled: o.signal.aborted };
 }
 
 function killGroup(pid: number, sig: NodeJS.Signals): void {

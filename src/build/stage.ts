@@ -71,24 +71,76 @@ export function manifestFiles(entries: StagedEntry[]): string[] {
   return entries.filter((e) => e.kind !== 'dir').map((e) => e.rel).sort();
 }
 
-/**
- * Entries whose destination exists with an incompatible type (a directory where a file goes or
- * the reverse), ignoring destinations that are about to be removed.
- */
-export function typeConflicts(entries: StagedEntry[], tree: string, removing: Set<string>): string[] {
+/** lstat that answers null for a missing path. */
+function lstatOr(p: string): ReturnType<typeof lstatSync> | null {
+  try {
+    return lstatSync(p);
+  } catch {
+    return null;
+  }
+}
+
+/** Every file and symlink below `dir` (recursively). */
+function filesBelow(dir: string): string[] {
   const out: string[] = [];
-  for (const e of entries) {
-    const dest = path.join(tree, e.rel);
-    if (removing.has(dest)) continue;
-    let isDir: boolean;
-    try {
-      isDir = statSync(dest).isDirectory() && (e.kind === 'dir' || !lstatSync(dest).isSymbolicLink());
-    } catch {
-      continue;
-    }
-    if (e.kind === 'dir' ? !isDir : isDir) out.push(`${dest} (${isDir ? 'a directory' : 'a file'} is in the way of the staged ${e.kind})`);
+  for (const name of safeReaddir(dir)) {
+    const p = path.join(dir, name);
+    if (lstatOr(p)?.isDirectory()) out.push(...filesBelow(p));
+    else out.push(p);
   }
   return out;
+}
+
+/**
+ * Reasons the stage cannot be merged as it is: a destination whose type does not fit (a directory
+ * where a file goes or the reverse), or a destination reached through a symlink in the prefix,
+ * which could lead outside the prefix or into another package's files. Paths in `removing` (the
+ * package's old version) do not count, nor do directories holding nothing else.
+ */
+export function mergeConflicts(entries: StagedEntry[], tree: string, removing: Set<string>): string[] {
+  const out: string[] = [];
+  const linkOf = new Map<string, boolean>();
+  const isLink = (p: string) => {
+    let v = linkOf.get(p);
+    if (v === undefined) {
+      v = !removing.has(p) && lstatOr(p)?.isSymbolicLink() === true;
+      linkOf.set(p, v);
+    }
+    return v;
+  };
+  for (const e of entries) {
+    const dest = path.join(tree, e.rel);
+    const parts = e.rel.split('/');
+    let through: string | null = null;
+    for (let i = 1; i < parts.length && !through; i++) {
+      const d = path.join(tree, ...parts.slice(0, i));
+      if (isLink(d)) through = d;
+    }
+    if (through) {
+      out.push(`${dest} (would be written through the symlink ${through})`);
+      continue;
+    }
+    if (removing.has(dest)) continue;
+    const st = lstatOr(dest);
+    if (!st) continue;
+    if (e.kind === 'dir') {
+      if (!st.isDirectory()) out.push(`${dest} (a ${st.isSymbolicLink() ? 'symlink' : 'file'} is in the way of the staged directory)`);
+    } else if (st.isDirectory() && !filesBelow(dest).every((f) => removing.has(f))) {
+      out.push(`${dest} (a directory is in the way of the staged ${e.kind})`);
+    }
+  }
+  return out;
+}
+
+/** rename, or copy and delete across file systems; symlinks are moved as links. */
+export function moveFile(src: string, dest: string): void {
+  try {
+    renameSync(src, dest);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    copyAcross(src, dest, lstatSync(src).isSymbolicLink() ? 'symlink' : 'file');
+    rmSync(src, { force: true });
+  }
 }
 
 /** Moves the staged entries into the tree; on error, removes what it had placed and rethrows. */
@@ -102,12 +154,7 @@ export function mergeStage(local: string, tree: string, entries: StagedEntry[]):
         mkdirSync(dest, { recursive: true });
         continue;
       }
-      try {
-        renameSync(src, dest);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-        copyAcross(src, dest, e.kind);
-      }
+      moveFile(src, dest);
       placed.push(dest);
     }
   } catch (err) {

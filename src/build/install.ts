@@ -1,0 +1,156 @@
+// Landing a successful build in the prefix. Nothing is lost if any step fails: the old version's
+// files are moved aside (not deleted) and its Python dists reinstalled if the new version cannot
+// be merged or pip-installed; its manifest is replaced only at the very end, atomically.
+import { lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { hashInputs, type FingerprintInputs } from '../fingerprint.js';
+import { checkManifestPaths, installedDir, newManifest, pruneEmptyParents, pythonDistsOf, readManifest, removeFiles, treeOfManifest, writeManifest, type Manifest, type PythonDist } from '../manifest.js';
+import { pipInstall, pipUninstall } from '../python/pip.js';
+import type { Recipe } from '../recipes.js';
+import { INSTALLED_RELDIR } from '../deps.js';
+import { SAGEBUILD_VERSION } from '../util/paths.js';
+import { parseWheelFilename, wheelhouseOf, writeSimpleIndex } from '../wheelhouse.js';
+import { type BuildContext, StepFailure, pkgId } from './context.js';
+import type { PkgPaths } from './env.js';
+import { manifestFiles, mergeConflicts, mergeStage, moveFile, type StagedEntry } from './stage.js';
+
+/** Folders of the tree that hold sagebuild's own state: no package may install into them. */
+const RESERVED = [`${INSTALLED_RELDIR}/`, 'var/lib/sage/sagebuild/', 'var/lock/', 'var/cache/sagebuild/', 'var/tmp/sagebuild-backup/', 'var/lib/sage/wheels/simple', 'var/lib/sage/wheels/.simple-'];
+
+/**
+ * The inputs to record: a dependency counts with the fingerprint it is installed with (they are
+ * the same after a normal build; `<pkg>-no-deps` may build against an older or missing one, and
+ * then the next run must rebuild).
+ */
+function recordedInputs(ctx: BuildContext, r: Recipe): { hash: string; inputs: FingerprintInputs } {
+  const cur = ctx.fingerprint(r.name).inputs;
+  const deps: Record<string, string> = {};
+  for (const d of Object.keys(cur.deps)) {
+    const dr = ctx.project.recipes.get(d)!;
+    if (dr.kind === 'none') {
+      deps[d] = cur.deps[d]!;
+      continue;
+    }
+    const e = ctx.db.get(d).find((x) => x.version === dr.version);
+    const fp = e ? readManifest(e.file).sagebuild?.fingerprint : undefined;
+    deps[d] = typeof fp === 'string' ? fp : 'not installed';
+  }
+  const inputs = { ...cur, deps };
+  return { hash: hashInputs(inputs), inputs };
+}
+
+export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Record<string, string>, entries: StagedEntry[], dists: PythonDist[]): Promise<Manifest> {
+  const id = pkgId(r);
+  const files = manifestFiles(entries);
+  const absNew = files.map((f) => path.join(p.tree, f));
+  const reserved = files.filter((f) => RESERVED.some((pre) => f.startsWith(pre)));
+  if (reserved.length) throw new StepFailure(`the package installs into sagebuild's own state folders: ${reserved.slice(0, 5).join(', ')}; nothing was installed`);
+  // Validate the old manifests before touching anything.
+  const old = ctx.db.get(r.name).map((e) => {
+    const m = readManifest(e.file);
+    const tree = treeOfManifest(e.file);
+    return { entry: e, manifest: m, abs: checkManifestPaths(e.file, tree, m.files), tree };
+  });
+  const removing = new Set(old.flatMap((o) => o.abs));
+  const owners = ctx.db.owners();
+  const stolen = absNew.filter((f) => owners.has(f) && owners.get(f) !== r.name).map((f) => `${f} (owned by ${owners.get(f)})`);
+  if (stolen.length) {
+    throw new StepFailure(`refusing to overwrite ${stolen.length} file(s) installed by other packages: ${stolen.slice(0, 5).join(', ')}${stolen.length > 5 ? ', ...' : ''}; nothing was installed`);
+  }
+  const blocked = mergeConflicts(entries, p.tree, removing);
+  if (blocked.length) throw new StepFailure(`cannot install: ${blocked.slice(0, 5).join(', ')}; nothing was installed`);
+  const { hash, inputs } = recordedInputs(ctx, r);
+
+  const venv = ctx.project.config.venv;
+  const wheelhouse = wheelhouseOf(venv);
+  const touchesWheelhouse = [...removing, ...absNew].some((f) => path.dirname(f) === wheelhouse);
+  const pipCtx = { venv, env, id, bus: ctx.bus, cwd: p.buildRoot };
+  const oldDists = old.flatMap((o) => pythonDistsOf(o.manifest));
+  const moved: { from: string; to: string }[] = [];
+  let uninstalled = false;
+  let merged = false;
+  try {
+    if (oldDists.length) {
+      ctx.bus.emit({ type: 'step', id, step: 'pip-uninstall', detail: oldDists.map((d) => d.name).join(' ') });
+      await pipUninstall(pipCtx, oldDists);
+      uninstalled = true;
+    }
+    // The old version's files go aside (same file system, so this is cheap), not away.
+    for (const o of old) {
+      const backup = path.join(o.tree, 'var/tmp/sagebuild-backup', `${id}-${process.pid}`);
+      for (const f of o.abs) {
+        if (!lexists(f)) continue;
+        const to = path.join(backup, path.relative(o.tree, f));
+        mkdirSync(path.dirname(to), { recursive: true });
+        moveFile(f, to);
+        moved.push({ from: f, to });
+      }
+      pruneEmptyParents(o.tree, o.abs);
+    }
+    ctx.bus.emit({ type: 'step', id, step: 'merge', detail: p.tree });
+    mergeStage(p.destdir + p.tree, p.tree, entries);
+    merged = true;
+    if (dists.length) {
+      ctx.bus.emit({ type: 'step', id, step: 'pip-install', detail: dists.map((d) => `${d.name}==${d.version}`).join(' ') });
+      await pipInstall(pipCtx, dists);
+    }
+  } catch (e) {
+    if (merged) removeFiles(p.tree, absNew);
+    for (const m of moved.reverse()) {
+      mkdirSync(path.dirname(m.from), { recursive: true });
+      moveFile(m.to, m.from);
+    }
+    if (uninstalled) await pipInstall(pipCtx, oldDists).catch(() => ctx.bus.emit({ type: 'warning', message: `${id}: could not reinstall the previous version's Python packages; rebuild ${r.name}` }));
+    if (touchesWheelhouse) writeSimpleIndex(wheelhouse);
+    const restored = old.length ? ` The previously installed ${old.map((o) => `${r.name}-${o.entry.version}`).join(', ')} was restored.` : ' Nothing was installed.';
+    throw new StepFailure(`${(e as Error).message}.${restored}`);
+  } finally {
+    for (const o of old) rmSync(path.join(o.tree, 'var/tmp/sagebuild-backup', `${id}-${process.pid}`), { recursive: true, force: true });
+  }
+  const manifest = newManifest(r.name, r.version, files, {
+    tool_version: SAGEBUILD_VERSION,
+    kind: r.kind,
+    tree: p.tree,
+    deps: Object.fromEntries(ctx.project.deps.get(r.name)!.normal.map((d) => [d, ctx.project.recipes.get(d)!.version])),
+    ...(dists.length ? { python_dists: dists } : {}),
+    fingerprint: hash,
+    inputs,
+  });
+  mkdirSync(installedDir(p.tree), { recursive: true });
+  const manifestFile = writeManifest(p.tree, manifest);
+  for (const o of old) if (o.entry.file !== manifestFile) rmSync(o.entry.file, { force: true });
+  ctx.db.refresh(r.name);
+  ctx.db.setOwned(r.name, absNew, [...removing]);
+  if (touchesWheelhouse) writeSimpleIndex(wheelhouse);
+  return manifest;
+}
+
+/** The path exists (a dangling symlink counts). */
+function lexists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Wheels the install script asked to pip-install (sdh_store_and_pip_install_wheel), checked against the stage. */
+export function requestedDists(r: Recipe, p: PkgPaths, venv: string, entries: StagedEntry[]): PythonDist[] {
+  let lines: string[];
+  try {
+    lines = readFileSync(path.join(p.buildRoot, '.sagebuild-pipinst'), 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+  const rel = path.relative(p.tree, wheelhouseOf(venv));
+  if (rel.startsWith('..')) {
+    throw new StepFailure(`package ${r.name} pip-installs wheels but installs into ${p.tree}, not the venv ${venv}; give it a version_requirements.txt to make it a Python package`);
+  }
+  return lines.map((w) => {
+    const n = parseWheelFilename(w);
+    if (!n) throw new StepFailure(`'${w}' is not a valid wheel file name`);
+    if (!entries.some((e) => e.rel === `${rel}/${w}`)) throw new StepFailure(`wheel ${w} is not in the staged wheelhouse`);
+    return { name: n.dist, version: n.version, wheel: w };
+  });
+}

@@ -1,0 +1,75 @@
+// A per-package flock held for the whole build of that package, so that two sagebuild runs on
+// one prefix never build the same package in the same build directory at once. Node cannot
+// flock in-process, so a small `flock ... cat` process holds it: closing its stdin releases
+// the lock, and if sagebuild dies the pipe closes and the kernel releases it too.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { describeHolders } from './lock.js';
+
+const BUSY = 75;
+
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+export function packageLockFile(buildDir: string, pkg: string): string {
+  return path.join(buildDir, '.locks', `${pkg}.lock`);
+}
+
+/** Starts a holder; `acquired` says whether it got the lock (false: busy, with -n). */
+function startHolder(lockFile: string, wait: boolean): { child: ChildProcess; acquired: Promise<boolean> } {
+  // `echo` tells us the lock is ours, then `cat` holds it until its stdin closes.
+  const args = [...(wait ? [] : ['-n', '-E', String(BUSY)]), '-x', lockFile, '-c', 'echo locked; exec cat'];
+  const child = spawn('flock', args, { stdio: ['pipe', 'pipe', 'ignore'] });
+  const acquired = new Promise<boolean>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('locked')) resolve(true);
+    });
+    child.once('error', reject);
+    child.once('exit', (code, sig) => {
+      if (out.includes('locked')) return;
+      if (code === BUSY) resolve(false);
+      else reject(new Error(`flock ended (${sig ?? code}) before taking ${lockFile}`));
+    });
+  });
+  return { child, acquired };
+}
+
+/**
+ * Takes the lock, calling onWait (with the holders) if another process has it first. Returns
+ * null if `signal` aborts the wait.
+ */
+export async function holdPackageLock(lockFile: string, signal: AbortSignal, onWait: (holders: string) => void): Promise<HeldLock | null> {
+  mkdirSync(path.dirname(lockFile), { recursive: true });
+  let h = startHolder(lockFile, false);
+  if (!(await h.acquired)) {
+    onWait(describeHolders(lockFile));
+    h = startHolder(lockFile, true);
+    const kill = () => h.child.kill('SIGTERM');
+    signal.addEventListener('abort', kill, { once: true });
+    try {
+      await h.acquired;
+    } catch {
+      return null; // killed by the abort
+    } finally {
+      signal.removeEventListener('abort', kill);
+    }
+    if (signal.aborted) {
+      h.child.stdin!.end();
+      return null;
+    }
+  }
+  const held = h.child;
+  return {
+    async release() {
+      if (held.exitCode !== null || held.signalCode !== null) return;
+      const exited = once(held, 'exit');
+      held.stdin!.end();
+      await exited;
+    },
+  };
+}
