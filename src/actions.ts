@@ -1,7 +1,9 @@
 // What each command-line action does, given an analysed project. The CLI parses and dispatches;
 // these functions run the work and return an exit status.
 import { cleanPackage } from './clean.js';
-import { DownloadError, ensureTarball } from './build/download.js';
+import { DownloadError, downloadUrls, ensureTarball } from './build/download.js';
+import { tarballPath } from './build/fetch.js';
+import { existsSync } from 'node:fs';
 import { buildEnv } from './build/env.js';
 import { pkgId, pkgPaths } from './build/package.js';
 import { runLogged } from './build/run.js';
@@ -78,7 +80,7 @@ export async function runActions(project: Project, actions: Action[], o: RunOpti
 function showStatus(project: Project): number {
   const db = installedDb(project);
   const all = [...project.recipes.keys()].map((name) => ({ name, noDeps: false }));
-  out(statusLines(makePlan(project, db.entries, all, new Fingerprinter(project, hashCache(project, true))), db.entries));
+  out(statusLines(makePlan(project, db.entries, all, new Fingerprinter(project, hashCache(project, true)), false), db.entries));
   return 0;
 }
 
@@ -106,6 +108,14 @@ async function clean(project: Project, name: string, o: RunOptions): Promise<num
 /** `download [pkg...|all]`: fetch and verify upstream tarballs (and pip packages' wheels) without building. */
 async function download(project: Project, requests: BuildRequest[], o: RunOptions): Promise<number> {
   const names = [...closure(project, requests)].sort();
+  if (o.dryRun) {
+    for (const name of names) {
+      const r = project.recipes.get(name)!;
+      if (r.checksums) out([`${pkgId(r)}: ${existsSync(tarballPath(project.config, r)) ? 'in the upstream cache (verified when used)' : `would download ${downloadUrls(project.config, r).join(' or ') || '(no source: add mirrors or upstream_url)'}`}`]);
+      else if (r.kind === 'pip') out([`${pkgId(r)}: would run pip download -r ${r.dir}/requirements.txt`]);
+    }
+    return 0;
+  }
   let failed = 0;
   let fetched = 0;
   await Promise.all(

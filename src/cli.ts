@@ -3,7 +3,7 @@
 // Exit codes: 0 success, 1 a package failed, 2 usage/config/recipe error, 128+N on signal N.
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { loadConfig } from './config.js';
-import { UserError, formatDiagnostic } from './diagnostics.js';
+import { UserError, closest, formatDiagnostic } from './diagnostics.js';
 import { EventBus } from './events.js';
 import { analyze } from './project.js';
 import { explain, runActions, type RunOptions } from './actions.js';
@@ -102,7 +102,10 @@ export async function main(argv: string[]): Promise<number> {
     for (const w of project.warnings) bus.emit({ type: 'warning', message: w });
     const known = new Set(project.recipes.keys());
     if (opts.explain !== undefined) {
-      parseTargets([opts.explain], known, () => [], new Set());
+      if (!known.has(opts.explain)) {
+        const near = closest(opts.explain, known);
+        throw new UserError({ message: `--explain takes a package name; '${opts.explain}' is not a package in ${config.pkgs}`, hint: near ? `did you mean '${near}'?` : "run 'sagebuild list' for the package names" });
+      }
       return explain(project, opts.explain);
     }
     const runOptions: RunOptions = {

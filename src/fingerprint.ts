@@ -32,7 +32,11 @@ export interface Fingerprint {
 
 /** Recipe files that describe the package but never change how it builds (the version is its own input). */
 const NOT_INPUTS = new Set(['package-version.txt', 'SPKG.rst', 'SPKG.txt', 'README', 'README.md', 'type', 'distros', 'spkg-configure.m4', 'math', 'front-end', 'huge', 'has_nonfree_dependencies', 'trees.txt']);
-const SKIP_IN_SRC = new Set(['.git', '__pycache__', '.hg', '.svn']);
+const SKIP_IN_SRC = new Set(['.git', '__pycache__', '.hg', '.svn', '.DS_Store']);
+/** Editor droppings: saving a file in an editor must not rebuild the package. */
+const isScratch = (name: string) => name.endsWith('~') || name.startsWith('.#') || /\.sw[op]$/.test(name);
+/** Sage reads only the first line of these (comment stripped); so does the fingerprint. */
+const FIRST_LINE_ONLY = new Set(['dependencies', 'dependencies_order_only', 'dependencies_check', 'dependencies_optional']);
 
 function stableStringify(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
@@ -66,7 +70,7 @@ function hashTree(dir: string, prefix: string, cache: HashCache, out: Record<str
     return;
   }
   for (const name of names.sort()) {
-    if (SKIP_IN_SRC.has(name)) continue;
+    if (SKIP_IN_SRC.has(name) || isScratch(name)) continue;
     const abs = path.join(dir, name);
     const rel = `${prefix}/${name}`;
     let st: Stats;
@@ -90,7 +94,7 @@ function recipeInputs(r: Recipe, cache: HashCache): Record<string, string> {
     return out;
   }
   for (const name of names.sort()) {
-    if (NOT_INPUTS.has(name)) continue;
+    if (NOT_INPUTS.has(name) || isScratch(name)) continue;
     const abs = path.join(r.dir, name);
     let st: Stats;
     try {
@@ -99,6 +103,7 @@ function recipeInputs(r: Recipe, cache: HashCache): Record<string, string> {
       continue;
     }
     if (st.isDirectory()) hashTree(abs, name, cache, out);
+    else if (FIRST_LINE_ONLY.has(name)) out[name] = `line:${(readFileSync(abs, 'utf8').split('\n')[0] ?? '').replace(/#.*$/, '').trim()}`;
     else if (st.isFile()) out[name] = cache.hash(abs, st);
   }
   return out;
@@ -148,10 +153,20 @@ export class Fingerprinter {
     if (d.files.length) {
       inputs.files = {};
       for (const f of [...d.files].sort()) {
+        let st: Stats | null = null;
         try {
-          inputs.files[f] = this.cache.hash(f);
+          st = statSync(f);
         } catch {
-          inputs.files[f] = 'missing';
+          inputs.files[f] = 'missing'; // an error when the package is to be built (plan.ts)
+          continue;
+        }
+        if (st.isDirectory()) {
+          // A folder as prerequisite: everything in it counts.
+          const sub: Record<string, string> = {};
+          hashTree(f, '', this.cache, sub);
+          inputs.files[f] = createHash('sha256').update(stableStringify(sub)).digest('hex');
+        } else {
+          inputs.files[f] = this.cache.hash(f, st);
         }
       }
     }
@@ -168,8 +183,11 @@ export class Fingerprinter {
 }
 
 /** Human-readable differences between the recorded inputs and the current ones. */
-export function explainDiff(old: FingerprintInputs, cur: FingerprintInputs, rebuilding: (dep: string) => boolean): string[] {
+export function explainDiff(recorded: FingerprintInputs, cur: FingerprintInputs, rebuilding: (dep: string) => boolean): string[] {
   const out: string[] = [];
+  if (typeof recorded !== 'object' || recorded === null) return ['fingerprint changed (the recorded inputs are unreadable)'];
+  // Manifests are files on disk: tolerate damaged or foreign ones.
+  const old: FingerprintInputs = { ...recorded, recipe: recorded.recipe ?? {}, deps: recorded.deps ?? {} };
   if (old.version !== cur.version) out.push(`version ${old.version} -> ${cur.version}`);
   const changed: string[] = [];
   const added: string[] = [];

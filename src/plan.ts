@@ -1,5 +1,7 @@
 // Decides, for the packages a set of targets needs, which must build and why: a package is up to
 // date iff the manifest of its current version records the fingerprint it has now.
+import path from 'node:path';
+import { UserError } from './diagnostics.js';
 import type { PlanItem } from './events.js';
 import { explainDiff, type Fingerprint, type FingerprintInputs, type Fingerprinter } from './fingerprint.js';
 import { readManifest, type InstalledEntry } from './manifest.js';
@@ -27,7 +29,8 @@ export function closure(project: Project, requests: BuildRequest[]): Set<string>
   return need;
 }
 
-export function makePlan(project: Project, installed: Map<string, InstalledEntry[]>, requests: BuildRequest[], fp: Fingerprinter): PlanItem[] {
+/** `strict`: a missing file prerequisite is an error (as make's "No rule to make target"); status is lenient. */
+export function makePlan(project: Project, installed: Map<string, InstalledEntry[]>, requests: BuildRequest[], fp: Fingerprinter, strict = true): PlanItem[] {
   const need = closure(project, requests);
   const forced = new Set(requests.filter((r) => r.noDeps).map((r) => r.name));
   const items = new Map<string, PlanItem>();
@@ -44,6 +47,10 @@ export function makePlan(project: Project, installed: Map<string, InstalledEntry
     } else {
       const cur = fp.get(name);
       fingerprint = cur.hash;
+      const missing = Object.entries(cur.inputs.files ?? {}).filter(([, h]) => h === 'missing');
+      if (missing.length && strict) {
+        throw new UserError({ file: r.deps?.file ?? path.join(r.dir, 'dependencies'), line: 1, message: `file prerequisite ${missing[0]![0]} of package '${name}' does not exist`, hint: 'fix the path ($(SAGE_SRC) is set by `sage_src:` in build.config.yaml), or create the file' });
+      }
       if (forced.has(name)) reasons.push('requested with -no-deps');
       else reasons.push(...whyBuild(project, installed, name, cur, rebuilding));
       if (!reasons.length) action = 'up-to-date';

@@ -146,8 +146,9 @@ function readRecipe(name: string, dir: string, diags: Diagnostic[]): Recipe | nu
   let version = 'none';
   if (versionText !== null) {
     version = (versionText.split('\n')[0] ?? '').trim();
-    if (!version || /\s/.test(version)) {
-      diags.push({ file: path.join(dir, 'package-version.txt'), line: 1, message: `bad version '${version}'`, hint: 'one word, e.g. 6.3.0 or 6.3.0.p1' });
+    // The version names files (manifests, logs, build dirs): no '/', no spaces, no '..'.
+    if (!/^[A-Za-z0-9][A-Za-z0-9._+~-]*$/.test(version) || version.includes('..')) {
+      diags.push({ file: path.join(dir, 'package-version.txt'), line: 1, message: `bad version '${version}'`, hint: 'one word of letters, digits and . _ + ~ -, e.g. 6.3.0 or 6.3.0.p1' });
     }
   }
   const depLine = (f: string): DepLine | null => {
@@ -244,6 +245,10 @@ function parseChecksums(file: string, text: string, diags: Diagnostic[]): Checks
   }
   if (!kv.tarball) {
     diags.push({ file, message: 'checksums.ini has no tarball= line', hint: 'e.g. tarball=foo-VERSION.tar.gz' });
+    return null;
+  }
+  if (kv.tarball.includes('/') || kv.tarball.startsWith('.')) {
+    diags.push({ file, message: `tarball=${kv.tarball} must be a plain file name (it is looked up in, and downloaded into, the upstream folder)` });
     return null;
   }
   if (!kv.sha256 && !kv.sha1) {

@@ -39,7 +39,9 @@ function hasPipPackage(venv: string): boolean {
 
 const NEVER = new AbortController().signal;
 
-const COMMON = ['--disable-pip-version-check', '--no-input'];
+// --isolated: the user's pip configuration (extra indexes, find-links) must not decide what lands in
+// the venv; everything comes from the wheelhouse.
+const COMMON = ['--isolated', '--disable-pip-version-check', '--no-input'];
 
 /**
  * Installs dists from the wheelhouse (never from a temp path, so pip's records never name a build

@@ -1,0 +1,215 @@
+// Hostile and unlucky situations: symlinks in the prefix, failed upgrades, concurrent runs,
+// leftover background processes, odd recipe values.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Rig, scriptPkg } from './rig.ts';
+
+describe('the prefix is never written through a symlink', () => {
+  it('a staged file under a symlinked folder that points outside is refused', async () => {
+    const rig = new Rig('rob');
+    const outside = mkdtempSync(path.join(tmpdir(), 'outside-'));
+    rig.write({
+      ...scriptPkg('a', { body: `mkdir -p "$SAGE_DESTDIR_LOCAL/share" && ln -s ${outside} "$SAGE_DESTDIR_LOCAL/share/plugins"` }),
+      ...scriptPkg('b', { deps: 'a', files: ['share/plugins/b.txt'] }),
+    });
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 1, r.all);
+    assert.match(r.stderr, /share\/plugins\/b\.txt \(would be written through the symlink .*share\/plugins\)/);
+    assert.ok(!existsSync(path.join(outside, 'b.txt')), 'nothing was written outside the prefix');
+    rmSync(outside, { recursive: true, force: true });
+    rig.cleanup();
+  });
+
+  it("a symlink into another package's folder cannot be used to overwrite its files", async () => {
+    const rig = new Rig('rob');
+    rig.write({
+      ...scriptPkg('a', { files: ['share/real/f'], body: 'mkdir -p "$SAGE_DESTDIR_LOCAL/share" && ln -s real "$SAGE_DESTDIR_LOCAL/share/alias"' }),
+      ...scriptPkg('b', { deps: 'a', files: ['share/alias/f'] }),
+    });
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 1, r.all);
+    assert.equal(rig.read('local/share/real/f'), 'a\n');
+    rig.cleanup();
+  });
+
+  it("packages cannot install into sagebuild's state folders", async () => {
+    const rig = new Rig('rob');
+    rig.write({ ...scriptPkg('b'), ...scriptPkg('a', { deps: 'b', files: ['var/lib/sage/installed/b-1.0'] }) });
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 1, r.all);
+    assert.match(r.stderr, /installs into sagebuild's own state folders: var\/lib\/sage\/installed\/b-1\.0/);
+    assert.deepEqual(rig.manifest('b-1.0').files, ['share/b/b.txt']);
+    rig.cleanup();
+  });
+});
+
+describe('a failed upgrade keeps the installed version', () => {
+  it('when the merge fails, the old files and manifest are restored', async () => {
+    const rig = new Rig('rob');
+    rig.write({ ...scriptPkg('a', { files: ['share/a/f'] }), ...scriptPkg('b', { body: 'mkdir -p "$SAGE_DESTDIR_LOCAL/share" && ln -s ../nonexistent "$SAGE_DESTDIR_LOCAL/share/x"' }) });
+    assert.equal((await rig.run('all')).exitCode, 0);
+    // a-2.0 stages share/x/g, through b's dangling symlink: refused before anything moves.
+    rig.write(scriptPkg('a', { version: '2.0', files: ['share/a/f', 'share/x/g'] }));
+    const r = await rig.run('a');
+    assert.equal(r.exitCode, 1, r.all);
+    assert.ok(rig.manifests().includes('a-1.0'));
+    assert.equal(rig.read('local/share/a/f'), 'a\n');
+    rig.cleanup();
+  });
+
+  it('a directory only the old version owned may become a symlink in the new one', async () => {
+    const rig = new Rig('rob');
+    rig.write(scriptPkg('a', { files: ['share/a/doc/f'] }));
+    assert.equal((await rig.run('all')).exitCode, 0);
+    rig.write(scriptPkg('a', { version: '2.0', files: ['share/a/doc-2/f'], body: 'mkdir -p "$SAGE_DESTDIR_LOCAL/share/a" && ln -s doc-2 "$SAGE_DESTDIR_LOCAL/share/a/doc"' }));
+    const r = await rig.run('a');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.equal(rig.read('local/share/a/doc/f'), 'a\n');
+    assert.deepEqual(rig.manifests(), ['a-2.0']);
+    rig.cleanup();
+  });
+});
+
+describe('processes', () => {
+  it('a background process left by a recipe does not hang the build and is stopped', async () => {
+    const rig = new Rig('rob');
+    rig.write(scriptPkg('bg', { body: '( sleep 300 ) &\necho $! > "$SAGE_ROOT/bg.pid"' }));
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 0, r.all);
+    const pid = Number(rig.read('bg.pid'));
+    let gone = false;
+    for (let i = 0; i < 100 && !gone; i++) {
+      try {
+        process.kill(pid, 0);
+        gone = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+        if (!gone) await sleep(50);
+      } catch {
+        gone = true;
+      }
+    }
+    assert.ok(gone, 'the leftover process was killed with the group');
+    rig.cleanup();
+  });
+
+  it('two sagebuild runs on one prefix build a package once; the second waits and says why', async () => {
+    const rig = new Rig('rob');
+    rig.write(scriptPkg('slow', { body: 'echo built >> "$SAGE_ROOT/count"\nsleep 2' }));
+    const a = rig.start(['all']);
+    for (let i = 0; i < 200 && !rig.exists('count'); i++) await sleep(25);
+    const b = rig.start(['all']);
+    const [ra, rb] = await Promise.all([a, b]);
+    assert.equal(ra.exitCode, 0, String(ra.all));
+    assert.equal(rb.exitCode, 0, String(rb.all));
+    assert.equal(rig.read('count'), 'built\n', 'built once');
+    assert.match(String(rb.all), /waiting for exclusive lock .*\.locks\/slow\.lock \(held by another sagebuild building it/);
+    assert.match(String(rb.all), /slow-1\.0: built meanwhile by another sagebuild process/);
+    rig.cleanup();
+  });
+});
+
+describe('recipes and targets', () => {
+  it('a symlinked in-tree src/ (Sage: sagelib/src -> ../../../src) is copied, never built in place', async () => {
+    const rig = new Rig('rob');
+    rig.write({
+      ...scriptPkg('s', { body: 'test -f src/code.c || sdh_die "no sources"\ntouch src/BUILD_ARTIFACT' }),
+      'shared-src/code.c': 'int x;\n',
+      'pkgs/s/src': { symlink: '../../shared-src' },
+    });
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.ok(!rig.exists('shared-src/BUILD_ARTIFACT'));
+    assert.equal((await rig.run('-n', 'all')).stdout, 'Nothing to (re)build.');
+    rig.cleanup();
+  });
+
+  it('<pkg>-no-deps against a missing dependency: the next run rebuilds it after the dependency', async () => {
+    const rig = new Rig('rob');
+    rig.write({ ...scriptPkg('a'), ...scriptPkg('b', { deps: 'a', body: 'cp "$SAGE_LOCAL/share/a/a.txt" "$SAGE_ROOT/seen" 2>/dev/null || echo MISSING > "$SAGE_ROOT/seen"' }) });
+    assert.equal((await rig.run('b-no-deps')).exitCode, 0);
+    assert.equal(rig.read('seen'), 'MISSING\n');
+    const dry = await rig.run('-n', 'all');
+    assert.match(dry.stdout, /^b: dependency a rebuilt$/m);
+    assert.equal((await rig.run('all')).exitCode, 0);
+    assert.equal(rig.read('seen'), 'a\n');
+    rig.cleanup();
+  });
+
+  it('a version or tarball name that would leave its folder is a recipe error', async () => {
+    const rig = new Rig('rob');
+    rig.write({
+      ...scriptPkg('v', { version: '1.0/../../../escape' }),
+      'pkgs/t/type': 'standard\n',
+      'pkgs/t/package-version.txt': '1\n',
+      'pkgs/t/checksums.ini': `tarball=../../out/t-VERSION.tar.gz\nsha256=${'0'.repeat(64)}\n`,
+      'pkgs/t/spkg-install.in': 'true\n',
+    });
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 2, r.all);
+    assert.match(r.stderr, /pkgs\/v\/package-version\.txt:1: error: bad version/);
+    assert.match(r.stderr, /pkgs\/t\/checksums\.ini: error: tarball=\.\.\/\.\.\/out\/t-VERSION\.tar\.gz must be a plain file name/);
+    assert.ok(!rig.exists('logs'));
+    rig.cleanup();
+  });
+
+  it('--explain takes a package name; -n download downloads nothing', async () => {
+    const rig = new Rig('rob');
+    rig.write({
+      ...scriptPkg('a'),
+      'pkgs/t/type': 'standard\n',
+      'pkgs/t/package-version.txt': '1\n',
+      'pkgs/t/checksums.ini': `tarball=t-VERSION.tar.gz\nsha256=${'0'.repeat(64)}\nupstream_url=http://127.0.0.1:9/t-VERSION.tar.gz\n`,
+      'pkgs/t/spkg-install.in': 'true\n',
+    });
+    let r = await rig.run('--explain', 'all');
+    assert.equal(r.exitCode, 2, r.all);
+    assert.match(r.stderr, /--explain takes a package name/);
+    r = await rig.run('-n', 'download', 't');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.match(r.stdout, /t-1: would download http:\/\/127\.0\.0\.1:9\/t-1\.tar\.gz/);
+    assert.ok(!rig.exists('upstream'));
+    rig.cleanup();
+  });
+
+  it('a folder as file prerequisite counts by content; a missing one is an error', async () => {
+    const rig = new Rig('rob');
+    rig.write({ ...scriptPkg('f', { deps: '$(SAGE_SRC)/sage' }), 'src/sage/a.pxd': 'x\n' });
+    assert.equal((await rig.run('all')).exitCode, 0);
+    rig.write({ 'src/sage/a.pxd': 'y\n' });
+    assert.match((await rig.run('-n', 'all')).stdout, /^f: file .*src\/sage changed$/m);
+    rig.write({ 'pkgs/f/dependencies': '$(SAGE_SRC)/nonexistent.pxd\n' });
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 2, r.all);
+    assert.match(r.stderr, /pkgs\/f\/dependencies:1: error: file prerequisite .*nonexistent\.pxd of package 'f' does not exist/);
+    rig.cleanup();
+  });
+
+  it('editor backups and lines after the first of dependencies do not rebuild', async () => {
+    const rig = new Rig('rob');
+    rig.write(scriptPkg('e', { deps: '' }));
+    assert.equal((await rig.run('all')).exitCode, 0);
+    rig.write({ 'pkgs/e/spkg-install.in~': 'old\n', 'pkgs/e/.spkg-install.in.swp': 'x', 'pkgs/e/dependencies': '\n# a comment added later\n' });
+    assert.equal((await rig.run('-n', 'all')).stdout, 'Nothing to (re)build.');
+    rig.cleanup();
+  });
+});
+
+describe('damaged state', () => {
+  it('a manifest with malformed recorded inputs is rebuilt, not a crash', async () => {
+    const rig = new Rig('rob');
+    rig.write(scriptPkg('a'));
+    assert.equal((await rig.run('all')).exitCode, 0);
+    const m = rig.manifest('a-1.0') as { sagebuild: { inputs: unknown; fingerprint: string } };
+    m.sagebuild.inputs = { version: '1.0' };
+    m.sagebuild.fingerprint = 'damaged';
+    rig.write({ 'local/var/lib/sage/installed/a-1.0': JSON.stringify(m) });
+    const r = await rig.run('-n', 'all');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.match(r.stdout, /^a: /m);
+    rig.cleanup();
+  });
+});
+
