@@ -202,7 +202,7 @@ describe('damaged state', () => {
     const rig = new Rig('rob');
     rig.write(scriptPkg('a'));
     assert.equal((await rig.run('all')).exitCode, 0);
-    const m = rig.manifest('a-1.0') as { sagebuild: { inputs: unknown; fingerprint: string } };
+    const m = rig.manifest('a-1.0') as unknown as { sagebuild: { inputs: unknown; fingerprint: string } };
     m.sagebuild.inputs = { version: '1.0' };
     m.sagebuild.fingerprint = 'damaged';
     rig.write({ 'local/var/lib/sage/installed/a-1.0': JSON.stringify(m) });

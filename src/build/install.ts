@@ -52,13 +52,16 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     return { entry: e, manifest: m, abs: checkManifestPaths(e.file, tree, m.files), tree };
   });
   const removing = new Set(old.flatMap((o) => o.abs));
-  const owners = ctx.db.owners();
-  const stolen = absNew.filter((f) => owners.has(f) && owners.get(f) !== r.name).map((f) => `${f} (owned by ${owners.get(f)})`);
-  if (stolen.length) {
-    throw new StepFailure(`refusing to overwrite ${stolen.length} file(s) installed by other packages: ${stolen.slice(0, 5).join(', ')}${stolen.length > 5 ? ', ...' : ''}; nothing was installed`);
-  }
-  const blocked = mergeConflicts(entries, p.tree, removing);
-  if (blocked.length) throw new StepFailure(`cannot install: ${blocked.slice(0, 5).join(', ')}; nothing was installed`);
+  const checkTarget = () => {
+    const owners = ctx.db.owners();
+    const stolen = absNew.filter((f) => owners.has(f) && owners.get(f) !== r.name).map((f) => `${f} (owned by ${owners.get(f)})`);
+    if (stolen.length) {
+      throw new StepFailure(`refusing to overwrite ${stolen.length} file(s) installed by other packages: ${stolen.slice(0, 5).join(', ')}${stolen.length > 5 ? ', ...' : ''}; nothing was installed`);
+    }
+    const blocked = mergeConflicts(entries, p.tree, removing);
+    if (blocked.length) throw new StepFailure(`cannot install: ${blocked.slice(0, 5).join(', ')}; nothing was installed`);
+  };
+  checkTarget();
   const { hash, inputs } = recordedInputs(ctx, r);
 
   const venv = ctx.project.config.venv;
@@ -75,6 +78,9 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
       await pipUninstall(pipCtx, oldDists);
       uninstalled = true;
     }
+    // Again, now that no await separates the check from the merge: packages installing in
+    // parallel (while this one waited for pip) cannot have claimed the same files unnoticed.
+    checkTarget();
     // The old version's files go aside (same file system, so this is cheap), not away.
     for (const o of old) {
       const backup = path.join(o.tree, 'var/tmp/sagebuild-backup', `${id}-${process.pid}`);
