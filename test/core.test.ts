@@ -116,3 +116,36 @@ describe('optional packages and file prerequisites', () => {
     assert.match(r.stdout, /^usesfile: file .*stdsage\.pxd changed/m);
   });
 });
+
+describe('command-line overrides and conditional dependency files', () => {
+  it('--prefix and --pkgs override the config', async () => {
+    const rig = new Rig('ovr');
+    rig.write({ ...scriptPkg('a'), 'other-pkgs/b/type': 'standard\n', 'other-pkgs/b/spkg-install.in': 'mkdir -p "$SAGE_DESTDIR_LOCAL/share" && echo b > "$SAGE_DESTDIR_LOCAL/share/b"\n' });
+    let r = await rig.run('--prefix', 'elsewhere', 'all');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.ok(rig.exists('elsewhere/share/a/a.txt'));
+    assert.ok(!rig.exists('local'));
+    r = await rig.run('--pkgs', 'other-pkgs', 'all');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.ok(rig.exists('local/share/b'));
+    rig.cleanup();
+  });
+
+  it('dependencies_optional counts only enabled packages; dependencies_check only with checks on', async () => {
+    const rig = new Rig('cond');
+    rig.write({
+      ...scriptPkg('main'),
+      'pkgs/main/dependencies_optional': 'extra1 extra2\n',
+      'pkgs/main/dependencies_check': 'testtool\n',
+      ...scriptPkg('extra1', { type: 'optional' }),
+      ...scriptPkg('extra2', { type: 'optional' }),
+      ...scriptPkg('testtool', { type: 'optional' }),
+      'build.config.yaml': 'optional: [extra1]\n',
+    });
+    let r = await rig.run('-n', 'main');
+    assert.deepEqual(r.stdout.split('\n').map((l) => l.split(':')[0]), ['extra1', 'main']);
+    r = await rig.run('-n', '--check', 'main');
+    assert.deepEqual(r.stdout.split('\n').map((l) => l.split(':')[0]).sort(), ['extra1', 'main', 'testtool']);
+    rig.cleanup();
+  });
+});
