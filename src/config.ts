@@ -37,6 +37,8 @@ export interface Config {
   downloadJobs: number;
   /** On <pkg>-clean, keep the wheel in a cache keyed by fingerprint, for reuse. */
   keepWheelsCache: boolean;
+  /** Act as a GNU make jobserver so nested makes share the -j limit. */
+  jobserver: boolean;
 }
 
 export interface Overrides {
@@ -66,6 +68,7 @@ const KEYS: Record<string, { kind: Kind; doc: string }> = {
   download_retries: { kind: 'count', doc: 'retries per URL on network errors' },
   download_jobs: { kind: 'int', doc: 'downloads at once' },
   keep_wheels_cache: { kind: 'bool', doc: 'keep wheels of cleaned packages for reuse' },
+  jobserver: { kind: 'bool', doc: 'share -j with nested makes through a make jobserver' },
 };
 
 export const CONFIG_KEYS = Object.keys(KEYS);
@@ -115,6 +118,7 @@ export function loadConfig(file: string | null, overrides: Overrides = {}, cwd =
     downloadRetries: (raw.download_retries as number | undefined) ?? 3,
     downloadJobs: (raw.download_jobs as number | undefined) ?? 3,
     keepWheelsCache: (raw.keep_wheels_cache as boolean | undefined) ?? false,
+    jobserver: (raw.jobserver as boolean | undefined) ?? true,
   };
 }
 

@@ -7,6 +7,7 @@ import type { Project } from './project.js';
 import { schedule } from './scheduler.js';
 import { Fingerprinter } from './fingerprint.js';
 import { HashCache } from './hashcache.js';
+import { Jobserver } from './jobserver.js';
 import path from 'node:path';
 
 export interface ExecuteOptions {
@@ -44,12 +45,20 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
     return { id: i.name, after: [...d.normal, ...d.orderOnly].filter((x) => building.has(x)) };
   });
   const idOf = (name: string) => pkgId(project.recipes.get(name)!);
-  const outcome = await schedule(tasks, (name) => buildPackage({ project, bus: o.bus, signal: o.signal, db, check: o.check, offline: o.offline, fingerprint: (n) => fingerprints.get(n) }, name, reasons.get(name)!), {
-    jobs: o.jobs,
-    keepGoing: o.keepGoing,
-    signal: o.signal,
-    onSkip: (name, failed) => o.bus.emit({ type: 'pkg-skipped', id: idOf(name), name, because: `dependency ${idOf(failed)} failed` }),
-  });
+  const jobserver = project.config.jobserver && tasks.length ? Jobserver.create(project.config.buildDir, o.jobs) : null;
+  const ctx = { project, bus: o.bus, signal: o.signal, db, check: o.check, offline: o.offline, fingerprint: (n: string) => fingerprints.get(n), jobserver };
+  let outcome;
+  try {
+    outcome = await schedule(tasks, (name) => buildPackage(ctx, name, reasons.get(name)!), {
+      jobs: o.jobs,
+      keepGoing: o.keepGoing,
+      signal: o.signal,
+      onSkip: (name, failed) => o.bus.emit({ type: 'pkg-skipped', id: idOf(name), name, because: `dependency ${idOf(failed)} failed` }),
+      tokens: jobserver ?? undefined,
+    });
+  } finally {
+    jobserver?.close();
+  }
   const by = (k: string) => toBuild.filter((i) => outcome.get(i.name) === k).map((i) => idOf(i.name));
   o.bus.emit({
     type: 'summary',

@@ -17,6 +17,11 @@ export interface ScheduleOptions {
   signal: AbortSignal;
   /** Called for tasks that will not run because a dependency failed. */
   onSkip?: (id: string, failedDep: string) => void;
+  /**
+   * A shared token pool (the make jobserver): every running task beyond the first needs a
+   * token, so nested makes and packages together stay within the limit.
+   */
+  tokens?: { tryAcquire(): boolean; release(): void };
 }
 
 class Heap<T> {
@@ -102,6 +107,8 @@ export async function schedule(tasks: Task[], run: (id: string) => Promise<boole
   const limit = pLimit(Math.max(1, o.jobs));
   let stopping = false;
   let running = 0;
+  const holdsToken = new Set<string>();
+  let retry: NodeJS.Timeout | undefined;
   return new Promise((resolve) => {
     const skipDependents = (failed: string) => {
       const stack = [...(dependents.get(failed) ?? [])];
@@ -115,6 +122,7 @@ export async function schedule(tasks: Task[], run: (id: string) => Promise<boole
     };
     const finish = (id: string, ok: boolean) => {
       running--;
+      if (holdsToken.delete(id)) o.tokens!.release();
       outcome.set(id, ok ? 'ok' : 'failed');
       if (ok) {
         for (const d of dependents.get(id) ?? []) {
@@ -131,15 +139,30 @@ export async function schedule(tasks: Task[], run: (id: string) => Promise<boole
     const pump = () => {
       if (o.signal.aborted) stopping = true;
       while (!stopping && ready.size && running < limit.concurrency) {
+        let token = false;
+        if (running > 0 && o.tokens) {
+          // Nested makes may hold the free tokens: look again shortly.
+          if (!o.tokens.tryAcquire()) {
+            clearTimeout(retry);
+            retry = setTimeout(pump, 50);
+            break;
+          }
+          token = true;
+        }
         const id = ready.pop()!;
-        if (outcome.has(id)) continue;
+        if (outcome.has(id)) {
+          if (token) o.tokens!.release();
+          continue;
+        }
+        if (token) holdsToken.add(id);
         running++;
         limit(() => run(id)).then(
           (ok) => finish(id, ok),
           () => finish(id, false),
         );
       }
-      if (running === 0) {
+      if (running === 0 && (stopping || !ready.size)) {
+        clearTimeout(retry);
         for (const t of tasks) if (!outcome.has(t.id)) outcome.set(t.id, 'not-started');
         o.signal.removeEventListener('abort', pump);
         resolve(outcome);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { EventBus } from '../events.js';
 import type { Fingerprint } from '../fingerprint.js';
 import type { InstalledDb } from '../installed.js';
+import type { Jobserver } from '../jobserver.js';
 import type { Project } from '../project.js';
 import type { Recipe } from '../recipes.js';
 import type { PkgPaths } from './env.js';
@@ -15,6 +16,8 @@ export interface BuildContext {
   check: boolean;
   offline: boolean;
   fingerprint: (name: string) => Fingerprint;
+  /** null: no jobserver (disabled, or mkfifo unavailable); MAKE then gets its own -jN. */
+  jobserver: Jobserver | null;
 }
 
 /** A failure with a message for the user; `canceled` when it came from Ctrl-C/SIGTERM. */

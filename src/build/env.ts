@@ -18,7 +18,7 @@ export interface PkgPaths {
 /** A black-hole proxy (TEST-NET address) so builds cannot reach the network, as in Sage. */
 const NO_NETWORK_PROXY = 'http://192.0.2.0:5187/';
 
-export function buildEnv(config: Config, r: Recipe, p: PkgPaths, check: boolean, offline: boolean): Record<string, string> {
+export function buildEnv(config: Config, r: Recipe, p: PkgPaths, check: boolean, offline: boolean, makeflags?: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   const prefix = config.prefix;
@@ -69,6 +69,11 @@ export function buildEnv(config: Config, r: Recipe, p: PkgPaths, check: boolean,
   }
   delete env.MAKEFLAGS;
   delete env.MFLAGS;
+  if (makeflags) {
+    // Nested makes share sagebuild's job slots through the jobserver (fd 3).
+    env.MAKE = 'make';
+    env.MAKEFLAGS = makeflags;
+  }
   if (r.kind !== 'pip') {
     for (const k of ['http_proxy', 'https_proxy', 'ftp_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY']) env[k] = NO_NETWORK_PROXY;
     env.PIP_NO_INDEX = '1';

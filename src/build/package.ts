@@ -84,7 +84,7 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: string[
     mkdirSync(p.buildRoot, { recursive: true });
     keepBuildDir = true;
     const check = ctx.check && r.scripts.check !== undefined;
-    const env = buildEnv(project.config, r, p, ctx.check, ctx.offline);
+    const env = buildEnv(project.config, r, p, ctx.check, ctx.offline, ctx.jobserver?.makeflags);
     bus.emit({ type: 'step', id, step: 'prepare' });
     const venv = project.config.venv;
     const fingerprint = ctx.fingerprint(r.name).hash;

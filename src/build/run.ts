@@ -20,6 +20,8 @@ export interface RunOptions {
   signal: AbortSignal;
   /** Grace period between SIGTERM and SIGKILL on abort. */
   killAfterMs?: number;
+  /** The jobserver FIFO, handed to the command as its fd 3. */
+  jobserverFd?: number;
 }
 
 export async function runLogged(file: string, args: string[], o: RunOptions): Promise<RunResult> {
@@ -29,7 +31,9 @@ export async function runLogged(file: string, args: string[], o: RunOptions): Pr
     cwd: o.cwd,
     env: o.env,
     extendEnv: false,
-    stdin: 'ignore',
+    // An fd number in stdio[3] hands that open file (the jobserver FIFO) to the child as fd 3 (a
+    // Node spawn feature execa passes through; its types only list fds 3-9).
+    stdio: (o.jobserverFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', o.jobserverFd]) as ['ignore', 'pipe', 'pipe'],
     all: true,
     buffer: false,
     reject: false,

@@ -41,7 +41,7 @@ export async function runScript(ctx: BuildContext, r: Recipe, p: PkgPaths, env: 
   ctx.bus.emit({ type: 'step', id, step: name });
   const file = path.join(p.buildRoot, name);
   writeFileSync(file, wrapScript(script.path, script.body ?? readFileSync(script.path, 'utf8')), { mode: 0o755 });
-  const res = await runLogged('bash', [file], { cwd: p.buildRoot, env, id, bus: ctx.bus, signal: ctx.signal });
+  const res = await runLogged('bash', [file], { cwd: p.buildRoot, env, id, bus: ctx.bus, signal: ctx.signal, jobserverFd: ctx.jobserver?.fd });
   if (res.canceled) throw new StepFailure(`${name} interrupted`, true);
   if (res.exitCode !== 0) {
     throw new StepFailure(`${name} failed (${res.signal ? `killed by ${res.signal}` : `exit code ${res.exitCode}`})`);

@@ -1,0 +1,40 @@
+// The make jobserver: `-j N` bounds packages and their nested make jobs together.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { Rig, type Tree } from './rig.ts';
+
+/** A package whose Makefile has six independent jobs; each records how many jobs run at once (all packages). */
+function makePkg(name: string): Tree {
+  const job = (t: string) => `${t}:\n\t@mkdir -p $(PROBE)/running && touch $(PROBE)/running/${name}-${t} && ls $(PROBE)/running | wc -l >> $(PROBE)/counts && sleep 0.4 && rm $(PROBE)/running/${name}-${t}\n`;
+  const targets = ['j1', 'j2', 'j3', 'j4', 'j5', 'j6'];
+  return {
+    [`pkgs/${name}/type`]: 'standard\n',
+    [`pkgs/${name}/spkg-install.in`]: 'cd src\nsdh_make PROBE="$SAGE_ROOT/probe"\nmkdir -p "$SAGE_DESTDIR_LOCAL/share" && touch "$SAGE_DESTDIR_LOCAL/share/' + name + '"\n',
+    [`pkgs/${name}/src/Makefile`]: `all: ${targets.join(' ')}\n.PHONY: all ${targets.join(' ')}\n${targets.map(job).join('')}`,
+  };
+}
+
+const peak = (rig: Rig) => Math.max(...readFileSync(rig.path('probe/counts'), 'utf8').trim().split('\n').map(Number));
+
+describe('make jobserver', () => {
+  it('-j 3: two packages with parallel makes never run more than 3 jobs together', async () => {
+    const rig = new Rig('js');
+    rig.write({ ...makePkg('p1'), ...makePkg('p2') });
+    const r = await rig.run('-j', '3', 'all');
+    assert.equal(r.exitCode, 0, r.all);
+    const n = peak(rig);
+    assert.ok(n <= 3, `peak ${n} jobs with -j 3`);
+    assert.ok(n >= 2, `nested makes ran in parallel (peak ${n})`);
+    rig.cleanup();
+  });
+
+  it('without the jobserver (jobserver: false), each make takes its own -j: the limit does not hold', async () => {
+    const rig = new Rig('js');
+    rig.write({ ...makePkg('p1'), ...makePkg('p2'), 'build.config.yaml': 'jobserver: false\n' });
+    const r = await rig.run('-j', '3', 'all');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.ok(peak(rig) > 3, `peak ${peak(rig)}: this is what the jobserver prevents`);
+    rig.cleanup();
+  });
+});
