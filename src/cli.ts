@@ -12,6 +12,8 @@ import { watchLoop } from './watch.js';
 import { prefetchPythonInfo } from './builtins.js';
 import { ConsoleReporter } from './report/console.js';
 import { LogFiles } from './report/logfile.js';
+import { TraceWriter } from './report/trace.js';
+import path from 'node:path';
 import { parseTargets } from './targets.js';
 import { SAGEBUILD_VERSION } from './util/paths.js';
 
@@ -27,6 +29,7 @@ interface Options {
   explain?: string;
   installed?: boolean;
   offline?: boolean;
+  trace?: string;
 }
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
@@ -54,6 +57,7 @@ function program(): Command {
     .option('--explain <pkg>', 'print why <pkg> would be rebuilt, down the chain of dependencies; build nothing')
     .option('--installed', "with 'list': show each package's state (as 'status')")
     .option('--offline', 'never use the network: tarballs must be in the upstream folder')
+    .option('--trace <file>', 'write a Chrome trace (chrome://tracing, Perfetto) of the package builds to <file>')
     .version(SAGEBUILD_VERSION, '--version', 'print the sagebuild version')
     .helpOption('-h, --help', 'show this help')
     .addHelpText(
@@ -92,6 +96,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
 
   let logs: LogFiles | null = null;
+  let trace: TraceWriter | null = null;
   try {
     const config = loadConfig(opts.config ?? null, { prefix: opts.prefix, pkgs: opts.pkgs, jobs: opts.jobs, check: opts.check });
     const python = prefetchPythonInfo(config.python);
@@ -99,6 +104,7 @@ export async function main(argv: string[]): Promise<number> {
     await python; // needed by the venv's version and fingerprint; usually answered by now
     new ConsoleReporter(bus, { verbose: !opts.quiet });
     logs = new LogFiles(bus);
+    if (opts.trace) trace = new TraceWriter(bus, path.resolve(opts.trace));
     for (const w of project.warnings) bus.emit({ type: 'warning', message: w });
     const known = new Set(project.recipes.keys());
     if (opts.explain !== undefined) {
@@ -133,6 +139,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   } finally {
+    trace?.save();
     await logs?.close();
     for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
   }
