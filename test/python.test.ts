@@ -1,7 +1,7 @@
 // Python packages with real venvs and real pip: wheelhouse invariants, upgrades, clean, failures.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -120,6 +120,14 @@ describe('Python packages', { timeout: 600_000 }, () => {
     const imp = await py(rig, 'import purea, whlpkg; print(purea.answer(), whlpkg.KIND)');
     assert.equal(imp.stdout, '42 wheel', imp.stderr);
     assert.ok(rig.manifests().some((m) => m.startsWith('python3_venv-')), 'the venv has a manifest');
+  });
+
+  it('`wheelhouse-index` rewrites the PEP 503 index on demand', async () => {
+    rmSync(rig.path(WHEELS, 'simple'), { recursive: true, force: true });
+    const r = await rig.run('wheelhouse-index');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.match(r.stdout, /wrote the PEP 503 index .*simple\/ \(7 project\(s\)\)/);
+    await assertConsistent(rig);
   });
 
   it("pip's records never name a build dir", async () => {
