@@ -35,7 +35,6 @@ export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus,
     rmSync(p.entry.file, { force: true });
   }
   db.refresh(name);
-  db.setOwned(name, [], plans.flatMap((p) => p.abs));
   if (plans.some((p) => p.abs.some((f) => path.dirname(f) === wheelhouse))) writeSimpleIndex(wheelhouse);
   bus.emit({ type: 'clean-done', name, removed, wasInstalled: true });
   return removed;

@@ -1,12 +1,22 @@
-// What is installed: stamps by package, and (read lazily, only when something is merged) which
-// package owns each installed file, so a package can never silently overwrite another's files.
+// What is installed: stamps by package, and which package owns each installed file, so a package
+// can never silently overwrite another's files. The ownership index re-syncs with the manifests on
+// disk each time it is asked (a readdir and a stat per manifest; only changed manifests are
+// re-read), so it also sees what another sagebuild process installed meanwhile.
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { readManifest, scanInstalled, treeOfManifest, type InstalledEntry } from './manifest.js';
+import { installedDir, readManifest, scanInstalled, treeOfManifest, type InstalledEntry } from './manifest.js';
+
+interface Known {
+  stamp: string; // mtime + size: re-read when it changes
+  name: string;
+  files: string[];
+}
 
 export class InstalledDb {
   readonly trees: string[];
   entries: Map<string, InstalledEntry[]>;
-  #owners: Map<string, string> | null = null;
+  readonly #known = new Map<string, Known>();
+  readonly #owners = new Map<string, string>();
 
   constructor(trees: string[]) {
     this.trees = [...new Set(trees)];
@@ -17,24 +27,51 @@ export class InstalledDb {
     return this.entries.get(name) ?? [];
   }
 
-  /** Absolute installed path -> owning package. */
+  /** Absolute installed path -> owning package, as the manifests on disk say now. */
   owners(): Map<string, string> {
-    if (!this.#owners) {
-      this.#owners = new Map();
-      for (const [name, list] of this.entries) {
-        for (const e of list) {
-          let files: string[];
-          try {
-            files = readManifest(e.file).files;
-          } catch {
-            continue; // a damaged manifest owns nothing we can know about
-          }
-          const tree = treeOfManifest(e.file);
-          for (const f of files) this.#owners.set(path.join(tree, f), name);
+    const seen = new Set<string>();
+    for (const tree of this.trees) {
+      const dir = installedDir(tree);
+      let names: string[];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        continue;
+      }
+      for (const f of names) {
+        const dash = f.indexOf('-');
+        if (f.startsWith('.') || dash <= 0) continue;
+        const file = path.join(dir, f);
+        let stamp: string;
+        try {
+          const st = statSync(file);
+          stamp = `${st.mtimeMs}:${st.size}`;
+        } catch {
+          continue;
         }
+        seen.add(file);
+        if (this.#known.get(file)?.stamp === stamp) continue;
+        this.#forget(file);
+        let files: string[] = [];
+        try {
+          files = readManifest(file).files.map((x) => path.join(treeOfManifest(file), x));
+        } catch {
+          // a damaged manifest owns nothing we can know about
+        }
+        const name = f.slice(0, dash);
+        this.#known.set(file, { stamp, name, files });
+        for (const x of files) this.#owners.set(x, name);
       }
     }
+    for (const file of [...this.#known.keys()]) if (!seen.has(file)) this.#forget(file);
     return this.#owners;
+  }
+
+  #forget(file: string): void {
+    const k = this.#known.get(file);
+    if (!k) return;
+    for (const x of k.files) if (this.#owners.get(x) === k.name) this.#owners.delete(x);
+    this.#known.delete(file);
   }
 
   /** Re-reads the stamps of one package after it was installed or removed. */
@@ -42,11 +79,5 @@ export class InstalledDb {
     const fresh = scanInstalled(this.trees).get(name);
     if (fresh) this.entries.set(name, fresh);
     else this.entries.delete(name);
-  }
-
-  setOwned(name: string, absFiles: string[], removed: string[]): void {
-    const owners = this.owners();
-    for (const f of removed) if (owners.get(f) === name) owners.delete(f);
-    for (const f of absFiles) owners.set(f, name);
   }
 }

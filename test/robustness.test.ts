@@ -95,6 +95,26 @@ describe('processes', () => {
     rig.cleanup();
   });
 
+  it("a run sees files another run installed meanwhile: it cannot overwrite them", async () => {
+    const rig = new Rig('rob');
+    rig.write({
+      ...scriptPkg('zero'),
+      ...scriptPkg('second', { deps: 'zero', files: ['share/common.txt'], body: 'touch "$SAGE_ROOT/waiting"\nwhile [ ! -e "$SAGE_ROOT/go" ]; do sleep 0.05; done' }),
+      ...scriptPkg('first', { files: ['share/common.txt'] }),
+    });
+    const b = rig.start(['second']);
+    for (let i = 0; i < 400 && !rig.exists('waiting'); i++) await sleep(25);
+    assert.ok(rig.manifests().includes('zero-1.0'), 'the second run has installed something already');
+    const a = await rig.run('first');
+    assert.equal(a.exitCode, 0, a.all);
+    rig.write({ go: '' });
+    const rb = await b;
+    assert.equal(rb.exitCode, 1, String(rb.all));
+    assert.match(String(rb.stderr), /share\/common\.txt \(owned by first\)/);
+    assert.equal(rig.read('local/share/common.txt'), 'first\n');
+    rig.cleanup();
+  });
+
   it('two sagebuild runs on one prefix build a package once; the second waits and says why', async () => {
     const rig = new Rig('rob');
     rig.write(scriptPkg('slow', { body: 'echo built >> "$SAGE_ROOT/count"\nsleep 2' }));

@@ -126,7 +126,6 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
   const manifestFile = writeManifest(p.tree, manifest);
   for (const o of old) if (o.entry.file !== manifestFile) rmSync(o.entry.file, { force: true });
   ctx.db.refresh(r.name);
-  ctx.db.setOwned(r.name, absNew, [...removing]);
   if (touchesWheelhouse) writeSimpleIndex(wheelhouse);
   return manifest;
 }
