@@ -85,6 +85,12 @@ function hashTree(dir: string, prefix: string, cache: HashCache, out: Record<str
   }
 }
 
+/** The (comment-stripped) first line that recipes.ts already read. */
+function firstLine(r: Recipe, name: string): string {
+  const line = { dependencies: r.deps, dependencies_order_only: r.depsOrderOnly, dependencies_check: r.depsCheck, dependencies_optional: r.depsOptional }[name];
+  return line?.text ?? '';
+}
+
 function recipeInputs(r: Recipe, cache: HashCache): Record<string, string> {
   const out: Record<string, string> = {};
   let names: string[];
@@ -103,7 +109,7 @@ function recipeInputs(r: Recipe, cache: HashCache): Record<string, string> {
       continue;
     }
     if (st.isDirectory()) hashTree(abs, name, cache, out);
-    else if (FIRST_LINE_ONLY.has(name)) out[name] = `line:${(readFileSync(abs, 'utf8').split('\n')[0] ?? '').replace(/#.*$/, '').trim()}`;
+    else if (FIRST_LINE_ONLY.has(name)) out[name] = `line:${firstLine(r, name)}`;
     else if (st.isFile()) out[name] = cache.hash(abs, st);
   }
   return out;
