@@ -99,6 +99,8 @@ describe('incremental builds by fingerprint', () => {
     assert.equal(rows.app, 'outdated  1.0: patches/0001-fix.patch added');
     assert.equal(rows.newpkg, 'not installed  1.0');
     assert.equal((await rig.run('list', '--installed')).stdout, r.stdout);
+    rig.write({ 'local/var/lib/sage/installed/gone-2.0': JSON.stringify({ package_name: 'gone', package_version: '2.0', files: [] }) });
+    assert.match((await rig.run('status')).stdout, /^gone\s+no recipe\s+2\.0: installed, but pkgs\/ has no recipe; remove it with 'gone-clean'$/m);
   });
 
   it('a manifest without a fingerprint (written by Sage) is rebuilt once', async () => {

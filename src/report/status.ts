@@ -12,6 +12,12 @@ export function statusLines(plan: PlanItem[], installed: Map<string, InstalledEn
     else if (!have.length) rows.push([i.name, 'not installed', i.version]);
     else rows.push([i.name, 'outdated', `${have.join(', ')}: ${i.reasons.join('; ')}`]);
   }
+  // Installed packages whose recipe is gone (Sage's all-sage would uninstall them).
+  const known = new Set(plan.map((i) => i.name));
+  for (const [name, list] of installed) {
+    if (!known.has(name)) rows.push([name, 'no recipe', `${list.map((e) => e.version).join(', ')}: installed, but pkgs/ has no recipe; remove it with '${name}-clean'`]);
+  }
+  rows.sort((a, b) => a[0].localeCompare(b[0]));
   const w0 = Math.max(8, ...rows.map((r) => r[0].length));
   return rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padEnd(13)}  ${c}`);
 }
