@@ -2,9 +2,9 @@
 // can never silently overwrite another's files. The ownership index re-syncs with the manifests on
 // disk each time it is asked (a readdir and a stat per manifest; only changed manifests are
 // re-read), so it also sees what another sagebuild process installed meanwhile.
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
-import { installedDir, readManifest, scanInstalled, treeOfManifest, type InstalledEntry } from './manifest.js';
+import { readManifest, scanInstalled, treeOfManifest, type InstalledEntry } from './manifest.js';
 
 interface Known {
   stamp: string; // mtime + size: re-read when it changes
@@ -30,18 +30,8 @@ export class InstalledDb {
   /** Absolute installed path -> owning package, as the manifests on disk say now. */
   owners(): Map<string, string> {
     const seen = new Set<string>();
-    for (const tree of this.trees) {
-      const dir = installedDir(tree);
-      let names: string[];
-      try {
-        names = readdirSync(dir);
-      } catch {
-        continue;
-      }
-      for (const f of names) {
-        const dash = f.indexOf('-');
-        if (f.startsWith('.') || dash <= 0) continue;
-        const file = path.join(dir, f);
+    for (const list of scanInstalled(this.trees).values()) {
+      for (const { name, file } of list) {
         let stamp: string;
         try {
           const st = statSync(file);
@@ -58,7 +48,6 @@ export class InstalledDb {
         } catch {
           // a damaged manifest owns nothing we can know about
         }
-        const name = f.slice(0, dash);
         this.#known.set(file, { stamp, name, files });
         for (const x of files) this.#owners.set(x, name);
       }
