@@ -7,8 +7,7 @@ import { existsSync } from 'node:fs';
 import { buildEnv } from './build/env.js';
 import { pkgId, pkgPaths } from './build/package.js';
 import { runLogged } from './build/run.js';
-import type { EventBus } from './events.js';
-import { executeBuild, hashCache, installedDb } from './execute.js';
+import { executeBuild, hashCache, installedDb, type ExecuteOptions } from './execute.js';
 import { Fingerprinter } from './fingerprint.js';
 import { readManifest } from './manifest.js';
 import { closure, makePlan, type BuildRequest } from './plan.js';
@@ -16,26 +15,15 @@ import type { Project } from './project.js';
 import { PipError } from './python/pip.js';
 import { explainLines, statusLines } from './report/status.js';
 import type { Action } from './targets.js';
+import { processEnv } from './util/env.js';
 import { wheelhouseOf, writeSimpleIndex } from './wheelhouse.js';
 
-export interface RunOptions {
-  jobs: number;
-  keepGoing: boolean;
-  dryRun: boolean;
-  check: boolean;
-  offline: boolean;
+export interface RunOptions extends ExecuteOptions {
+  /** `list --installed` */
   installed: boolean;
-  signal: AbortSignal;
-  bus: EventBus;
 }
 
 const out = (lines: string[]) => process.stdout.write(lines.map((l) => l + '\n').join(''));
-
-function processEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  return env;
-}
 
 export function explain(project: Project, name: string): number {
   const plan = makePlan(project, installedDb(project).entries, [{ name, noDeps: false }], new Fingerprinter(project, hashCache(project, true)));

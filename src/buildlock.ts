@@ -6,9 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { describeHolders } from './lock.js';
-
-const BUSY = 75;
+import { FLOCK_BUSY, describeHolders } from './lock.js';
 
 export interface HeldLock {
   release(): Promise<void>;
@@ -21,7 +19,7 @@ export function packageLockFile(buildDir: string, pkg: string): string {
 /** Starts a holder; `acquired` says whether it got the lock (false: busy, with -n). */
 function startHolder(lockFile: string, wait: boolean): { child: ChildProcess; acquired: Promise<boolean> } {
   // `echo` tells us the lock is ours, then `cat` holds it until its stdin closes.
-  const args = [...(wait ? [] : ['-n', '-E', String(BUSY)]), '-x', lockFile, '-c', 'echo locked; exec cat'];
+  const args = [...(wait ? [] : ['-n', '-E', String(FLOCK_BUSY)]), '-x', lockFile, '-c', 'echo locked; exec cat'];
   const child = spawn('flock', args, { stdio: ['pipe', 'pipe', 'ignore'] });
   const acquired = new Promise<boolean>((resolve, reject) => {
     let out = '';
@@ -32,7 +30,7 @@ function startHolder(lockFile: string, wait: boolean): { child: ChildProcess; ac
     child.once('error', reject);
     child.once('exit', (code, sig) => {
       if (out.includes('locked')) return;
-      if (code === BUSY) resolve(false);
+      if (code === FLOCK_BUSY) resolve(false);
       else reject(new Error(`flock ended (${sig ?? code}) before taking ${lockFile}`));
     });
   });

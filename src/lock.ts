@@ -9,7 +9,7 @@ import { runLogged, type RunResult } from './build/run.js';
 export type LockMode = 'shared' | 'exclusive';
 
 /** Exit status flock(1) uses when -n finds the lock busy (chosen with -E). */
-const BUSY = 75;
+export const FLOCK_BUSY = 75;
 
 export function pipLockFile(venv: string): string {
   return path.join(venv, 'var', 'lock', 'pip3.lock');
@@ -27,8 +27,8 @@ export interface LockedRunOptions {
 export async function runLocked(mode: LockMode, lockFile: string, argv: string[], o: LockedRunOptions): Promise<RunResult> {
   mkdirSync(path.dirname(lockFile), { recursive: true });
   const flag = mode === 'shared' ? '-s' : '-x';
-  const first = await runLogged('flock', ['-n', '-E', String(BUSY), flag, lockFile, ...argv], o);
-  if (first.exitCode !== BUSY) return first;
+  const first = await runLogged('flock', ['-n', '-E', String(FLOCK_BUSY), flag, lockFile, ...argv], o);
+  if (first.exitCode !== FLOCK_BUSY) return first;
   o.bus.emit({ type: 'lock-wait', id: o.id, lockFile, mode, holders: describeHolders(lockFile) });
   return runLogged('flock', [flag, lockFile, ...argv], o);
 }

@@ -1,6 +1,6 @@
 // Installation records under <tree>/var/lib/sage/installed/<pkg>-<version> (Sage's JSON format plus
 // a `sagebuild` block), their safe reading, atomic writing, and safe file removal.
-import { closeSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { uname } from './util/uname.js';
 import path from 'node:path';
 import { INSTALLED_RELDIR } from './deps.js';
@@ -105,6 +105,7 @@ export function readManifest(file: string): Manifest {
 
 export function writeManifest(tree: string, m: Manifest): string {
   const dir = installedDir(tree);
+  mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${m.package_name}-${m.package_version}`);
   writeFileAtomic(file, JSON.stringify(m, null, 2) + '\n');
   return file;

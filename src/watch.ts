@@ -46,13 +46,15 @@ export async function watchLoop(config: Config, first: Project, targets: string[
     say(status === 0 ? 'watching for changes (Ctrl-C to stop)' : 'the build failed; fix it and save: watching for changes (Ctrl-C to stop)');
   };
 
-  await build();
-  if (o.signal.aborted) return 0;
+  // Watch first, build second: a file saved during the first build is not missed, and
+  // "watching for changes" is only said once the watcher really is.
   const watcher: FSWatcher = watch(watched(project), {
     ignoreInitial: true,
     // Only the pkgs/ root itself is watched shallowly; recipe folders fully.
     depth: 50,
     ignored: (p: string) => /(^|\/)(\.git|__pycache__)(\/|$)/.test(p),
+    // Report a file once its size has settled: one save, one change (editors write in steps).
+    awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 50 },
   });
 
   const run = async (): Promise<void> => {
@@ -70,9 +72,14 @@ export async function watchLoop(config: Config, first: Project, targets: string[
       for (const d of e.diagnostics) process.stderr.write(`sagebuild: ${formatDiagnostic(d)}\n`);
       say('the recipe tree has errors; fix them and save: watching for changes (Ctrl-C to stop)');
     }
-    if (o.signal.aborted) return;
-    if ((state as State) === 'queued') schedule();
-    else state = 'idle';
+    if (!o.signal.aborted) settle();
+  };
+
+  /** After a build: run again if changes arrived meanwhile, else wait. */
+  const settle = () => {
+    const again = (state as State) === 'queued';
+    state = 'idle';
+    if (again) schedule();
   };
 
   let inflight: Promise<void> = Promise.resolve();
@@ -99,7 +106,10 @@ export async function watchLoop(config: Config, first: Project, targets: string[
   });
   watcher.on('error', (e) => o.bus.emit({ type: 'warning', message: `watcher: ${(e as Error).message}` }));
   await new Promise<void>((r) => watcher.once('ready', () => r()));
-  say('watching for changes (Ctrl-C to stop)');
+  state = 'running';
+  inflight = build().then(() => {
+    if (!o.signal.aborted) settle();
+  }, fail);
   let interrupted = false;
   try {
     await done;

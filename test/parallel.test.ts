@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Rig, scriptPkg, type Tree } from './rig.ts';
+import { Rig, processGone, scriptPkg, waitFor, type Tree } from './rig.ts';
 
 /** A recipe that records how many probe recipes are running when it starts and ends. */
 function probePkg(name: string, deps?: string): Tree {
@@ -109,21 +109,7 @@ describe('interruption', () => {
       assert.equal(r.exitCode, code, String(r.all));
       assert.deepEqual(rig.manifests(), ['done1-1.0'], 'finished packages stay installed; nothing unfinished is recorded');
       assert.ok(!rig.exists('local/share/slow'), 'no partial merge');
-      // Killed with its process group (a zombie awaiting its reaper counts as gone).
-      const gone = () => {
-        try {
-          process.kill(sleepPid, 0);
-        } catch {
-          return true;
-        }
-        try {
-          return readFileSync(`/proc/${sleepPid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
-        } catch {
-          return true;
-        }
-      };
-      for (let i = 0; i < 100 && !gone(); i++) await sleep(50);
-      assert.ok(gone(), 'the recipe grandchild was killed with its process group');
+      await waitFor('the recipe grandchild to be killed with its process group', () => processGone(sleepPid), 5000);
       // The next run resumes: slow and after build.
       rig.write({ 'pkgs/slow/spkg-install.in': 'mkdir -p "$SAGE_DESTDIR_LOCAL/share/slow" && echo ok > "$SAGE_DESTDIR_LOCAL/share/slow/ok.txt"\n' });
       const again = await rig.run('all');

@@ -3,20 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
-import { Rig, scriptPkg } from './rig.ts';
+import { Rig, scriptPkg, waitFor } from './rig.ts';
 import { TOOLCHAIN_CONFIG, copyToolchain, purePkg, py } from './pyfixtures.ts';
 
 const LOCK = 'local/var/lock/pip3.lock';
-
-async function waitFor(what: string, cond: () => boolean, ms = 120_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** Holds the pip lock from another process (as a user's `flock -x ... pip uninstall` would) until released. */
 function holdLock(rig: Rig, mode: '-x' | '-s', tag: string): ResultPromise {

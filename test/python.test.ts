@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { execa } from 'execa';
 import { Rig } from './rig.ts';
 import { TOOLCHAIN_CONFIG, copyToolchain, makeWheel, pip, purePkg, py } from './pyfixtures.ts';

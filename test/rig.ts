@@ -89,3 +89,26 @@ export function scriptPkg(name: string, o: { version?: string; deps?: string; ty
   if (o.deps !== undefined) t[`pkgs/${name}/dependencies`] = `${o.deps}\n`;
   return t;
 }
+
+/** Polls `cond` until it holds; a generous deadline, not a timing assertion. */
+export async function waitFor(what: string, cond: () => boolean, ms = 120_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The process has exited (a zombie awaiting its reaper counts as gone). */
+export function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+  } catch {
+    return true;
+  }
+}

@@ -2,11 +2,11 @@
 // leftover background processes, odd recipe values.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Rig, scriptPkg } from './rig.ts';
+import { Rig, processGone, scriptPkg, waitFor } from './rig.ts';
 
 describe('the prefix is never written through a symlink', () => {
   it('a staged file under a symlinked folder that points outside is refused', async () => {
@@ -81,17 +81,7 @@ describe('processes', () => {
     const r = await rig.run('all');
     assert.equal(r.exitCode, 0, r.all);
     const pid = Number(rig.read('bg.pid'));
-    let gone = false;
-    for (let i = 0; i < 100 && !gone; i++) {
-      try {
-        process.kill(pid, 0);
-        gone = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
-        if (!gone) await sleep(50);
-      } catch {
-        gone = true;
-      }
-    }
-    assert.ok(gone, 'the leftover process was killed with the group');
+    await waitFor('the leftover process to be killed with the group', () => processGone(pid), 5000);
     rig.cleanup();
   });
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Recipe } from '../recipes.js';
 import { HELPERS_FILE } from '../util/paths.js';
+import { processEnv } from '../util/env.js';
 import { pythonInfo } from '../builtins.js';
 
 export interface PkgPaths {
@@ -19,8 +20,7 @@ export interface PkgPaths {
 const NO_NETWORK_PROXY = 'http://192.0.2.0:5187/';
 
 export function buildEnv(config: Config, r: Recipe, p: PkgPaths, check: boolean, offline: boolean, makeflags?: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  const env = processEnv();
   const prefix = config.prefix;
   const prepend = (k: string, v: string, sep = ':') => (env[k] = env[k] ? `${v}${sep}${env[k]}` : v);
   const binDirs = [...new Set([path.join(config.venv, 'bin'), path.join(prefix, 'bin')])];

@@ -4,7 +4,7 @@
 import { lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { hashInputs, type FingerprintInputs } from '../fingerprint.js';
-import { checkManifestPaths, installedDir, newManifest, pruneEmptyParents, pythonDistsOf, readManifest, removeFiles, treeOfManifest, writeManifest, type Manifest, type PythonDist } from '../manifest.js';
+import { checkManifestPaths, newManifest, pruneEmptyParents, pythonDistsOf, readManifest, removeFiles, treeOfManifest, writeManifest, type Manifest, type PythonDist } from '../manifest.js';
 import { pipInstall, pipUninstall } from '../python/pip.js';
 import type { Recipe } from '../recipes.js';
 import { INSTALLED_RELDIR } from '../deps.js';
@@ -122,7 +122,6 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     fingerprint: hash,
     inputs,
   });
-  mkdirSync(installedDir(p.tree), { recursive: true });
   const manifestFile = writeManifest(p.tree, manifest);
   for (const o of old) if (o.entry.file !== manifestFile) rmSync(o.entry.file, { force: true });
   ctx.db.refresh(r.name);
