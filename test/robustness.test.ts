@@ -2,7 +2,8 @@
 // leftover background processes, odd recipe values.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -58,6 +59,24 @@ describe('a failed upgrade keeps the installed version', () => {
     assert.equal(r.exitCode, 1, r.all);
     assert.ok(rig.manifests().includes('a-1.0'));
     assert.equal(rig.read('local/share/a/f'), 'a\n');
+    rig.cleanup();
+  });
+
+  it('an upgrade replaces files both versions install in place: a reader never finds them missing', async () => {
+    const rig = new Rig('rob');
+    const many = (v: string) => `mkdir -p "$SAGE_DESTDIR_LOCAL/share/a" && for i in $(seq 1 2000); do echo ${v} > "$SAGE_DESTDIR_LOCAL/share/a/f$i"; done`;
+    rig.write(scriptPkg('a', { files: [], body: many('one') }));
+    assert.equal((await rig.run('all')).exitCode, 0);
+    rig.write(scriptPkg('a', { version: '2.0', files: [], body: many('two') }));
+    // A reader polls the file merged last (so missing longest if the old one went away first).
+    const watched = rig.path('local/share/a/f999');
+    const reader = execa('bash', ['-c', `while [ ! -e "$1.stop" ]; do [ -e "$1" ] || echo MISSING; done`, '_', watched], { reject: false });
+    const r = await rig.run('a');
+    writeFileSync(`${watched}.stop`, '');
+    const seen = await reader;
+    assert.equal(r.exitCode, 0, r.all);
+    assert.equal(rig.read('local/share/a/f999'), 'two\n');
+    assert.equal(String(seen.stdout), '', 'the file was missing during the upgrade');
     rig.cleanup();
   });
 

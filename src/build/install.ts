@@ -12,7 +12,7 @@ import { SAGEBUILD_VERSION } from '../util/paths.js';
 import { parseWheelFilename, wheelhouseOf, writeSimpleIndex } from '../wheelhouse.js';
 import { type BuildContext, StepFailure, pkgId } from './context.js';
 import type { PkgPaths } from './env.js';
-import { manifestFiles, mergeConflicts, mergeStage, moveFile, type StagedEntry } from './stage.js';
+import { manifestFiles, mergeConflicts, mergeStage, moveFile, preserveCopy, type StagedEntry } from './stage.js';
 
 /** Folders of the tree that hold sagebuild's own state: no package may install into them. */
 const RESERVED = [`${INSTALLED_RELDIR}/`, 'var/lib/sage/sagebuild/', 'var/lock/', 'var/cache/sagebuild/', 'var/tmp/sagebuild-backup/', 'var/lib/sage/wheels/simple', 'var/lib/sage/wheels/.simple-'];
@@ -81,14 +81,18 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     // Again, now that no await separates the check from the merge: packages installing in
     // parallel (while this one waited for pip) cannot have claimed the same files unnoticed.
     checkTarget();
-    // The old version's files go aside (same file system, so this is cheap), not away.
+    // The old version's files go aside (same file system, so this is cheap), not away. A file
+    // the new version installs too stays in place (its backup is a hard link) and the merge
+    // renames the new one over it: readers never see it missing, as they would mid-upgrade.
+    const replaced = new Set(entries.filter((e) => e.kind !== 'dir').map((e) => path.join(p.tree, e.rel)));
     for (const o of old) {
       const backup = path.join(o.tree, 'var/tmp/sagebuild-backup', `${id}-${process.pid}`);
       for (const f of o.abs) {
         if (!lexists(f)) continue;
         const to = path.join(backup, path.relative(o.tree, f));
         mkdirSync(path.dirname(to), { recursive: true });
-        moveFile(f, to);
+        if (replaced.has(f) && !lstatSync(f).isDirectory()) preserveCopy(f, to);
+        else moveFile(f, to);
         moved.push({ from: f, to });
       }
       pruneEmptyParents(o.tree, o.abs);

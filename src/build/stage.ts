@@ -1,7 +1,7 @@
 // The staging tree (SAGE_DESTDIR): preparing it, listing what a package installed, and merging it
 // into the prefix. The merge is synchronous on purpose: a signal handler cannot run in the middle
 // of it, so Ctrl-C never leaves half a package in the prefix.
-import { copyFileSync, chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
+import { copyFileSync, chmodSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 
 export interface StagedEntry {
@@ -140,6 +140,19 @@ export function moveFile(src: string, dest: string): void {
     if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
     copyAcross(src, dest, lstatSync(src).isSymbolicLink() ? 'symlink' : 'file');
     rmSync(src, { force: true });
+  }
+}
+
+/** A copy of a file or symlink that keeps the original in place: a hard link where possible. */
+export function preserveCopy(src: string, dest: string): void {
+  if (lstatSync(src).isSymbolicLink()) {
+    copyAcross(src, dest, 'symlink');
+    return;
+  }
+  try {
+    linkSync(src, dest);
+  } catch {
+    copyAcross(src, dest, 'file');
   }
 }
 
