@@ -100,7 +100,7 @@ describe('processes', () => {
     const r = await rig.run('all');
     assert.equal(r.exitCode, 0, r.all);
     const pid = Number(rig.read('bg.pid'));
-    await waitFor('the leftover process to be killed with the group', () => processGone(pid), 5000);
+    await waitFor('the leftover process to be killed with the group', () => processGone(pid), 30_000);
     rig.cleanup();
   });
 
