@@ -1,5 +1,6 @@
 // What each command-line action does, given an analysed project. The CLI parses and dispatches;
 // these functions run the work and return an exit status.
+import { holdLock, packageLockFile } from './buildlock.js';
 import { cleanPackage } from './clean.js';
 import { DownloadError, downloadUrls, ensureTarball } from './build/download.js';
 import { tarballPath } from './build/fetch.js';
@@ -83,13 +84,20 @@ async function clean(project: Project, name: string, o: RunOptions): Promise<num
     }
     return 0;
   }
+  // Not while another sagebuild process builds or cleans this package.
+  const lockFile = packageLockFile(project.config.buildDir, name);
+  const lock = await holdLock(lockFile, o.signal, (holders) => o.bus.emit({ type: 'lock-wait', id: `${name}-clean`, lockFile, mode: 'exclusive', holders: holders ? `another sagebuild building it: ${holders}` : 'another sagebuild building it' }));
+  if (!lock) return 130;
   try {
+    db.refresh(name);
     await cleanPackage(name, db, o.bus, project, processEnv());
     return 0;
   } catch (e) {
     if (!(e instanceof PipError)) throw e;
     process.stderr.write(`sagebuild: ${name}-clean: ${e.message}; nothing was removed\n`);
     return 1;
+  } finally {
+    await lock.release();
   }
 }
 

@@ -1,6 +1,7 @@
-// A per-package flock held for the whole build of that package, so that two sagebuild runs on
-// one prefix never build the same package in the same build directory at once. Node cannot
-// flock in-process, so a small `flock ... cat` process holds it: closing its stdin releases
+// An exclusive flock held across awaits: per package for its whole build or clean (so that two
+// sagebuild runs on one prefix never build one package in one build directory at once), and per
+// tree while a package claims the files it is about to install (claims.ts). Node cannot flock
+// in-process, so a small `flock ... cat` process holds it: closing its stdin releases
 // the lock, and if sagebuild dies the pipe closes and the kernel releases it too.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -41,7 +42,7 @@ function startHolder(lockFile: string, wait: boolean): { child: ChildProcess; ac
  * Takes the lock, calling onWait (with the holders) if another process has it first. Returns
  * null if `signal` aborts the wait.
  */
-export async function holdPackageLock(lockFile: string, signal: AbortSignal, onWait: (holders: string) => void): Promise<HeldLock | null> {
+export async function holdLock(lockFile: string, signal: AbortSignal, onWait: (holders: string) => void): Promise<HeldLock | null> {
   mkdirSync(path.dirname(lockFile), { recursive: true });
   let h = startHolder(lockFile, false);
   if (!(await h.acquired)) {

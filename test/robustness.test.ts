@@ -2,7 +2,7 @@
 // leftover background processes, odd recipe values.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -121,6 +121,40 @@ describe('processes', () => {
     assert.equal(rb.exitCode, 1, String(rb.all));
     assert.match(String(rb.stderr), /share\/common\.txt \(owned by first\)/);
     assert.equal(rig.read('local/share/common.txt'), 'first\n');
+    rig.cleanup();
+  });
+
+  it('files another run has claimed but not yet recorded cannot be taken; a dead run\'s claim is ignored', async () => {
+    const rig = new Rig('rob');
+    rig.write(scriptPkg('first', { files: ['share/common.txt'] }));
+    // What another run writes between its ownership check and its manifest.
+    const other = execa('sleep', ['300']);
+    const claims = 'local/var/lib/sage/sagebuild/claims';
+    rig.write({ [`${claims}/${other.pid}-other.json`]: JSON.stringify({ files: ['share/common.txt'] }) });
+    const r = await rig.run('first');
+    assert.equal(r.exitCode, 1, r.all);
+    assert.match(r.stderr, /share\/common\.txt \(being installed by other\)/);
+    assert.ok(!rig.exists('local/share/common.txt'));
+    other.kill();
+    await other.catch(() => undefined);
+    const again = await rig.run('first');
+    assert.equal(again.exitCode, 0, again.all);
+    assert.deepEqual(readdirSync(rig.path(claims)), [], 'the stale claim is gone, and so is the run\'s own');
+    rig.cleanup();
+  });
+
+  it('<pkg>-clean waits while another run builds that package, then removes what it installed', async () => {
+    const rig = new Rig('rob');
+    rig.write(scriptPkg('slow', { body: 'touch "$SAGE_ROOT/started"\nsleep 2' }));
+    const a = rig.start(['all']);
+    for (let i = 0; i < 400 && !rig.exists('started'); i++) await sleep(25);
+    const b = await rig.run('slow-clean');
+    const ra = await a;
+    assert.equal(ra.exitCode, 0, String(ra.all));
+    assert.equal(b.exitCode, 0, b.all);
+    assert.match(b.all, /waiting for exclusive lock .*\.locks\/slow\.lock/);
+    assert.deepEqual(rig.manifests(), []);
+    assert.ok(!rig.exists('local/share/slow/slow.txt'));
     rig.cleanup();
   });
 

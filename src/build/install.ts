@@ -8,6 +8,9 @@ import { checkManifestPaths, newManifest, pruneEmptyParents, pythonDistsOf, read
 import { pipInstall, pipUninstall } from '../python/pip.js';
 import type { Recipe } from '../recipes.js';
 import { INSTALLED_RELDIR } from '../deps.js';
+import { holdLock } from '../buildlock.js';
+import { describeHolders } from '../lock.js';
+import { dropClaim, liveClaims, treeLockFile, writeClaim } from '../claims.js';
 import { SAGEBUILD_VERSION } from '../util/paths.js';
 import { parseWheelFilename, wheelhouseOf, writeSimpleIndex } from '../wheelhouse.js';
 import { type BuildContext, StepFailure, pkgId } from './context.js';
@@ -52,9 +55,11 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     return { entry: e, manifest: m, abs: checkManifestPaths(e.file, tree, m.files), tree };
   });
   const removing = new Set(old.flatMap((o) => o.abs));
-  const checkTarget = () => {
+  const checkTarget = (ownClaim?: string) => {
     const owners = ctx.db.owners();
-    const stolen = absNew.filter((f) => owners.has(f) && owners.get(f) !== r.name).map((f) => `${f} (owned by ${owners.get(f)})`);
+    const claims = liveClaims(ctx.db.trees, ownClaim);
+    const ownerOf = (f: string) => owners.get(f) ?? claims.get(f);
+    const stolen = absNew.filter((f) => ownerOf(f) !== undefined && ownerOf(f) !== r.name).map((f) => `${f} (${owners.has(f) ? 'owned' : 'being installed'} by ${ownerOf(f)})`);
     if (stolen.length) {
       throw new StepFailure(`refusing to overwrite ${stolen.length} file(s) installed by other packages: ${stolen.slice(0, 5).join(', ')}${stolen.length > 5 ? ', ...' : ''}; nothing was installed`);
     }
@@ -72,15 +77,30 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
   const moved: { from: string; to: string }[] = [];
   let uninstalled = false;
   let merged = false;
+  let claim: string | undefined;
   try {
     if (oldDists.length) {
       ctx.bus.emit({ type: 'step', id, step: 'pip-uninstall', detail: oldDists.map((d) => d.name).join(' ') });
       await pipUninstall(pipCtx, oldDists);
       uninstalled = true;
     }
-    // Again, now that no await separates the check from the merge: packages installing in
-    // parallel (while this one waited for pip) cannot have claimed the same files unnoticed.
-    checkTarget();
+    // Again, atomically with claiming the files (a short per-tree flock shared with other
+    // sagebuild processes): packages installing meanwhile, here or in another run, cannot have
+    // taken the same files unnoticed, nor take them until this package's manifest is written.
+    // It is held for milliseconds: only a wait that lasts is worth a message.
+    const lockFile = treeLockFile(p.tree);
+    let slow: NodeJS.Timeout | undefined;
+    const lock = await holdLock(lockFile, ctx.signal, (holders) => {
+      slow = setTimeout(() => ctx.bus.emit({ type: 'lock-wait', id, lockFile, mode: 'exclusive', holders: holders || describeHolders(lockFile) }), 2000);
+    });
+    clearTimeout(slow);
+    if (!lock) throw new StepFailure('interrupted while waiting to install', true);
+    try {
+      checkTarget();
+      claim = writeClaim(p.tree, r.name, absNew);
+    } finally {
+      await lock.release();
+    }
     // The old version's files go aside (same file system, so this is cheap), not away. A file
     // the new version installs too stays in place (its backup is a hard link) and the merge
     // renames the new one over it: readers never see it missing, as they would mid-upgrade.
@@ -105,6 +125,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
       await pipInstall(pipCtx, dists);
     }
   } catch (e) {
+    if (claim) dropClaim(claim);
     if (merged) removeFiles(p.tree, absNew);
     for (const m of moved.reverse()) {
       mkdirSync(path.dirname(m.from), { recursive: true });
@@ -113,7 +134,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     if (uninstalled) await pipInstall(pipCtx, oldDists).catch(() => ctx.bus.emit({ type: 'warning', message: `${id}: could not reinstall the previous version's Python packages; rebuild ${r.name}` }));
     if (touchesWheelhouse) writeSimpleIndex(wheelhouse);
     const restored = old.length ? ` The previously installed ${old.map((o) => `${r.name}-${o.entry.version}`).join(', ')} was restored.` : ' Nothing was installed.';
-    throw new StepFailure(`${(e as Error).message}.${restored}`);
+    throw new StepFailure(`${(e as Error).message}.${restored}`, e instanceof StepFailure && e.canceled);
   } finally {
     for (const o of old) rmSync(path.join(o.tree, 'var/tmp/sagebuild-backup', `${id}-${process.pid}`), { recursive: true, force: true });
   }
@@ -126,7 +147,12 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     fingerprint: hash,
     inputs,
   });
-  const manifestFile = writeManifest(p.tree, manifest);
+  let manifestFile: string;
+  try {
+    manifestFile = writeManifest(p.tree, manifest);
+  } finally {
+    if (claim) dropClaim(claim);
+  }
   for (const o of old) if (o.entry.file !== manifestFile) rmSync(o.entry.file, { force: true });
   ctx.db.refresh(r.name);
   if (touchesWheelhouse) writeSimpleIndex(wheelhouse);

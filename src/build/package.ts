@@ -3,7 +3,7 @@
 // A per-package lock keeps two sagebuild runs on one prefix out of each other's build directory.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { holdPackageLock, packageLockFile } from '../buildlock.js';
+import { holdLock, packageLockFile } from '../buildlock.js';
 import { readManifest, writeManifest, type PythonDist } from '../manifest.js';
 import { dropFromWheelCache, takeFromWheelCache } from '../python/wheelcache.js';
 import type { Recipe } from '../recipes.js';
@@ -51,7 +51,7 @@ export async function buildPackage(ctx: BuildContext, name: string, reasons: str
   const p = pkgPaths(project, r);
   let waited = false;
   const lockFile = packageLockFile(project.config.buildDir, name);
-  const lock = await holdPackageLock(lockFile, ctx.signal, (holders) => {
+  const lock = await holdLock(lockFile, ctx.signal, (holders) => {
     waited = true;
     bus.emit({ type: 'lock-wait', id, lockFile, mode: 'exclusive', holders: holders ? `another sagebuild building it: ${holders}` : 'another sagebuild building it' });
   });
