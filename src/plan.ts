@@ -43,7 +43,11 @@ export function makePlan(project: Project, installed: Map<string, InstalledEntry
     let action: PlanItem['action'] = 'build';
     let fingerprint: string | undefined;
     if (r.kind === 'none') {
-      action = 'dummy';
+      // A package that became a dummy (say, the system provides it now) loses its old install,
+      // which would otherwise shadow the system's copy.
+      const stale = installed.get(name) ?? [];
+      if (stale.length) reasons.push(`now a dummy package: the installed ${stale.map((e) => `${name}-${e.version}`).join(', ')} is removed`);
+      else action = 'dummy';
     } else {
       const cur = fp.get(name);
       fingerprint = cur.hash;

@@ -175,6 +175,23 @@ describe('processes', () => {
 });
 
 describe('recipes and targets', () => {
+  it('a package that becomes a dummy loses its old install; its dependents rebuild', async () => {
+    const rig = new Rig('rob');
+    rig.write({ ...scriptPkg('a', { files: ['lib/liba.txt'] }), ...scriptPkg('b', { deps: 'a' }), ...scriptPkg('c') });
+    assert.equal((await rig.run('all')).exitCode, 0);
+    rmSync(rig.path('pkgs/a/spkg-install.in'));
+    const n = await rig.run('-n', 'all');
+    assert.match(n.stdout, /a: now a dummy package: the installed a-1\.0 is removed/);
+    assert.match(n.stdout, /b: dependency a rebuilt/);
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.deepEqual(rig.manifests(), ['b-1.0', 'c-1.0']);
+    assert.ok(!rig.exists('local/lib/liba.txt'));
+    assert.match((await rig.run('status')).stdout, /^a\s+dummy/m);
+    assert.match((await rig.run('all')).stdout, /Nothing to \(re\)build/);
+    rig.cleanup();
+  });
+
   it('a symlinked in-tree src/ (Sage: sagelib/src -> ../../../src) is copied, never built in place', async () => {
     const rig = new Rig('rob');
     rig.write({

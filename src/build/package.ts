@@ -3,6 +3,8 @@
 // A per-package lock keeps two sagebuild runs on one prefix out of each other's build directory.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { cleanPackage } from '../clean.js';
+import { processEnv } from '../util/env.js';
 import { holdLock, packageLockFile } from '../buildlock.js';
 import { readManifest, writeManifest, type PythonDist } from '../manifest.js';
 import { dropFromWheelCache, takeFromWheelCache } from '../python/wheelcache.js';
@@ -60,7 +62,7 @@ export async function buildPackage(ctx: BuildContext, name: string, reasons: str
     return false;
   }
   try {
-    if (waited && !reasons.includes('requested with -no-deps') && builtMeanwhile(ctx, r)) {
+    if (waited && r.kind !== 'none' && !reasons.includes('requested with -no-deps') && builtMeanwhile(ctx, r)) {
       bus.emit({ type: 'info', message: `${id}: built meanwhile by another sagebuild process; nothing to do` });
       return true;
     }
@@ -77,6 +79,12 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: string[
   bus.emit({ type: 'pkg-start', id, name: r.name, logFile: p.logFile, reasons });
   let keepBuildDir = false;
   try {
+    if (r.kind === 'none') {
+      ctx.db.refresh(r.name);
+      await cleanPackage(r.name, ctx.db, bus, project, processEnv());
+      bus.emit({ type: 'pkg-done', id, name: r.name, ok: true, durationMs: Date.now() - started });
+      return true;
+    }
     if (!isInside(project.config.buildDir, p.buildRoot) || p.buildRoot === project.config.buildDir) {
       throw new StepFailure(`build dir ${p.buildRoot} is not inside ${project.config.buildDir}`);
     }
