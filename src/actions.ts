@@ -14,6 +14,7 @@ import { readManifest } from './manifest.js';
 import { closure, makePlan, type BuildRequest } from './plan.js';
 import type { Project } from './project.js';
 import { PipError } from './python/pip.js';
+import { LockWaitCanceled } from './lock.js';
 import { explainLines, statusLines } from './report/status.js';
 import type { Action } from './targets.js';
 import { processEnv } from './util/env.js';
@@ -90,9 +91,13 @@ async function clean(project: Project, name: string, o: RunOptions): Promise<num
   if (!lock) return 130;
   try {
     db.refresh(name);
-    await cleanPackage(name, db, o.bus, project, processEnv());
+    await cleanPackage(name, db, o.bus, project, processEnv(), o.signal);
     return 0;
   } catch (e) {
+    if (e instanceof LockWaitCanceled) {
+      process.stderr.write(`sagebuild: ${name}-clean: ${e.message}; nothing was removed\n`);
+      return 130;
+    }
     if (!(e instanceof PipError)) throw e;
     process.stderr.write(`sagebuild: ${name}-clean: ${e.message}; nothing was removed\n`);
     return 1;

@@ -11,7 +11,7 @@ import { pipUninstall } from './python/pip.js';
 import { storeInWheelCache } from './python/wheelcache.js';
 import { wheelhouseOf, writeSimpleIndex } from './wheelhouse.js';
 
-export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus, project: Project, env: Record<string, string>): Promise<number> {
+export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus, project: Project, env: Record<string, string>, cancel?: AbortSignal): Promise<number> {
   const venv = project.config.venv;
   const entries = db.get(name);
   if (!entries.length) {
@@ -29,7 +29,7 @@ export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus,
     if (project.config.keepWheelsCache && typeof p.fingerprint === 'string') storeInWheelCache(venv, name, p.fingerprint, p.dists);
     if (p.dists.length) {
       bus.emit({ type: 'step', id: `${name}-${p.entry.version}`, step: 'pip-uninstall', detail: p.dists.map((d) => d.name).join(' ') });
-      await pipUninstall({ venv, env, id: `${name}-${p.entry.version}`, bus, cwd: venv }, p.dists);
+      await pipUninstall({ venv, env, id: `${name}-${p.entry.version}`, bus, cwd: venv, cancel }, p.dists);
     }
     removed += removeFiles(p.tree, p.abs);
     rmSync(p.entry.file, { force: true });

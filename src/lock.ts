@@ -23,14 +23,36 @@ export interface LockedRunOptions {
   signal: AbortSignal;
 }
 
-/** Runs argv while holding the lock; tries without blocking first so that a wait can be announced. */
-export async function runLocked(mode: LockMode, lockFile: string, argv: string[], o: LockedRunOptions): Promise<RunResult> {
+export class LockWaitCanceled extends Error {
+  constructor(lockFile: string) {
+    super(`interrupted while waiting for ${lockFile}`);
+  }
+}
+
+/**
+ * Runs argv while holding the lock; tries without blocking first so that a wait can be announced.
+ * The step itself always runs to its end, but the wait for the lock ends when `cancel` aborts
+ * (LockWaitCanceled): until the step has started, nothing has changed.
+ */
+export async function runLocked(mode: LockMode, lockFile: string, argv: string[], o: LockedRunOptions, cancel?: AbortSignal): Promise<RunResult> {
   mkdirSync(path.dirname(lockFile), { recursive: true });
   const flag = mode === 'shared' ? '-s' : '-x';
-  const first = await runLogged('flock', ['-n', '-E', String(FLOCK_BUSY), flag, lockFile, ...argv], o);
-  if (first.exitCode !== FLOCK_BUSY) return first;
-  o.bus.emit({ type: 'lock-wait', id: o.id, lockFile, mode, holders: describeHolders(lockFile) });
-  return runLogged('flock', [flag, lockFile, ...argv], o);
+  let announced = false;
+  for (;;) {
+    const r = await runLogged('flock', ['-n', '-E', String(FLOCK_BUSY), flag, lockFile, ...argv], o);
+    if (r.exitCode !== FLOCK_BUSY) return r;
+    if (!announced) o.bus.emit({ type: 'lock-wait', id: o.id, lockFile, mode, holders: describeHolders(lockFile) });
+    announced = true;
+    await waitForLock(mode, lockFile, o, cancel);
+  }
+}
+
+/** Returns once the lock could be taken (it is released again at once), or throws LockWaitCanceled. */
+export async function waitForLock(mode: LockMode, lockFile: string, o: LockedRunOptions, cancel?: AbortSignal): Promise<void> {
+  if (cancel?.aborted) throw new LockWaitCanceled(lockFile);
+  mkdirSync(path.dirname(lockFile), { recursive: true });
+  const w = await runLogged('flock', [mode === 'shared' ? '-s' : '-x', lockFile, 'true'], { ...o, signal: cancel ?? o.signal });
+  if (w.canceled || cancel?.aborted) throw new LockWaitCanceled(lockFile);
 }
 
 /** "PID 123 (flock -x ... pip uninstall six)" for each process holding a flock on the file (Linux /proc/locks). */

@@ -108,4 +108,34 @@ describe('pip lock', { timeout: 600_000 }, () => {
     }
     assert.equal((await py(rig, 'import pb, pc')).exitCode, 0);
   });
+
+  it('Ctrl-C / SIGTERM while waiting for the lock stops at once: the installed version stays', async () => {
+    rig.write(purePkg('pd', '0.1'));
+    assert.equal((await rig.run('pd')).exitCode, 0);
+    rig.write(purePkg('pd', '0.2'));
+    const holder = holdLock(rig, '-x', 'x2');
+    await waitFor('the lock holder', () => rig.exists('x2.held'));
+    try {
+      const up = rig.start(['pd']);
+      const upOut = collect(up);
+      await waitFor('the upgrade to wait', () => /\[pd-0\.2\] waiting for exclusive lock/.test(upOut.text()));
+      up.kill('SIGTERM');
+      const u = await up; // while the lock is still held
+      assert.equal(u.exitCode, 143, String(u.all));
+      assert.ok(rig.manifests().includes('pd-0.1') && !rig.manifests().includes('pd-0.2'), rig.manifests().join(' '));
+      assert.equal((await py(rig, 'import pd; assert pd.VERSION == "0.1"')).exitCode, 0);
+
+      const clean = rig.start(['pd-clean']);
+      const cleanOut = collect(clean);
+      await waitFor('the clean to wait', () => /waiting for exclusive lock/.test(cleanOut.text()));
+      clean.kill('SIGINT');
+      const c = await clean;
+      assert.equal(c.exitCode, 130, String(c.all));
+      assert.ok(rig.manifests().includes('pd-0.1'));
+      assert.equal((await py(rig, 'import pd')).exitCode, 0, 'not uninstalled');
+    } finally {
+      writeFileSync(rig.path('x2.release'), '');
+      await holder;
+    }
+  });
 });

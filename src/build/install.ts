@@ -5,11 +5,11 @@ import { lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { hashInputs, type FingerprintInputs } from '../fingerprint.js';
 import { checkManifestPaths, newManifest, pruneEmptyParents, pythonDistsOf, readManifest, removeFiles, treeOfManifest, writeManifest, type Manifest, type PythonDist } from '../manifest.js';
-import { pipInstall, pipUninstall } from '../python/pip.js';
+import { pipInstall, pipUninstall, waitForPipInstall } from '../python/pip.js';
 import type { Recipe } from '../recipes.js';
 import { INSTALLED_RELDIR } from '../deps.js';
 import { holdLock } from '../buildlock.js';
-import { describeHolders } from '../lock.js';
+import { LockWaitCanceled, describeHolders } from '../lock.js';
 import { dropClaim, liveClaims, treeLockFile, writeClaim } from '../claims.js';
 import { SAGEBUILD_VERSION } from '../util/paths.js';
 import { parseWheelFilename, wheelhouseOf, writeSimpleIndex } from '../wheelhouse.js';
@@ -79,10 +79,14 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
   let merged = false;
   let claim: string | undefined;
   try {
+    // Until the prefix changes, a Ctrl-C ends a wait for the pip lock; from then on the steps complete.
+    const cancellable = { ...pipCtx, cancel: ctx.signal };
     if (oldDists.length) {
       ctx.bus.emit({ type: 'step', id, step: 'pip-uninstall', detail: oldDists.map((d) => d.name).join(' ') });
-      await pipUninstall(pipCtx, oldDists);
+      await pipUninstall(cancellable, oldDists);
       uninstalled = true;
+    } else if (dists.length) {
+      await waitForPipInstall(cancellable);
     }
     // Again, atomically with claiming the files (a short per-tree flock shared with other
     // sagebuild processes): packages installing meanwhile, here or in another run, cannot have
@@ -134,7 +138,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     if (uninstalled) await pipInstall(pipCtx, oldDists).catch(() => ctx.bus.emit({ type: 'warning', message: `${id}: could not reinstall the previous version's Python packages; rebuild ${r.name}` }));
     if (touchesWheelhouse) writeSimpleIndex(wheelhouse);
     const restored = old.length ? ` The previously installed ${old.map((o) => `${r.name}-${o.entry.version}`).join(', ')} was restored.` : ' Nothing was installed.';
-    throw new StepFailure(`${(e as Error).message}.${restored}`, e instanceof StepFailure && e.canceled);
+    throw new StepFailure(`${(e as Error).message}.${restored}`, (e instanceof StepFailure && e.canceled) || e instanceof LockWaitCanceled);
   } finally {
     for (const o of old) rmSync(path.join(o.tree, 'var/tmp/sagebuild-backup', `${id}-${process.pid}`), { recursive: true, force: true });
   }

@@ -4,6 +4,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cleanPackage } from '../clean.js';
+import { LockWaitCanceled } from '../lock.js';
 import { processEnv } from '../util/env.js';
 import { holdLock, packageLockFile } from '../buildlock.js';
 import { readManifest, writeManifest, type PythonDist } from '../manifest.js';
@@ -81,7 +82,7 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: string[
   try {
     if (r.kind === 'none') {
       ctx.db.refresh(r.name);
-      await cleanPackage(r.name, ctx.db, bus, project, processEnv());
+      await cleanPackage(r.name, ctx.db, bus, project, processEnv(), ctx.signal);
       bus.emit({ type: 'pkg-done', id, name: r.name, ok: true, durationMs: Date.now() - started });
       return true;
     }
@@ -135,7 +136,7 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: string[
     bus.emit({ type: 'pkg-done', id, name: r.name, ok: true, durationMs: Date.now() - started });
     return true;
   } catch (e) {
-    const canceled = e instanceof StepFailure ? e.canceled : false;
+    const canceled = (e instanceof StepFailure && e.canceled) || e instanceof LockWaitCanceled;
     const message = e instanceof Error ? e.message : String(e);
     // The build dir (sources and the unmerged stage) is kept for inspection, as Sage does.
     bus.emit({ type: 'pkg-failed', id, name: r.name, error: message, logFile: p.logFile, buildDir: keepBuildDir ? p.buildRoot : null, canceled });

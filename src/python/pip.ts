@@ -13,6 +13,8 @@ export interface PipContext {
   id: string;
   bus: EventBus;
   cwd: string;
+  /** Ends a wait for the pip lock (LockWaitCanceled); a pip run that has started always completes. */
+  cancel?: AbortSignal;
 }
 
 export class PipError extends Error {}
@@ -43,14 +45,11 @@ const NEVER = new AbortController().signal;
 // the venv; everything comes from the wheelhouse.
 const COMMON = ['--isolated', '--disable-pip-version-check', '--no-input'];
 
-/**
- * Installs dists from the wheelhouse (never from a temp path, so pip's records never name a build
- * dir). Not cancellable: once the files are merged the install must complete.
- */
+/** Installs dists from the wheelhouse (never from a temp path, so pip's records never name a build dir). */
 export async function pipInstall(ctx: PipContext, dists: PythonDist[]): Promise<void> {
   if (!dists.length) return;
   const argv = [...pipArgv(ctx.venv), 'install', ...COMMON, '--no-index', '--no-deps', '--no-cache-dir', '--find-links', wheelhouseOf(ctx.venv), ...dists.map((d) => `${d.name}==${d.version}`)];
-  const r = await runLocked('shared', pipLockFile(ctx.venv), argv, { cwd: ctx.cwd, env: ctx.env, id: ctx.id, bus: ctx.bus, signal: NEVER });
+  const r = await runLocked('shared', pipLockFile(ctx.venv), argv, { cwd: ctx.cwd, env: ctx.env, id: ctx.id, bus: ctx.bus, signal: NEVER }, ctx.cancel);
   if (r.exitCode !== 0) throw new PipError(`pip install of ${dists.map((d) => `${d.name}==${d.version}`).join(' ')} failed (exit code ${r.exitCode})`);
 }
 
@@ -64,6 +63,11 @@ export async function pipUninstall(ctx: PipContext, dists: PythonDist[]): Promis
     return; // no python/pip left in the venv: nothing pip could know about
   }
   argv = [...argv, 'uninstall', ...COMMON, '--yes', ...dists.map((d) => d.name)];
-  const r = await runLocked('exclusive', pipLockFile(ctx.venv), argv, { cwd: ctx.cwd, env: ctx.env, id: ctx.id, bus: ctx.bus, signal: NEVER });
+  const r = await runLocked('exclusive', pipLockFile(ctx.venv), argv, { cwd: ctx.cwd, env: ctx.env, id: ctx.id, bus: ctx.bus, signal: NEVER }, ctx.cancel);
   if (r.exitCode !== 0) throw new PipError(`pip uninstall of ${dists.map((d) => d.name).join(' ')} failed (exit code ${r.exitCode})`);
+}
+
+/** Waits (cancellably) until an install could take the pip lock: done before merging, so that a Ctrl-C during a long wait finds the prefix untouched. */
+export async function waitForPipInstall(ctx: PipContext): Promise<void> {
+  await runLocked('shared', pipLockFile(ctx.venv), ['true'], { cwd: ctx.cwd, env: ctx.env, id: ctx.id, bus: ctx.bus, signal: NEVER }, ctx.cancel);
 }
