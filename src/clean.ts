@@ -21,7 +21,13 @@ export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus,
   const plans = entries.map((e) => {
     const m = readManifest(e.file);
     const tree = treeOfManifest(e.file);
-    return { entry: e, tree, dists: pythonDistsOf(m), fingerprint: m.sagebuild?.fingerprint, abs: checkManifestPaths(e.file, tree, m.files) };
+    const listed = checkManifestPaths(e.file, tree, m.files);
+    const keep = db.keepOnRemoval(name, listed);
+    if (keep.size) {
+      const shown = [...keep].slice(0, 5).map(([f, why]) => `${path.relative(tree, f)} (${why})`);
+      bus.emit({ type: 'warning', message: `${name}-${e.version}: its manifest ${e.file} lists ${keep.size} file(s) it does not own; they are kept: ${shown.join(', ')}${keep.size > 5 ? ', ...' : ''}` });
+    }
+    return { entry: e, tree, dists: pythonDistsOf(m), fingerprint: m.sagebuild?.fingerprint, abs: listed.filter((f) => !keep.has(f)) };
   });
   const wheelhouse = wheelhouseOf(venv);
   let removed = 0;

@@ -4,7 +4,7 @@
 // re-read), so it also sees what another sagebuild process installed meanwhile.
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { readManifest, scanInstalled, treeOfManifest, type InstalledEntry } from './manifest.js';
+import { isReserved, readManifest, scanInstalled, treeOfManifest, type InstalledEntry } from './manifest.js';
 
 interface Known {
   stamp: string; // mtime + size: re-read when it changes
@@ -61,6 +61,24 @@ export class InstalledDb {
     if (!k) return;
     for (const x of k.files) if (this.#owners.get(x) === k.name) this.#owners.delete(x);
     this.#known.delete(file);
+  }
+
+  /**
+   * Which of `absFiles` (from `name`'s manifest) must survive removing `name`: files another
+   * package's manifest lists too, and sagebuild's own state. A damaged or hand-edited manifest
+   * can list them; deleting them would break the other package or the records.
+   */
+  keepOnRemoval(name: string, absFiles: string[]): Map<string, string> {
+    this.owners(); // re-sync #known with the manifests on disk
+    const others = new Map<string, string>();
+    for (const k of this.#known.values()) if (k.name !== name) for (const f of k.files) others.set(f, k.name);
+    const keep = new Map<string, string>();
+    for (const f of absFiles) {
+      const other = others.get(f);
+      if (other) keep.set(f, `listed by ${other}`);
+      else if (this.trees.some((t) => isReserved(path.relative(t, f)))) keep.set(f, "sagebuild's own state");
+    }
+    return keep;
   }
 
   /** Re-reads the stamps of one package after it was installed or removed. */

@@ -218,3 +218,10 @@ export function pruneEmptyParents(tree: string, absFiles: string[]): void {
     }
   }
 }
+
+/** Folders of a tree that hold sagebuild's own state: no package may install into them or own files there. */
+const RESERVED = [`${INSTALLED_RELDIR}/`, 'var/lib/sage/sagebuild/', 'var/lock/', 'var/cache/sagebuild/', 'var/tmp/sagebuild-backup/', 'var/lib/sage/wheels/simple', 'var/lib/sage/wheels/.simple-'];
+
+export function isReserved(rel: string): boolean {
+  return RESERVED.some((pre) => rel.startsWith(pre));
+}

@@ -37,6 +37,22 @@ describe('<pkg>-clean', () => {
     rig.cleanup();
   });
 
+  it("a manifest that lists another package's files or manifest: those are kept, with a warning", async () => {
+    const rig = new Rig('clean');
+    rig.write({ ...scriptPkg('a', { files: ['lib/liba.so'] }), ...scriptPkg('b', { files: ['lib/libb.so'] }) });
+    assert.equal((await rig.run('all')).exitCode, 0);
+    const file = rig.path('local/var/lib/sage/installed/a-1.0');
+    const m = rig.manifest('a-1.0');
+    writeFileSync(file, JSON.stringify({ ...m, files: [...m.files, 'lib/libb.so', 'var/lib/sage/installed/b-1.0'] }));
+    const r = await rig.run('a-clean');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.match(r.stderr, /lists 2 file\(s\) it does not own; they are kept: lib\/libb\.so \(listed by b\), var\/lib\/sage\/installed\/b-1\.0 \(sagebuild's own state\)/);
+    assert.ok(!rig.exists('local/lib/liba.so'));
+    assert.equal(rig.read('local/lib/libb.so'), 'b\n');
+    assert.deepEqual(rig.manifests(), ['b-1.0']);
+    rig.cleanup();
+  });
+
   it('cleaning a package that is not installed says so and exits 0', async () => {
     const rig = installedRig();
     const r = await rig.run('a-clean');

@@ -4,10 +4,9 @@
 import { lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { hashInputs, type FingerprintInputs } from '../fingerprint.js';
-import { checkManifestPaths, newManifest, pruneEmptyParents, pythonDistsOf, readManifest, removeFiles, treeOfManifest, writeManifest, type Manifest, type PythonDist } from '../manifest.js';
+import { checkManifestPaths, isReserved, newManifest, pruneEmptyParents, pythonDistsOf, readManifest, removeFiles, treeOfManifest, writeManifest, type Manifest, type PythonDist } from '../manifest.js';
 import { pipInstall, pipUninstall, waitForPipInstall } from '../python/pip.js';
 import type { Recipe } from '../recipes.js';
-import { INSTALLED_RELDIR } from '../deps.js';
 import { holdLock } from '../buildlock.js';
 import { LockWaitCanceled, describeHolders } from '../lock.js';
 import { dropClaim, liveClaims, treeLockFile, writeClaim } from '../claims.js';
@@ -17,8 +16,6 @@ import { type BuildContext, StepFailure, pkgId } from './context.js';
 import type { PkgPaths } from './env.js';
 import { manifestFiles, mergeConflicts, mergeStage, moveFile, preserveCopy, type StagedEntry } from './stage.js';
 
-/** Folders of the tree that hold sagebuild's own state: no package may install into them. */
-const RESERVED = [`${INSTALLED_RELDIR}/`, 'var/lib/sage/sagebuild/', 'var/lock/', 'var/cache/sagebuild/', 'var/tmp/sagebuild-backup/', 'var/lib/sage/wheels/simple', 'var/lib/sage/wheels/.simple-'];
 
 /**
  * The inputs to record: a dependency counts with the fingerprint it is installed with (they are
@@ -46,13 +43,15 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
   const id = pkgId(r);
   const files = manifestFiles(entries);
   const absNew = files.map((f) => path.join(p.tree, f));
-  const reserved = files.filter((f) => RESERVED.some((pre) => f.startsWith(pre)));
+  const reserved = files.filter(isReserved);
   if (reserved.length) throw new StepFailure(`the package installs into sagebuild's own state folders: ${reserved.slice(0, 5).join(', ')}; nothing was installed`);
   // Validate the old manifests before touching anything.
   const old = ctx.db.get(r.name).map((e) => {
     const m = readManifest(e.file);
     const tree = treeOfManifest(e.file);
-    return { entry: e, manifest: m, abs: checkManifestPaths(e.file, tree, m.files), tree };
+    const listed = checkManifestPaths(e.file, tree, m.files);
+    const keep = ctx.db.keepOnRemoval(r.name, listed);
+    return { entry: e, manifest: m, abs: listed.filter((f) => !keep.has(f)), tree };
   });
   const removing = new Set(old.flatMap((o) => o.abs));
   const checkTarget = (ownClaim?: string) => {
