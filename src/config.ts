@@ -39,6 +39,8 @@ export interface Config {
   keepWheelsCache: boolean;
   /** Act as a GNU make jobserver so nested makes share the -j limit. */
   jobserver: boolean;
+  /** Where each `optional:` name is written in the config file, for errors about it. */
+  optionalAt: Record<string, { line: number; col: number }>;
 }
 
 export interface Overrides {
@@ -93,7 +95,8 @@ export function loadConfig(file: string | null, overrides: Overrides = {}, cwd =
     if (existsSync(def)) configFile = def;
   }
   const root = configFile ? path.dirname(configFile) : cwd;
-  const raw = configFile ? readRaw(configFile) : {};
+  const optionalAt: Config['optionalAt'] = {};
+  const raw = configFile ? readRaw(configFile, optionalAt) : {};
   const rel = (p: string) => path.resolve(root, p);
   const prefix = overrides.prefix !== undefined ? path.resolve(cwd, overrides.prefix) : rel((raw.prefix as string) ?? 'local');
   const jobs = overrides.jobs ?? (raw.jobs as number | undefined) ?? defaultJobs();
@@ -119,10 +122,11 @@ export function loadConfig(file: string | null, overrides: Overrides = {}, cwd =
     downloadJobs: (raw.download_jobs as number | undefined) ?? 3,
     keepWheelsCache: (raw.keep_wheels_cache as boolean | undefined) ?? false,
     jobserver: (raw.jobserver as boolean | undefined) ?? true,
+    optionalAt,
   };
 }
 
-function readRaw(file: string): Record<string, unknown> {
+function readRaw(file: string, optionalAt: Config['optionalAt']): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -160,6 +164,9 @@ function readRaw(file: string): Record<string, unknown> {
     const v = pair.value;
     const val = checkValue(spec.kind, v, (m) => at(v ?? keyNode, `'${key}': ${m}`));
     if (val !== undefined) out[key] = val;
+    if (key === 'optional' && isSeq(v)) {
+      for (const i of v.items) if (isScalar(i) && i.range) optionalAt[String(i.value)] = lc.linePos(i.range[0]);
+    }
   }
   if (diags.length) throw new UserError(diags);
   return out;

@@ -1,7 +1,7 @@
 // Resolves the GNU-make prerequisite lines of Sage recipes (`a b $(VAR) | c d`) into package
 // edges, file prerequisites and FORCE, the way Sage's generated Makefile reads them.
 import path from 'node:path';
-import { type Diagnostic, UserError, closest } from './diagnostics.js';
+import { type Diagnostic, closest } from './diagnostics.js';
 import type { DepLine, Recipe } from './recipes.js';
 
 export interface ResolvedDeps {
@@ -41,17 +41,18 @@ export interface ResolveContext {
   enabled: Set<string>;
   checkFor: (name: string) => boolean;
   warn: (msg: string) => void;
+  /** Recipes that exist but have errors of their own. */
+  broken: Set<string>;
 }
 
-export function resolveAll(ctx: ResolveContext): Map<string, ResolvedDeps> {
-  const diags: Diagnostic[] = [];
+/** Resolves every recipe's dependencies; problems go to `diags`, and those recipes are left out. */
+export function resolveAll(ctx: ResolveContext, diags: Diagnostic[]): Map<string, ResolvedDeps> {
   const out = new Map<string, ResolvedDeps>();
   for (const r of ctx.recipes.values()) {
     const before = diags.length;
     const d = resolveOne(r, ctx, diags);
     if (diags.length === before) out.set(r.name, d);
   }
-  if (diags.length) throw new UserError(diags);
   return out;
 }
 
@@ -118,6 +119,7 @@ function resolveOne(r: Recipe, ctx: ResolveContext, diags: Diagnostic[]): Resolv
         dep = w;
       }
       if (!ctx.recipes.has(dep)) {
+        if (ctx.broken.has(dep)) continue; // its recipe's own error is reported already
         const near = closest(dep, ctx.recipes.keys());
         err(piece.file, `dependency '${dep}' of package '${r.name}' has no recipe`, near ? `did you mean '${near}'? (no directory ${dep}/ with a 'type' file in the recipe tree)` : `add a recipe directory '${dep}/' with a 'type' file, or remove the dependency`);
         continue;

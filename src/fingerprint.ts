@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, lstatSync, readlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import { UserError } from './diagnostics.js';
 import type { HashCache } from './hashcache.js';
 import type { Project } from './project.js';
 import type { Recipe } from './recipes.js';
@@ -66,8 +67,9 @@ function hashTree(dir: string, prefix: string, cache: HashCache, out: Record<str
   let names: string[];
   try {
     names = readdirSync(dir);
-  } catch {
-    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new UserError({ file: dir, message: `cannot read this folder of build inputs: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, hint: 'check its permissions' });
   }
   for (const name of names.sort()) {
     if (SKIP_IN_SRC.has(name) || isScratch(name)) continue;

@@ -2,7 +2,7 @@
 // order-only edge is broken there with a warning, as GNU make does) and gives a topological order.
 import { Graph, alg } from '@dagrejs/graphlib';
 import path from 'node:path';
-import { UserError } from './diagnostics.js';
+import type { Diagnostic } from './diagnostics.js';
 import type { ResolvedDeps } from './deps.js';
 import type { Recipe } from './recipes.js';
 
@@ -47,11 +47,12 @@ function cycleThrough(g: Graph, start: string, scc: Set<string>): string[] {
   return [start, start];
 }
 
-export function buildGraph(recipes: Map<string, Recipe>, resolved: Map<string, ResolvedDeps>, warn: (m: string) => void): PkgGraph {
+/** Normal-edge cycles go to `diags` (the graph returned is then not to be used). */
+export function buildGraph(recipes: Map<string, Recipe>, resolved: Map<string, ResolvedDeps>, warn: (m: string) => void, diags: Diagnostic[]): PkgGraph {
   const names = [...recipes.keys()].sort();
   const normalOnly = makeGraph(names, resolved, false);
   if (!alg.isAcyclic(normalOnly)) {
-    const diags = alg.findCycles(normalOnly).map((comp) => {
+    const cycles = alg.findCycles(normalOnly).map((comp) => {
       const scc = new Set(comp);
       const start = [...comp].sort()[0]!;
       const cyc = cycleThrough(normalOnly, start, scc);
@@ -61,7 +62,8 @@ export function buildGraph(recipes: Map<string, Recipe>, resolved: Map<string, R
         hint: `break it in one of: ${[...new Set(cyc)].map((n) => path.join(recipes.get(n)!.dir, 'dependencies')).join(', ')}`,
       };
     });
-    throw new UserError(diags);
+    diags.push(...cycles);
+    return { order: [], deps: new Map() };
   }
   // Copy so that dropping edges doesn't touch the caller's map.
   const deps = new Map<string, ResolvedDeps>();

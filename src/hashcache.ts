@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import { UserError } from './diagnostics.js';
 import { writeFileAtomic } from './manifest.js';
 
 interface Entry {
@@ -38,7 +39,14 @@ export class HashCache {
     const s = st ?? statSync(file);
     const e = this.#entries[file];
     if (e && e.s === s.size && e.m === s.mtimeMs && e.i === s.ino) return e.h;
-    const h = createHash('sha256').update(readFileSync(file)).digest('hex');
+    let content: Buffer;
+    try {
+      content = readFileSync(file);
+    } catch (err) {
+      // A build input that cannot be read cannot be fingerprinted (nor built from).
+      throw new UserError({ file, message: `cannot read this build input: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, hint: 'check its permissions (sagebuild hashes every recipe and in-tree source file)' });
+    }
+    const h = createHash('sha256').update(content).digest('hex');
     if (Date.now() - s.mtimeMs > RACY_MS) {
       this.#entries[file] = { s: s.size, m: s.mtimeMs, i: s.ino, h };
       this.#dirty = true;

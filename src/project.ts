@@ -1,7 +1,7 @@
 // Analysis: config + recipe tree -> validated, resolved package graph. Nothing runs until this
 // succeeded, and it reports every recipe problem at once.
 import type { Config } from './config.js';
-import { UserError, closest } from './diagnostics.js';
+import { UserError, closest, type Diagnostic } from './diagnostics.js';
 import { resolveAll, type ResolvedDeps } from './deps.js';
 import { buildGraph } from './graph.js';
 import { readRecipes, type Recipe } from './recipes.js';
@@ -22,15 +22,16 @@ export interface Project {
 }
 
 export function analyze(config: Config): Project {
-  const recipes = readRecipes(config.pkgs);
+  // Every stage runs even when an earlier one found problems, so that all are reported at once.
+  const diags: Diagnostic[] = [];
+  const broken = new Set<string>();
+  const recipes = readRecipes(config.pkgs, diags, broken);
   for (const b of builtinRecipes(config)) if (!recipes.has(b.name)) recipes.set(b.name, b);
   const warnings: string[] = [];
-  const unknownOptional = config.optional.filter((o) => !recipes.has(o));
-  if (unknownOptional.length) {
-    throw new UserError(unknownOptional.map((o) => {
-      const near = closest(o, recipes.keys());
-      return { file: config.configFile ?? undefined, message: `'optional:' names '${o}', which has no recipe in ${config.pkgs}`, hint: near ? `did you mean '${near}'?` : undefined };
-    }));
+  for (const o of config.optional) {
+    if (recipes.has(o) || broken.has(o)) continue;
+    const near = closest(o, recipes.keys());
+    diags.push({ file: config.configFile ?? undefined, ...config.optionalAt[o], message: `'optional:' names '${o}', which has no recipe in ${config.pkgs}`, hint: near ? `did you mean '${near}'?` : undefined });
   }
   const treeOf = (r: Recipe) => (r.python ? config.venv : config.prefix);
   const enabled = new Set<string>();
@@ -48,8 +49,10 @@ export function analyze(config: Config): Project {
     enabled,
     checkFor,
     warn: (m) => warnings.push(m),
-  });
-  const graph = buildGraph(recipes, resolved, (m) => warnings.push(m));
+    broken,
+  }, diags);
+  const graph = buildGraph(recipes, resolved, (m) => warnings.push(m), diags);
+  if (diags.length) throw new UserError(diags);
   return {
     config,
     recipes,

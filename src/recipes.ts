@@ -1,7 +1,7 @@
 // Reads a Sage-layout recipe tree (pkgs/<name>/...) into plain Recipe records. Only reading and
 // per-recipe validation happen here; dependency tokens are resolved in deps.ts once every recipe
 // (and so every name and version) is known.
-import { lstatSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { accessSync, constants, lstatSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { type Diagnostic, UserError } from './diagnostics.js';
 
@@ -64,9 +64,12 @@ export function upstreamVersionOf(version: string): string {
   return m ? m[1]! : version;
 }
 
-/** Reads every recipe below `pkgsDir`; throws one UserError listing all problems found. */
-export function readRecipes(pkgsDir: string): Map<string, Recipe> {
-  const diags: Diagnostic[] = [];
+/**
+ * Reads every recipe below `pkgsDir`. Problems go to `diags` (all of them, not just the first);
+ * the names of recipes that have problems go to `broken`, so that later stages do not report
+ * their dependents as depending on a package with no recipe.
+ */
+export function readRecipes(pkgsDir: string, diags: Diagnostic[], broken: Set<string>): Map<string, Recipe> {
   let entries: string[];
   try {
     entries = readdirSync(pkgsDir).sort();
@@ -76,10 +79,11 @@ export function readRecipes(pkgsDir: string): Map<string, Recipe> {
   const out = new Map<string, Recipe>();
   for (const name of entries) {
     const dir = path.join(pkgsDir, name);
+    const before = diags.length;
     const r = readRecipe(name, dir, diags);
     if (r) out.set(name, r);
+    else if (diags.length > before) broken.add(name);
   }
-  if (diags.length) throw new UserError(diags);
   return out;
 }
 
@@ -99,14 +103,26 @@ function lstatOrNull(p: string): Stats | null {
   }
 }
 
+function readable(p: string): boolean {
+  try {
+    accessSync(p, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function readRecipe(name: string, dir: string, diags: Diagnostic[]): Recipe | null {
   // One readdir per recipe, then stat only what exists: failed stats (exceptions) are what
   // would make reading a 400-recipe tree slow.
   let present: Set<string>;
   try {
     present = new Set(readdirSync(dir));
-  } catch {
-    return null; // not a directory
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR' || code === 'ENOENT') return null; // not a directory
+    diags.push({ file: dir, message: `cannot read the recipe folder: ${code ?? (e as Error).message}`, hint: 'check its permissions' });
+    return null;
   }
   const has = (f: string) => present.has(f);
   const typeFile = path.join(dir, 'type');
@@ -162,14 +178,33 @@ function readRecipe(name: string, dir: string, diags: Diagnostic[]): Recipe | nu
   if (checksumsText !== null) {
     checksums = parseChecksums(path.join(dir, 'checksums.ini'), checksumsText, diags);
   }
+  /** A script file that is present must be usable: a dangling or unreadable one is an error, not a missing script. */
+  const usable = (f: string): boolean => {
+    if (!has(f)) return false;
+    const p = path.join(dir, f);
+    const st = statOrNull(p);
+    if (!st) {
+      diags.push({ file: p, message: 'broken symlink: its target does not exist', hint: 'fix or remove the link' });
+      return false;
+    }
+    if (!st.isFile()) {
+      diags.push({ file: p, message: 'expected a regular file' });
+      return false;
+    }
+    if (!readable(p)) {
+      diags.push({ file: p, message: 'cannot read recipe file: permission denied', hint: 'check its permissions' });
+      return false;
+    }
+    return true;
+  };
   const script = (base: string): Script | undefined => {
     const body = path.join(dir, `${base}.in`);
-    if (has(`${base}.in`) && statOrNull(body)?.isFile()) {
+    if (usable(`${base}.in`)) {
       files.push(body);
       return { path: body, isBody: true };
     }
     const exe = path.join(dir, base);
-    if (has(base) && statOrNull(exe)?.isFile()) {
+    if (usable(base)) {
       files.push(exe);
       return { path: exe, isBody: false };
     }
@@ -183,10 +218,18 @@ function readRecipe(name: string, dir: string, diags: Diagnostic[]): Recipe | nu
   const patchDir = path.join(dir, 'patches');
   let patches: string[] = [];
   if (has('patches') && statOrNull(patchDir)?.isDirectory()) {
-    patches = readdirSync(patchDir)
-      .filter((f) => f.endsWith('.patch'))
-      .sort()
-      .map((f) => path.join(patchDir, f));
+    try {
+      patches = readdirSync(patchDir)
+        .filter((f) => f.endsWith('.patch'))
+        .sort()
+        .map((f) => path.join(patchDir, f));
+    } catch (e) {
+      diags.push({ file: patchDir, message: `cannot read the patches folder: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, hint: 'check its permissions' });
+    }
+    for (const p of patches) {
+      if (!statOrNull(p)?.isFile()) diags.push({ file: p, message: lstatOrNull(p) && !statOrNull(p) ? 'broken symlink: its target does not exist' : 'expected a regular file' });
+      else if (!readable(p)) diags.push({ file: p, message: 'cannot read patch: permission denied', hint: 'check its permissions' });
+    }
     files.push(...patches);
   }
 

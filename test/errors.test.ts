@@ -1,7 +1,9 @@
 // Bad input: a clear message naming the file (and line), exit 2, nothing built or deleted.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Rig, scriptPkg, type Tree } from './rig.ts';
+import { chmodSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { CLI, Rig, scriptPkg, type Tree } from './rig.ts';
 
 async function expectError(tree: Tree, args: string[], patterns: RegExp[], exitCode = 2): Promise<void> {
   const rig = new Rig('err');
@@ -23,12 +25,25 @@ describe('bad input', () => {
   it('an unknown variable names the file', () =>
     expectError({ ...scriptPkg('a', { deps: '$(NOSUCHVAR) | $(PYTHON)' }) }, ['all'], [/pkgs\/a\/dependencies:1: error: unknown variable \$\(NOSUCHVAR\)/, /variables:/]));
 
-  it('every recipe error is reported at once', async () => {
+  it('every recipe error is reported at once, from every stage of analysis', async () => {
     const rig = new Rig('err');
-    rig.write({ ...scriptPkg('a', { deps: 'x1' }), ...scriptPkg('b', { deps: 'x2' }), 'pkgs/c/type': 'weird\n' });
+    rig.write({
+      ...scriptPkg('a', { deps: 'x1' }),
+      ...scriptPkg('b', { deps: '$(VV)' }),
+      ...scriptPkg('c', { deps: 'd' }),
+      ...scriptPkg('d', { deps: 'c' }),
+      'pkgs/e/type': 'weird\n',
+      ...scriptPkg('f', { deps: 'e' }),
+      'build.config.yaml': 'optional:\n  - a\n  - nosuch\n',
+    });
     const r = await rig.run('all');
     assert.equal(r.exitCode, 2);
-    assert.match(r.stderr, /pkgs\/c\/type:1: error: bad package type 'weird'/);
+    assert.match(r.stderr, /pkgs\/e\/type:1: error: bad package type 'weird'/);
+    assert.match(r.stderr, /pkgs\/a\/dependencies:1: error: dependency 'x1'/);
+    assert.match(r.stderr, /pkgs\/b\/dependencies:1: error: unknown variable \$\(VV\)/);
+    assert.match(r.stderr, /error: dependency cycle: c -> d -> c/);
+    assert.match(r.stderr, /build\.config\.yaml:3:5: error: 'optional:' names 'nosuch'/);
+    assert.doesNotMatch(r.stderr, /'e' of package 'f' has no recipe/, 'a dependency on a broken recipe is not a second error');
     rig.cleanup();
   });
 
@@ -55,7 +70,7 @@ describe('bad input', () => {
   it('a wrongly typed config value names line and column', () =>
     expectError({ ...scriptPkg('a'), 'build.config.yaml': 'jobs: many\ncheck: maybe\n' }, ['all'], [/build\.config\.yaml:1:7: error: 'jobs': expected a whole number/, /build\.config\.yaml:2:8: error: 'check': expected true or false/]));
 
-  it('an optional package that does not exist', () => expectError({ ...scriptPkg('a'), 'build.config.yaml': 'optional: [nope]\n' }, ['all'], [/build\.config\.yaml: error: 'optional:' names 'nope'/]));
+  it('an optional package that does not exist', () => expectError({ ...scriptPkg('a'), 'build.config.yaml': 'optional: [nope]\n' }, ['all'], [/build\.config\.yaml:1:12: error: 'optional:' names 'nope'/]));
 
   it('a bad type file', () => expectError({ ...scriptPkg('a'), 'pkgs/a/type': 'standart\n' }, ['all'], [/pkgs\/a\/type:1: error: bad package type 'standart'/, /base, standard, optional, experimental/]));
 
@@ -67,6 +82,43 @@ describe('bad input', () => {
 
   it('an unreadable recipe file (broken symlink, directory instead of a file)', () =>
     expectError({ ...scriptPkg('a'), 'pkgs/a/dependencies': { symlink: '../gone/dependencies' }, 'pkgs/b/type': 'standard\n', 'pkgs/b/spkg-install.in': 'true\n', 'pkgs/b/package-version.txt/x': 'oops' }, ['all'], [/pkgs\/a\/dependencies: error: broken symlink/, /pkgs\/b\/package-version\.txt: error: expected a regular file/]));
+
+  it('a dangling spkg-install.in symlink is an error, not a dummy package', () =>
+    expectError({ ...scriptPkg('a'), 'pkgs/a/spkg-install.in': { symlink: '../gone/spkg-install.in' } }, ['all'], [/pkgs\/a\/spkg-install\.in: error: broken symlink/]));
+
+  it('unreadable recipe files, folders and sources are errors naming them', async (t) => {
+    // Permissions only bind non-root users: as root, run the CLI as nobody.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot && spawnSync('runuser', ['-u', 'nobody', '--', 'node', CLI, '--version']).status !== 0) return t.skip('running as root, and user nobody cannot run the CLI here');
+    const rig = new Rig('err');
+    rig.write({ ...scriptPkg('a'), ...scriptPkg('b', { deps: 'a' }), ...scriptPkg('c'), 'pkgs/c/src/f.c': 'int x;\n', ...scriptPkg('d'), 'pkgs/d/patches/1.patch': '' });
+    chmodSync(rig.path('pkgs/a/spkg-install.in'), 0);
+    chmodSync(rig.path('pkgs/d/patches/1.patch'), 0);
+    chmodSync(rig.dir, 0o755);
+    const run = async () => {
+      if (!asRoot) return rig.run('-n', 'all');
+      spawnSync('chown', ['-R', 'nobody', rig.dir]);
+      const r = spawnSync('runuser', ['-u', 'nobody', '--', 'node', CLI, '-n', 'all'], { cwd: rig.dir, encoding: 'utf8' });
+      return { exitCode: r.status ?? -1, stderr: r.stderr, all: r.stdout + r.stderr };
+    };
+    let r = await run();
+    assert.equal(r.exitCode, 2, r.all);
+    assert.match(r.stderr, /pkgs\/a\/spkg-install\.in: error: cannot read recipe file/);
+    assert.match(r.stderr, /pkgs\/d\/patches\/1\.patch: error: cannot read patch/);
+    assert.doesNotMatch(r.stderr, /internal error/);
+    chmodSync(rig.path('pkgs/a/spkg-install.in'), 0o644);
+    chmodSync(rig.path('pkgs/d/patches/1.patch'), 0o644);
+    chmodSync(rig.path('pkgs/c/src/f.c'), 0);
+    chmodSync(rig.path('pkgs/b'), 0);
+    r = await run();
+    assert.equal(r.exitCode, 2, r.all);
+    assert.match(r.stderr, /pkgs\/b: error: cannot read the recipe folder/);
+    chmodSync(rig.path('pkgs/b'), 0o755);
+    r = await run();
+    assert.equal(r.exitCode, 2, r.all);
+    assert.match(r.stderr, /pkgs\/c\/src\/f\.c: error: cannot read this build input/);
+    rig.cleanup();
+  });
 
   it('an explicitly named config file that is missing', () => expectError({ ...scriptPkg('a') }, ['-C', 'nope.yaml', 'all'], [/nope\.yaml: error: config file not found/]));
 
