@@ -46,7 +46,7 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   });
   const idOf = (name: string) => pkgId(project.recipes.get(name)!);
   const jobserver = project.config.jobserver && tasks.length ? Jobserver.create(project.config.buildDir, o.jobs) : null;
-  const ctx = { project, bus: o.bus, signal: o.signal, db, check: o.check, offline: o.offline, fingerprint: (n: string) => fingerprints.get(n), jobserver };
+  const ctx = { project, bus: o.bus, signal: o.signal, db, check: o.check, offline: o.offline, fingerprint: (n: string) => fingerprints.get(n), jobserver, builtElsewhere: new Set<string>() };
   let outcome;
   try {
     outcome = await schedule(tasks, (name) => buildPackage(ctx, name, reasons.get(name)!), {
@@ -59,11 +59,11 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   } finally {
     jobserver?.close();
   }
-  const by = (k: string) => toBuild.filter((i) => outcome.get(i.name) === k).map((i) => idOf(i.name));
+  const by = (k: string) => toBuild.filter((i) => outcome.get(i.name) === k && !ctx.builtElsewhere.has(i.name)).map((i) => idOf(i.name));
   o.bus.emit({
     type: 'summary',
     built: by('ok'),
-    upToDate: plan.filter((i) => i.action === 'up-to-date').map((i) => idOf(i.name)),
+    upToDate: plan.filter((i) => i.action === 'up-to-date' || ctx.builtElsewhere.has(i.name)).map((i) => idOf(i.name)),
     failed: toBuild.filter((i) => outcome.get(i.name) === 'failed').map((i) => ({ id: idOf(i.name), logFile: pkgPaths(project, project.recipes.get(i.name)!).logFile })),
     skipped: by('skipped'),
     notStarted: by('not-started'),

@@ -170,6 +170,7 @@ describe('processes', () => {
     assert.equal(rig.read('count'), 'built\n', 'built once');
     assert.match(String(rb.all), /waiting for exclusive lock .*\.locks\/slow\.lock \(held by another sagebuild building it/);
     assert.match(String(rb.all), /slow-1\.0: built meanwhile by another sagebuild process/);
+    assert.match(String(rb.all), /summary: built: 0, up to date: 1/);
     rig.cleanup();
   });
 });

@@ -18,6 +18,8 @@ export interface BuildContext {
   fingerprint: (name: string) => Fingerprint;
   /** null: no jobserver (disabled, or mkfifo unavailable); MAKE then gets its own -jN. */
   jobserver: Jobserver | null;
+  /** Packages another sagebuild process built while this one waited: up to date, not built here. */
+  builtElsewhere: Set<string>;
 }
 
 /** A failure with a message for the user; `canceled` when it came from Ctrl-C/SIGTERM. */

@@ -65,6 +65,7 @@ export async function buildPackage(ctx: BuildContext, name: string, reasons: str
   try {
     if (waited && r.kind !== 'none' && !reasons.includes('requested with -no-deps') && builtMeanwhile(ctx, r)) {
       bus.emit({ type: 'info', message: `${id}: built meanwhile by another sagebuild process; nothing to do` });
+      ctx.builtElsewhere.add(r.name);
       return true;
     }
     return await build(ctx, r, p, reasons);
