@@ -196,6 +196,7 @@ describe('unpacking refuses unsafe archives (tar-slip)', () => {
     ['an absolute member', [{ name: 'evil-1.0/hello.txt', data: 'x' }, { name: '/tmp/sagebuild-tarslip-abs', data: 'pwned' }], /\/tmp\/sagebuild-tarslip-abs \(absolute path\)/],
     ['a .. member', [{ name: 'evil-1.0/hello.txt', data: 'x' }, { name: 'evil-1.0/../../../../sagebuild-tarslip-dotdot', data: 'pwned' }], /contains \.\./],
     ['a write through a symlink that points outside', [{ name: 'evil-1.0/hello.txt', data: 'x' }, { name: 'evil-1.0/link', symlink: '/tmp' }, { name: 'evil-1.0/link/sagebuild-tarslip-link', data: 'pwned' }], /evil-1\.0\/link\/sagebuild-tarslip-link \(written through the symlink evil-1\.0\/link/],
+    ['a write through a chain of symlinks that ends outside', [{ name: 'evil-1.0/hello.txt', data: 'x' }, { name: 'evil-1.0/b', symlink: '../../../../../../../../tmp' }, { name: 'evil-1.0/a', symlink: 'b' }, { name: 'evil-1.0/a/sagebuild-tarslip-link', data: 'pwned' }], /evil-1\.0\/a\/sagebuild-tarslip-link \(written through the symlink evil-1\.0\/a, which points outside/],
   ];
   for (const [what, members, msg] of cases) {
     it(`refuses ${what}; nothing is written`, async () => {

@@ -43,15 +43,15 @@ export async function checkArchive(file: string): Promise<void> {
   const format = archiveFormat(file);
   if (format === 'zip') return checkZip(file);
   const bad: string[] = [];
-  const escaping: string[] = []; // symlinks (normalised paths) that point outside the tree
+  const links = new Map<string, string>(); // symlinks so far (normalised path -> target), as extraction meets them
   const parser = new Parser({
     onReadEntry: (e: ReadEntry) => {
       const p = e.path;
       const norm = path.posix.normalize(p).replace(/\/$/, '');
-      const problem = memberProblem(p, norm, escaping);
+      const problem = memberProblem(p, norm, links);
       if (problem) bad.push(`${p} (${problem})`);
       const link = e.linkpath ?? '';
-      if (e.type === 'SymbolicLink' && pointsOutside(norm, link)) escaping.push(norm);
+      if (e.type === 'SymbolicLink') links.set(norm, link);
       if (e.type === 'Link' && (path.posix.isAbsolute(link) || link.split('/').includes('..'))) bad.push(`${p} (hard link to ${link})`);
       e.resume();
     },
@@ -62,18 +62,33 @@ export async function checkArchive(file: string): Promise<void> {
   }
 }
 
-function memberProblem(raw: string, norm: string, escaping: string[]): string | null {
+function memberProblem(raw: string, norm: string, links: Map<string, string>): string | null {
   if (raw.startsWith('/')) return 'absolute path';
   if (raw.split('/').includes('..')) return 'contains ..';
-  for (const s of escaping) if (norm === s || norm.startsWith(s + '/')) return `written through the symlink ${s}, which points outside`;
+  const via = escapingParent(norm, links);
+  if (via) return `written through the symlink ${via}, which points outside`;
   return null;
 }
 
-/** Does a symlink at `at` (relative to the root) with target `target` leave the root? */
-function pointsOutside(at: string, target: string): boolean {
-  if (path.posix.isAbsolute(target)) return true;
-  const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(at), target));
-  return resolved === '..' || resolved.startsWith('../');
+/**
+ * The symlink through which writing `member` would leave the root, following chains of links
+ * (`a -> b`, `b -> ../..`) as the kernel would; null when it stays inside.
+ */
+function escapingParent(member: string, links: Map<string, string>): string | null {
+  let parts = member.split('/');
+  let first: string | null = null; // the link the member's own path goes through
+  for (let i = 0, hops = 0; i < parts.length - 1; i++) {
+    const at = parts.slice(0, i + 1).join('/');
+    const target = links.get(at);
+    if (target === undefined) continue;
+    first ??= at;
+    if (++hops > 40 || path.posix.isAbsolute(target)) return first;
+    const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(at), target));
+    if (resolved === '..' || resolved.startsWith('../')) return first;
+    parts = [...(resolved === '.' ? [] : resolved.split('/')), ...parts.slice(i + 1)];
+    i = -1; // resolve the new path from its start
+  }
+  return null;
 }
 
 async function checkZip(file: string): Promise<void> {
