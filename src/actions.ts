@@ -27,14 +27,16 @@ export interface RunOptions extends ExecuteOptions {
 
 const out = (lines: string[]) => process.stdout.write(lines.map((l) => l + '\n').join(''));
 
-export function explain(project: Project, name: string): number {
-  const plan = makePlan(project, installedDb(project).entries, [{ name, noDeps: false }], new Fingerprinter(project, hashCache(project, true)));
-  out(explainLines(plan, name));
+export function explain(project: Project, names: string[]): number {
+  const plan = makePlan(project, installedDb(project).entries, names.map((name) => ({ name, noDeps: false })), new Fingerprinter(project, hashCache(project, true)));
+  for (const name of names) out(explainLines(plan, name));
   return 0;
 }
 
 export async function runActions(project: Project, actions: Action[], o: RunOptions): Promise<number> {
   let status = 0;
+  // A dry run plans later targets as if the earlier -clean targets had run.
+  const assumeRemoved = new Set<string>();
   for (const a of actions) {
     if (o.signal.aborted) break;
     let r = 0;
@@ -53,12 +55,13 @@ export async function runActions(project: Project, actions: Action[], o: RunOpti
       }
       case 'clean':
         r = await clean(project, a.name, o);
+        if (o.dryRun) assumeRemoved.add(a.name);
         break;
       case 'download':
         r = await download(project, a.requests, o);
         break;
       case 'build':
-        r = await executeBuild(project, a.requests, o);
+        r = await executeBuild(project, a.requests, { ...o, assumeRemoved });
         break;
     }
     status = Math.max(status, r);

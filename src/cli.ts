@@ -54,7 +54,7 @@ function program(): Command {
     .option('--pkgs <dir>', 'recipe tree (overrides the config)')
     .option('--check', "run each package's spkg-check after installing it")
     .option('-q, --quiet', "don't echo recipe output (it is always in the log files)")
-    .option('--explain <pkg>', 'print why <pkg> would be rebuilt, down the chain of dependencies; build nothing')
+    .option('--explain <pkg>', 'print why <pkg> (and any further package names given) would be rebuilt, down the chain of dependencies; build nothing')
     .option('--installed', "with 'list': show each package's state (as 'status')")
     .option('--offline', 'never use the network: tarballs must be in the upstream folder')
     .option('--trace <file>', 'write a Chrome trace (chrome://tracing, Perfetto) of the package builds to <file>')
@@ -108,11 +108,16 @@ export async function main(argv: string[]): Promise<number> {
     for (const w of project.warnings) bus.emit({ type: 'warning', message: w });
     const known = new Set(project.recipes.keys());
     if (opts.explain !== undefined) {
-      if (!known.has(opts.explain)) {
-        const near = closest(opts.explain, known);
-        throw new UserError({ message: `--explain takes a package name; '${opts.explain}' is not a package in ${config.pkgs}`, hint: near ? `did you mean '${near}'?` : "run 'sagebuild list' for the package names" });
+      // `--explain a b c`: every name after --explain is explained.
+      const names = [opts.explain, ...cmd.args];
+      const unknown = names.filter((n) => !known.has(n));
+      if (unknown.length) {
+        throw new UserError(unknown.map((n) => {
+          const near = closest(n, known);
+          return { message: `--explain takes package names; '${n}' is not a package in ${config.pkgs}`, hint: near ? `did you mean '${near}'?` : "run 'sagebuild list' for the package names" };
+        }));
       }
-      return explain(project, opts.explain);
+      return explain(project, names);
     }
     const runOptions: RunOptions = {
       jobs: config.jobs,

@@ -18,6 +18,8 @@ export interface ExecuteOptions {
   offline: boolean;
   signal: AbortSignal;
   bus: EventBus;
+  /** Dry runs: packages an earlier target of the same command removes. */
+  assumeRemoved?: Set<string>;
 }
 
 export function installedDb(project: Project): InstalledDb {
@@ -33,7 +35,8 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   const db = installedDb(project);
   const cache = hashCache(project, o.dryRun);
   const fingerprints = new Fingerprinter(project, cache);
-  const plan = makePlan(project, db.entries, requests, fingerprints);
+  const entries = o.dryRun && o.assumeRemoved?.size ? new Map([...db.entries].filter(([n]) => !o.assumeRemoved!.has(n))) : db.entries;
+  const plan = makePlan(project, entries, requests, fingerprints);
   cache.save();
   o.bus.emit({ type: 'plan', items: plan, dryRun: o.dryRun });
   if (o.dryRun) return 0;

@@ -247,11 +247,27 @@ describe('recipes and targets', () => {
     });
     let r = await rig.run('--explain', 'all');
     assert.equal(r.exitCode, 2, r.all);
-    assert.match(r.stderr, /--explain takes a package name/);
+    assert.match(r.stderr, /--explain takes package names; 'all' is not a package/);
+    r = await rig.run('--explain', 'a', 't');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.match(r.stdout, /^a-1\.0 will be rebuilt .*\n  - not installed\n/m);
+    assert.match(r.stdout, /^t-1 will be rebuilt/m);
     r = await rig.run('-n', 'download', 't');
     assert.equal(r.exitCode, 0, r.all);
     assert.match(r.stdout, /t-1: would download http:\/\/127\.0\.0\.1:9\/t-1\.tar\.gz/);
     assert.ok(!rig.exists('upstream'));
+    rig.cleanup();
+  });
+
+  it('-n plans later targets as if the earlier -clean targets had run', async () => {
+    const rig = new Rig('rob');
+    rig.write(scriptPkg('a'));
+    assert.equal((await rig.run('all')).exitCode, 0);
+    const r = await rig.run('-n', 'a-clean', 'a');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.match(r.stdout, /would remove a-1\.0/);
+    assert.match(r.stdout, /^a: not installed$/m);
+    assert.deepEqual(rig.manifests(), ['a-1.0'], 'a dry run changes nothing');
     rig.cleanup();
   });
 
