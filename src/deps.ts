@@ -63,13 +63,11 @@ function resolveOne(r: Recipe, ctx: ResolveContext, diags: Diagnostic[]): Resolv
   const err = (file: string, message: string, hint?: string) => diags.push({ file, line: 1, message, hint });
   const expandLine = (line: DepLine | null): Piece | null => {
     if (!line) return null;
-    try {
-      return { words: expand(line.text, r, ctx), file: line.file };
-    } catch (e) {
-      if (e instanceof ExpandError) err(line.file, e.message, e.hint);
-      else throw e;
-      return null;
-    }
+    // Every bad reference on the line is reported, and the words around them are still checked.
+    const errors: ExpandError[] = [];
+    const words = expand(line.text, r, ctx, errors);
+    for (const e of errors) err(line.file, e.message, e.hint);
+    return { words, file: line.file };
   };
   const main = expandLine(r.deps) ?? { words: [], file: r.deps?.file ?? path.join(r.dir, 'dependencies') };
   pieces.push(main);
@@ -142,11 +140,18 @@ class ExpandError extends Error {
 }
 
 /** Expands make references in `text` and splits the result into words. */
-function expand(text: string, r: Recipe, ctx: ResolveContext): string[] {
-  return expandString(text, r, ctx, 0).split(/\s+/).filter(Boolean);
+function expand(text: string, r: Recipe, ctx: ResolveContext, errors: ExpandError[]): string[] {
+  try {
+    return expandString(text, r, ctx, 0, errors).split(/\s+/).filter(Boolean);
+  } catch (e) {
+    if (!(e instanceof ExpandError)) throw e;
+    errors.push(e); // the line cannot be parsed (an unterminated or unsupported reference)
+    return [];
+  }
 }
 
-function expandString(text: string, r: Recipe, ctx: ResolveContext, depth: number): string {
+/** `errors`: collect problems with top-level references there (expanding to nothing) instead of throwing. */
+function expandString(text: string, r: Recipe, ctx: ResolveContext, depth: number, errors?: ExpandError[]): string {
   if (depth > 20) throw new ExpandError('variable expansion nests too deeply (a variable refers to itself?)');
   let out = '';
   let i = 0;
@@ -174,7 +179,12 @@ function expandString(text: string, r: Recipe, ctx: ResolveContext, depth: numbe
       else if (text[j] === close && --level === 0) break;
     }
     if (j >= text.length) throw new ExpandError(`unterminated '$${open}' in '${text}'`);
-    out += evalRef(text.slice(i + 2, j), r, ctx, depth);
+    try {
+      out += evalRef(text.slice(i + 2, j), r, ctx, depth);
+    } catch (e) {
+      if (!(errors && e instanceof ExpandError)) throw e;
+      errors.push(e);
+    }
     i = j + 1;
   }
   return out;

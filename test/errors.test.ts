@@ -29,7 +29,7 @@ describe('bad input', () => {
     const rig = new Rig('err');
     rig.write({
       ...scriptPkg('a', { deps: 'x1' }),
-      ...scriptPkg('b', { deps: '$(VV)' }),
+      ...scriptPkg('b', { deps: 'nope2 $(VV)' }),
       ...scriptPkg('c', { deps: 'd' }),
       ...scriptPkg('d', { deps: 'c' }),
       'pkgs/e/type': 'weird\n',
@@ -41,6 +41,7 @@ describe('bad input', () => {
     assert.match(r.stderr, /pkgs\/e\/type:1: error: bad package type 'weird'/);
     assert.match(r.stderr, /pkgs\/a\/dependencies:1: error: dependency 'x1'/);
     assert.match(r.stderr, /pkgs\/b\/dependencies:1: error: unknown variable \$\(VV\)/);
+    assert.match(r.stderr, /pkgs\/b\/dependencies:1: error: dependency 'nope2'/);
     assert.match(r.stderr, /error: dependency cycle: c -> d -> c/);
     assert.match(r.stderr, /build\.config\.yaml:3:5: error: 'optional:' names 'nosuch'/);
     assert.doesNotMatch(r.stderr, /'e' of package 'f' has no recipe/, 'a dependency on a broken recipe is not a second error');
