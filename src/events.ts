@@ -22,7 +22,7 @@ export type SagebuildEvent =
   | { type: 'pkg-start'; id: string; name: string; logFile: string; reasons: string[] }
   | { type: 'step'; id: string; step: BuildStep; detail?: string }
   | { type: 'output'; id: string; line: string }
-  | { type: 'pkg-done'; id: string; name: string; ok: true; durationMs: number }
+  | { type: 'pkg-done'; id: string; name: string; ok: true; durationMs: number; /** a package that became a dummy: its old install was removed */ removed?: boolean }
   | { type: 'pkg-failed'; id: string; name: string; error: string; logFile: string; buildDir: string | null; canceled: boolean }
   | { type: 'pkg-skipped'; id: string; name: string; because: string }
   | { type: 'clean-done'; name: string; removed: number; wasInstalled: boolean }

@@ -188,6 +188,7 @@ describe('recipes and targets', () => {
     assert.equal(r.exitCode, 0, r.all);
     assert.deepEqual(rig.manifests(), ['b-1.0', 'c-1.0']);
     assert.ok(!rig.exists('local/lib/liba.txt'));
+    assert.match(r.stdout, /\[a-1\.0\] old install removed \(now a dummy package\)/);
     assert.match((await rig.run('status')).stdout, /^a\s+dummy/m);
     assert.match((await rig.run('all')).stdout, /Nothing to \(re\)build/);
     rig.cleanup();

@@ -84,7 +84,7 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: string[
     if (r.kind === 'none') {
       ctx.db.refresh(r.name);
       await cleanPackage(r.name, ctx.db, bus, project, processEnv(), ctx.signal);
-      bus.emit({ type: 'pkg-done', id, name: r.name, ok: true, durationMs: Date.now() - started });
+      bus.emit({ type: 'pkg-done', id, name: r.name, ok: true, durationMs: Date.now() - started, removed: true });
       return true;
     }
     if (!isInside(project.config.buildDir, p.buildRoot) || p.buildRoot === project.config.buildDir) {

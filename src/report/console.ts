@@ -63,7 +63,7 @@ export class ConsoleReporter {
       }
       case 'pkg-done':
         this.#tails.delete(e.id);
-        this.#say(`[${e.id}] successfully installed (${(e.durationMs / 1000).toFixed(1)} s)`);
+        this.#say(`[${e.id}] ${e.removed ? 'old install removed (now a dummy package)' : 'successfully installed'} (${(e.durationMs / 1000).toFixed(1)} s)`);
         break;
       case 'pkg-failed': {
         const tail = this.#tails.get(e.id) ?? [];

@@ -29,7 +29,7 @@ export class LogFiles {
         case 'pkg-failed': {
           const s = this.#open.get(e.id);
           if (!s) break;
-          s.end(e.type === 'pkg-done' ? `sagebuild: ${e.id} installed\n` : `sagebuild: ${e.id} FAILED: ${e.error}\n`);
+          s.end(e.type === 'pkg-done' ? `sagebuild: ${e.id} ${e.removed ? 'removed (now a dummy package)' : 'installed'}\n` : `sagebuild: ${e.id} FAILED: ${e.error}\n`);
           this.#closing.push(once(s, 'close').catch(() => undefined));
           this.#open.delete(e.id);
           break;
