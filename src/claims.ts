@@ -21,8 +21,8 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Absolute path -> claiming package, from the live claims in these trees, except `ignore` (a claim file). */
-export function liveClaims(trees: string[], ignore?: string): Map<string, string> {
+/** Absolute path -> claiming package, from the live claims in these trees. */
+export function liveClaims(trees: string[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const tree of new Set(trees)) {
     const dir = path.join(tree, CLAIMS_RELDIR);
@@ -35,7 +35,7 @@ export function liveClaims(trees: string[], ignore?: string): Map<string, string
     for (const n of names) {
       const file = path.join(dir, n);
       const m = /^(\d+)-(.+)\.json$/.exec(n);
-      if (!m || file === ignore) continue;
+      if (!m) continue;
       if (!alive(Number(m[1]))) {
         rmSync(file, { force: true });
         continue;

@@ -54,9 +54,9 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     return { entry: e, manifest: m, abs: listed.filter((f) => !keep.has(f)), tree };
   });
   const removing = new Set(old.flatMap((o) => o.abs));
-  const checkTarget = (ownClaim?: string) => {
+  const checkTarget = () => {
     const owners = ctx.db.owners();
-    const claims = liveClaims(ctx.db.trees, ownClaim);
+    const claims = liveClaims(ctx.db.trees);
     const ownerOf = (f: string) => owners.get(f) ?? claims.get(f);
     const stolen = absNew.filter((f) => ownerOf(f) !== undefined && ownerOf(f) !== r.name).map((f) => `${f} (${owners.has(f) ? 'owned' : 'being installed'} by ${ownerOf(f)})`);
     if (stolen.length) {
