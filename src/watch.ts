@@ -40,10 +40,12 @@ export async function watchLoop(config: Config, first: Project, targets: string[
     return [...dirs];
   };
 
-  const build = async (): Promise<void> => {
+  const WATCHING = 'watching for changes (Ctrl-C to stop)';
+  /** Builds; returns what to say once idle. */
+  const build = async (): Promise<string> => {
     const actions = parseTargets(targets, new Set(project.recipes.keys()), () => project.allTargets(), new Set(installedDb(project).entries.keys()));
     const status = await runActions(project, actions, o);
-    say(status === 0 ? 'watching for changes (Ctrl-C to stop)' : 'the build failed; fix it and save: watching for changes (Ctrl-C to stop)');
+    return status === 0 ? WATCHING : `the build failed; fix it and save: ${WATCHING}`;
   };
 
   // Watch first, build second: a file saved during the first build is not missed, and
@@ -62,29 +64,32 @@ export async function watchLoop(config: Config, first: Project, targets: string[
     const files = [...changed].map((f) => path.relative(config.root, f)).sort();
     changed.clear();
     say(`change detected: ${files.slice(0, 5).join(', ')}${files.length > 5 ? `, ... (${files.length} files)` : ''}`);
+    let idle: string;
     try {
       project = analyze(config);
       for (const w of project.warnings) o.bus.emit({ type: 'warning', message: w });
       watcher.add(watched(project));
-      await build();
+      idle = await build();
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       for (const d of e.diagnostics) process.stderr.write(`sagebuild: ${formatDiagnostic(d)}\n`);
-      say('the recipe tree has errors; fix them and save: watching for changes (Ctrl-C to stop)');
+      idle = `the recipe tree has errors; fix them and save: ${WATCHING}`;
     }
-    if (!o.signal.aborted) settle();
+    if (!o.signal.aborted) settle(idle);
   };
 
-  /** After a build: run again if changes arrived meanwhile, else wait. */
-  const settle = () => {
+  /** After a build: run again if changes arrived meanwhile, else say so and wait. */
+  const settle = (idle: string) => {
     const again = (state as State) === 'queued';
     state = 'idle';
     if (again) schedule();
+    else say(idle);
   };
 
   let inflight: Promise<void> = Promise.resolve();
   const schedule = () => {
     if (state === 'running' || state === 'queued') {
+      if (state === 'running') say('change detected during the build: it is built when this build ends');
       state = 'queued';
       return;
     }
@@ -107,8 +112,8 @@ export async function watchLoop(config: Config, first: Project, targets: string[
   watcher.on('error', (e) => o.bus.emit({ type: 'warning', message: `watcher: ${(e as Error).message}` }));
   await new Promise<void>((r) => watcher.once('ready', () => r()));
   state = 'running';
-  inflight = build().then(() => {
-    if (!o.signal.aborted) settle();
+  inflight = build().then((idle) => {
+    if (!o.signal.aborted) settle(idle);
   }, fail);
   let interrupted = false;
   try {

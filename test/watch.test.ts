@@ -7,7 +7,7 @@ describe('sagebuild watch', { timeout: 180_000 }, () => {
   it('builds, then rebuilds exactly what a change affects; survives failures; Ctrl-C exits cleanly', async () => {
     const rig = new Rig('watch');
     rig.write({
-      ...scriptPkg('lib', { body: 'grep -q broken src/value.txt && sdh_die "value.txt is broken"\ngrep -q slow src/value.txt && sleep 1\nsdh_install -T src/value.txt "$SAGE_LOCAL/value.txt"' }),
+      ...scriptPkg('lib', { body: 'grep -q broken src/value.txt && sdh_die "value.txt is broken"\ngrep -q slow src/value.txt && { touch \"$SAGE_ROOT/slow-started\"; while [ ! -e \"$SAGE_ROOT/go\" ]; do sleep 0.05; done; }\nsdh_install -T src/value.txt "$SAGE_LOCAL/value.txt"' }),
       'pkgs/lib/src/value.txt': 'v1\n',
       ...scriptPkg('app', { deps: 'lib' }),
       ...scriptPkg('unrelated'),
@@ -48,16 +48,22 @@ async function scenario(rig: Rig, child: ReturnType<Rig['start']>): Promise<void
   rig.write({ 'pkgs/lib/src/value.txt': 'broken\n' });
   await waitFor('the failure', () => /value\.txt is broken/.test(out.slice(before)) && /the build failed; fix it and save/.test(out.slice(before)));
   assert.equal(rig.read('local/value.txt'), 'v2\n', 'the failed build changed nothing');
+  const m3 = out.length;
   rig.write({ 'pkgs/lib/src/value.txt': 'v3\n' });
-  await waitFor('the repaired build', () => rig.exists('local/value.txt') && rig.read('local/value.txt') === 'v3\n');
-  await waitFor('idle', () => /watching for changes \(Ctrl-C to stop\)\s*$/.test(out));
+  await waitFor('the repaired build', () => rig.read('local/value.txt') === 'v3\n' && idleAfterChange(out.slice(m3)));
 
   // A change saved while a rebuild runs is built right after it.
-  const mark = out.length;
+  const m4 = out.length;
   rig.write({ 'pkgs/lib/src/value.txt': 'slow v4\n' });
-  await waitFor('the slow rebuild to start', () => /\[lib-1\.0\] building/.test(out.slice(mark)));
-  rig.write({ 'pkgs/lib/src/value.txt': 'v5\n' });
-  await waitFor('the queued rebuild', () => rig.read('local/value.txt') === 'v5\n' && idleAfterChange(out));
+  try {
+    await waitFor('the slow rebuild to start', () => rig.exists('slow-started'));
+    rig.write({ 'pkgs/lib/src/value.txt': 'v5\n' });
+    await waitFor('the change to be queued', () => /change detected during the build/.test(out.slice(m4)));
+  } finally {
+    rig.write({ go: '' });
+  }
+  await waitFor('the queued rebuild', () => rig.read('local/value.txt') === 'v5\n' && idleAfterChange(out.slice(m4)));
+  assert.doesNotMatch(out.slice(m4, out.lastIndexOf('change detected: ')), /watching for changes/, 'not idle while a change was queued');
 
   child.kill('SIGINT');
   const r = await child;
