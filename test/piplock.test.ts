@@ -32,21 +32,25 @@ describe('pip lock', { timeout: 600_000 }, () => {
 
   it('while the lock is held exclusively, no install happens; wheel builds and C builds go on', async () => {
     const holder = holdLock(rig, '-x', 'x1');
-    await waitFor('the lock holder', () => rig.exists('x1.held'));
-    rig.write({ ...purePkg('pb', '0.1'), ...scriptPkg('cnew', { body: 'sleep 0.3' }) });
-    const child = rig.start(['all']);
-    const out = collect(child);
-    await waitFor('the wait message', () => /waiting for shared lock/.test(out.text()));
-    assert.match(out.text(), new RegExp(`\\[pb-0\\.1\\] waiting for shared lock .*pip3\\.lock \\(held by PID ${holder.pid} \\(exclusive: flock -x `));
-    await waitFor('the C package', () => rig.manifests().includes('cnew-1.0'));
-    const staged = rig.path('local/var/tmp/sage/build/pb-0.1/inst', rig.path('local/var/lib/sage/wheels/pb-0.1-py3-none-any.whl'));
-    const inWheelhouse = rig.path('local/var/lib/sage/wheels/pb-0.1-py3-none-any.whl');
-    assert.ok(existsSync(staged) || existsSync(inWheelhouse), 'the wheel was built while the lock was held');
-    assert.ok(!rig.manifests().includes('pb-0.1'), 'not installed while the lock is held');
-    assert.notEqual((await py(rig, 'import pb')).exitCode, 0);
-    writeFileSync(rig.path('x1.release'), '');
+    let child: ReturnType<Rig['start']> | undefined;
+    try {
+      await waitFor('the lock holder', () => rig.exists('x1.held'));
+      rig.write({ ...purePkg('pb', '0.1'), ...scriptPkg('cnew', { body: 'sleep 0.3' }) });
+      child = rig.start(['all']);
+      const out = collect(child);
+      await waitFor('the wait message', () => /waiting for shared lock/.test(out.text()));
+      assert.match(out.text(), new RegExp(`\\[pb-0\\.1\\] waiting for shared lock .*pip3\\.lock \\(held by PID ${holder.pid} \\(exclusive: flock -x `));
+      await waitFor('the C package', () => rig.manifests().includes('cnew-1.0'));
+      const staged = rig.path('local/var/tmp/sage/build/pb-0.1/inst', rig.path('local/var/lib/sage/wheels/pb-0.1-py3-none-any.whl'));
+      const inWheelhouse = rig.path('local/var/lib/sage/wheels/pb-0.1-py3-none-any.whl');
+      assert.ok(existsSync(staged) || existsSync(inWheelhouse), 'the wheel was built while the lock was held');
+      assert.ok(!rig.manifests().includes('pb-0.1'), 'not installed while the lock is held');
+      assert.notEqual((await py(rig, 'import pb')).exitCode, 0);
+    } finally {
+      writeFileSync(rig.path('x1.release'), ''); // never leave the holder (and so the run) waiting
+    }
     await holder;
-    const r = await child;
+    const r = await child!;
     assert.equal(r.exitCode, 0, String(r.all));
     assert.ok(rig.manifests().includes('pb-0.1'));
     assert.equal((await py(rig, 'import pb')).exitCode, 0);
@@ -54,19 +58,23 @@ describe('pip lock', { timeout: 600_000 }, () => {
 
   it('while it is held shared, installs proceed; an uninstall waits for it', async () => {
     const holder = holdLock(rig, '-s', 's1');
-    await waitFor('the lock holder', () => rig.exists('s1.held'));
-    rig.write(purePkg('pc', '0.1'));
-    const r = await rig.run('all');
-    assert.equal(r.exitCode, 0, r.all);
-    assert.doesNotMatch(r.all, /waiting for/);
-    assert.equal((await py(rig, 'import pc')).exitCode, 0, 'installed while another process held the lock shared');
-    const clean = rig.start(['pa-clean']);
-    const out = collect(clean);
-    await waitFor('the wait message', () => /waiting for exclusive lock/.test(out.text()));
-    assert.equal((await py(rig, 'import pa')).exitCode, 0, 'not uninstalled while an install may run');
-    writeFileSync(rig.path('s1.release'), '');
+    let clean: ReturnType<Rig['start']> | undefined;
+    try {
+      await waitFor('the lock holder', () => rig.exists('s1.held'));
+      rig.write(purePkg('pc', '0.1'));
+      const r = await rig.run('all');
+      assert.equal(r.exitCode, 0, r.all);
+      assert.doesNotMatch(r.all, /waiting for/);
+      assert.equal((await py(rig, 'import pc')).exitCode, 0, 'installed while another process held the lock shared');
+      clean = rig.start(['pa-clean']);
+      const out = collect(clean);
+      await waitFor('the wait message', () => /waiting for exclusive lock/.test(out.text()));
+      assert.equal((await py(rig, 'import pa')).exitCode, 0, 'not uninstalled while an install may run');
+    } finally {
+      writeFileSync(rig.path('s1.release'), '');
+    }
     await holder;
-    const c = await clean;
+    const c = await clean!;
     assert.equal(c.exitCode, 0, String(c.all));
     assert.notEqual((await py(rig, 'import pa')).exitCode, 0);
   });

@@ -6,7 +6,6 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { execa } from 'execa';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Rig, processGone, scriptPkg, waitFor } from './rig.ts';
 
 describe('the prefix is never written through a symlink', () => {
@@ -112,11 +111,14 @@ describe('processes', () => {
       ...scriptPkg('first', { files: ['share/common.txt'] }),
     });
     const b = rig.start(['second']);
-    for (let i = 0; i < 400 && !rig.exists('waiting'); i++) await sleep(25);
-    assert.ok(rig.manifests().includes('zero-1.0'), 'the second run has installed something already');
-    const a = await rig.run('first');
-    assert.equal(a.exitCode, 0, a.all);
-    rig.write({ go: '' });
+    try {
+      await waitFor('the second run to build', () => rig.exists('waiting'));
+      assert.ok(rig.manifests().includes('zero-1.0'), 'the second run has installed something already');
+      const a = await rig.run('first');
+      assert.equal(a.exitCode, 0, a.all);
+    } finally {
+      rig.write({ go: '' }); // never leave the run waiting, even when an assertion failed
+    }
     const rb = await b;
     assert.equal(rb.exitCode, 1, String(rb.all));
     assert.match(String(rb.stderr), /share\/common\.txt \(owned by first\)/);
@@ -145,10 +147,20 @@ describe('processes', () => {
 
   it('<pkg>-clean waits while another run builds that package, then removes what it installed', async () => {
     const rig = new Rig('rob');
-    rig.write(scriptPkg('slow', { body: 'touch "$SAGE_ROOT/started"\nsleep 2' }));
+    rig.write(scriptPkg('slow', { body: 'touch "$SAGE_ROOT/started"\nwhile [ ! -e "$SAGE_ROOT/go" ]; do sleep 0.05; done' }));
     const a = rig.start(['all']);
-    for (let i = 0; i < 400 && !rig.exists('started'); i++) await sleep(25);
-    const b = await rig.run('slow-clean');
+    let clean: ReturnType<Rig['start']> | undefined;
+    try {
+      await waitFor('the build to start', () => rig.exists('started'));
+      clean = rig.start(['slow-clean']);
+      let cout = '';
+      clean.all?.on('data', (d: Buffer) => (cout += d.toString()));
+      await waitFor('the clean to wait', () => /waiting for exclusive lock/.test(cout));
+    } finally {
+      rig.write({ go: '' });
+    }
+    const c = await clean!;
+    const b = { exitCode: c.exitCode, all: String(c.all) };
     const ra = await a;
     assert.equal(ra.exitCode, 0, String(ra.all));
     assert.equal(b.exitCode, 0, b.all);
@@ -160,11 +172,19 @@ describe('processes', () => {
 
   it('two sagebuild runs on one prefix build a package once; the second waits and says why', async () => {
     const rig = new Rig('rob');
-    rig.write(scriptPkg('slow', { body: 'echo built >> "$SAGE_ROOT/count"\nsleep 2' }));
+    rig.write(scriptPkg('slow', { body: 'echo built >> "$SAGE_ROOT/count"\nwhile [ ! -e "$SAGE_ROOT/go" ]; do sleep 0.05; done' }));
     const a = rig.start(['all']);
-    for (let i = 0; i < 200 && !rig.exists('count'); i++) await sleep(25);
-    const b = rig.start(['all']);
-    const [ra, rb] = await Promise.all([a, b]);
+    let b: ReturnType<Rig['start']> | undefined;
+    try {
+      await waitFor('the first run to build', () => rig.exists('count'));
+      b = rig.start(['all']);
+      let bout = '';
+      b.all?.on('data', (d: Buffer) => (bout += d.toString()));
+      await waitFor('the second run to wait', () => /waiting for exclusive lock/.test(bout));
+    } finally {
+      rig.write({ go: '' });
+    }
+    const [ra, rb] = await Promise.all([a, b!]);
     assert.equal(ra.exitCode, 0, String(ra.all));
     assert.equal(rb.exitCode, 0, String(rb.all));
     assert.equal(rig.read('count'), 'built\n', 'built once');
