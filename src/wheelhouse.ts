@@ -3,7 +3,7 @@
 // with --index-url. The index is swapped in atomically: `simple` is a symlink to a complete
 // hidden directory, replaced by rename.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, readlinkSync, lstatSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, readlinkSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 
 export const WHEELS_RELDIR = 'var/lib/sage/wheels';
@@ -49,16 +49,49 @@ function page(title: string, links: string[]): string {
 
 let counter = 0;
 
-/** Rewrites <wheelhouse>/simple/ from the wheels present now. Returns the number of projects. */
+/** Names, sizes and mtimes of the wheels: what an index was made from. */
+function snapshot(wheelhouse: string): string {
+  return listWheels(wheelhouse)
+    .map((w) => {
+      try {
+        const st = statSync(path.join(wheelhouse, w));
+        return `${w}:${st.size}:${st.mtimeMs}`;
+      } catch {
+        return `${w}:gone`;
+      }
+    })
+    .join('\n');
+}
+
+/**
+ * Rewrites <wheelhouse>/simple/ from the wheels present now. Returns the number of projects.
+ * Another sagebuild process may add or remove wheels (and write its own index) meanwhile: after
+ * the swap, the index is rebuilt until it was made from the wheels that are there, so the last
+ * writer never leaves a stale one.
+ */
 export function writeSimpleIndex(wheelhouse: string): number {
+  for (let attempt = 0; ; attempt++) {
+    const before = snapshot(wheelhouse);
+    const n = writeIndexOnce(wheelhouse);
+    if (snapshot(wheelhouse) === before || attempt >= 20) return n;
+  }
+}
+
+function writeIndexOnce(wheelhouse: string): number {
   mkdirSync(wheelhouse, { recursive: true });
   const wheels = listWheels(wheelhouse);
-  const projects = new Map<string, string[]>();
+  const projects = new Map<string, { wheel: string; sha: string }[]>();
   for (const w of wheels) {
     const n = parseWheelFilename(w);
     if (!n) continue;
+    let sha: string;
+    try {
+      sha = createHash('sha256').update(readFileSync(path.join(wheelhouse, w))).digest('hex');
+    } catch {
+      continue; // removed meanwhile by another process: the caller's re-check rebuilds
+    }
     const key = normalizeName(n.dist);
-    (projects.get(key) ?? projects.set(key, []).get(key)!).push(w);
+    (projects.get(key) ?? projects.set(key, []).get(key)!).push({ wheel: w, sha });
   }
   const dirName = `.simple-${process.pid}-${Date.now()}-${counter++}`;
   const dir = path.join(wheelhouse, dirName);
@@ -67,10 +100,7 @@ export function writeSimpleIndex(wheelhouse: string): number {
   writeFileSync(path.join(dir, 'index.html'), page('Simple index', names.map((n) => `<a href="${esc(n)}/">${esc(n)}</a>`)));
   for (const n of names) {
     mkdirSync(path.join(dir, n));
-    const links = projects.get(n)!.map((w) => {
-      const sha = createHash('sha256').update(readFileSync(path.join(wheelhouse, w))).digest('hex');
-      return `<a href="../../${encodeURIComponent(w)}#sha256=${sha}">${esc(w)}</a>`;
-    });
+    const links = projects.get(n)!.map(({ wheel, sha }) => `<a href="../../${encodeURIComponent(wheel)}#sha256=${sha}">${esc(wheel)}</a>`);
     writeFileSync(path.join(dir, n, 'index.html'), page(`Links for ${n}`, links));
   }
   // Atomic swap: a new symlink renamed over the old one.
