@@ -5,6 +5,7 @@
 // manifest is written; the claim of a process that died is ignored.
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { processAlive } from './util/proc.js';
 
 const CLAIMS_RELDIR = 'var/lib/sage/sagebuild/claims';
 
@@ -12,14 +13,6 @@ export function treeLockFile(tree: string): string {
   return path.join(tree, 'var/lock/sagebuild-install.lock');
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Absolute path -> claiming package, from the live claims in these trees. */
 export function liveClaims(trees: string[]): Map<string, string> {
@@ -36,7 +29,7 @@ export function liveClaims(trees: string[]): Map<string, string> {
       const file = path.join(dir, n);
       const m = /^(\d+)-(.+)\.json$/.exec(n);
       if (!m) continue;
-      if (!alive(Number(m[1]))) {
+      if (!processAlive(Number(m[1]))) {
         rmSync(file, { force: true });
         continue;
       }

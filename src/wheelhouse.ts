@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, readlinkSync, lstatSync } from 'node:fs';
 import path from 'node:path';
+import { processAlive } from './util/proc.js';
 
 export const WHEELS_RELDIR = 'var/lib/sage/wheels';
 
@@ -129,16 +130,8 @@ function removeStaleIndexes(wheelhouse: string, current: string): void {
     if (!m || f === target || f === current) continue;
     const pid = Number(m[1]);
     // Another live process may be writing its own index right now; leave those alone.
-    if (pid !== process.pid && isAlive(pid)) continue;
+    if (pid !== process.pid && processAlive(pid)) continue;
     rmSync(path.join(wheelhouse, f), { recursive: true, force: true });
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
