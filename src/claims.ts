@@ -2,10 +2,10 @@
 // prefix each check that the files they land belong to nobody else; a claim, written under a
 // short per-tree flock together with that check, makes check-and-claim atomic across processes,
 // so two packages can never both land the same new file. A claim lives until the package's
-// manifest is written; the claim of a process that died is ignored.
+// manifest is written; the claim of a process that died (or whose PID was reused) is ignored.
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { processAlive } from './util/proc.js';
+import { processAlive, processStart } from './util/proc.js';
 
 const CLAIMS_RELDIR = 'var/lib/sage/sagebuild/claims';
 
@@ -29,16 +29,19 @@ export function liveClaims(trees: string[]): Map<string, string> {
       const file = path.join(dir, n);
       const m = /^(\d+)-(.+)\.json$/.exec(n);
       if (!m) continue;
-      if (!processAlive(Number(m[1]))) {
+      let c: { files: string[]; start?: string | null };
+      try {
+        c = JSON.parse(readFileSync(file, 'utf8')) as typeof c;
+      } catch {
+        continue; // damaged (it is written to a temp file and renamed): it claims nothing
+      }
+      const pid = Number(m[1]);
+      // Dead, or its PID now belongs to another process (as happens in containers): stale.
+      if (!processAlive(pid) || (c.start && processStart(pid) !== c.start)) {
         rmSync(file, { force: true });
         continue;
       }
-      try {
-        const c = JSON.parse(readFileSync(file, 'utf8')) as { files: string[] };
-        for (const f of c.files) out.set(path.join(tree, f), m[2]!);
-      } catch {
-        // being written (never: it is renamed into place) or damaged: it claims nothing
-      }
+      for (const f of c.files) out.set(path.join(tree, f), m[2]!);
     }
   }
   return out;
@@ -50,7 +53,7 @@ export function writeClaim(tree: string, pkg: string, absFiles: string[]): strin
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${process.pid}-${pkg}.json`);
   const tmp = `${file}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ files: absFiles.map((f) => path.relative(tree, f)) }));
+  writeFileSync(tmp, JSON.stringify({ start: processStart(process.pid), files: absFiles.map((f) => path.relative(tree, f)) }));
   renameSync(tmp, file);
   return file;
 }

@@ -142,6 +142,14 @@ describe('processes', () => {
     const again = await rig.run('first');
     assert.equal(again.exitCode, 0, again.all);
     assert.deepEqual(readdirSync(rig.path(claims)), [], 'the stale claim is gone, and so is the run\'s own');
+    // A claim whose PID now belongs to another process (it started later) is stale too.
+    assert.equal((await rig.run('first-clean')).exitCode, 0);
+    const reused = execa('sleep', ['300']);
+    rig.write({ [`${claims}/${reused.pid}-other.json`]: JSON.stringify({ start: '1', files: ['share/common.txt'] }) });
+    const third = await rig.run('first');
+    reused.kill();
+    await reused.catch(() => undefined);
+    assert.equal(third.exitCode, 0, third.all);
     rig.cleanup();
   });
 

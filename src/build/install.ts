@@ -55,8 +55,10 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
   });
   const removing = new Set(old.flatMap((o) => o.abs));
   const checkTarget = () => {
-    const owners = ctx.db.owners();
+    // Claims first: a claim is dropped only after its manifest is written, so a package
+    // finishing between the two reads is seen in one or the other.
     const claims = liveClaims(ctx.db.trees);
+    const owners = ctx.db.owners();
     const ownerOf = (f: string) => owners.get(f) ?? claims.get(f);
     const stolen = absNew.filter((f) => ownerOf(f) !== undefined && ownerOf(f) !== r.name).map((f) => `${f} (${owners.has(f) ? 'owned' : 'being installed'} by ${ownerOf(f)})`);
     if (stolen.length) {
@@ -87,10 +89,11 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     } else if (dists.length) {
       await waitForPipInstall(cancellable);
     }
-    // Again, atomically with claiming the files (a short per-tree flock shared with other
-    // sagebuild processes): packages installing meanwhile, here or in another run, cannot have
-    // taken the same files unnoticed, nor take them until this package's manifest is written.
-    // It is held for milliseconds: only a wait that lasts is worth a message.
+    // Check again, claim the files, and merge, all under a per-tree flock shared with other
+    // sagebuild processes: packages installing meanwhile, here or in another run, cannot have
+    // taken the same files, nor put a symlink in the way, unnoticed; and the claim keeps them
+    // from taking the files until this package's manifest is written. The steps under the lock
+    // are synchronous and take milliseconds: only a wait that lasts is worth a message.
     const lockFile = treeLockFile(p.tree);
     let slow: NodeJS.Timeout | undefined;
     const lock = await holdLock(lockFile, ctx.signal, (holders) => {
@@ -101,43 +104,44 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     try {
       checkTarget();
       claim = writeClaim(p.tree, r.name, absNew);
+      // The old version's files go aside (same file system, so this is cheap), not away. A file
+      // the new version installs too stays in place (its backup is a hard link) and the merge
+      // renames the new one over it: readers never see it missing, as they would mid-upgrade.
+      const replaced = new Set(entries.filter((e) => e.kind !== 'dir').map((e) => path.join(p.tree, e.rel)));
+      for (const o of old) {
+        const backup = path.join(o.tree, 'var/tmp/sagebuild-backup', `${id}-${process.pid}`);
+        for (const f of o.abs) {
+          if (!lexists(f)) continue;
+          const to = path.join(backup, path.relative(o.tree, f));
+          mkdirSync(path.dirname(to), { recursive: true });
+          if (replaced.has(f) && !lstatSync(f).isDirectory()) preserveCopy(f, to);
+          else moveFile(f, to);
+          moved.push({ from: f, to });
+        }
+        pruneEmptyParents(o.tree, o.abs);
+      }
+      ctx.bus.emit({ type: 'step', id, step: 'merge', detail: p.tree });
+      mergeStage(p.destdir + p.tree, p.tree, entries);
+      merged = true;
     } finally {
       await lock.release();
     }
-    // The old version's files go aside (same file system, so this is cheap), not away. A file
-    // the new version installs too stays in place (its backup is a hard link) and the merge
-    // renames the new one over it: readers never see it missing, as they would mid-upgrade.
-    const replaced = new Set(entries.filter((e) => e.kind !== 'dir').map((e) => path.join(p.tree, e.rel)));
-    for (const o of old) {
-      const backup = path.join(o.tree, 'var/tmp/sagebuild-backup', `${id}-${process.pid}`);
-      for (const f of o.abs) {
-        if (!lexists(f)) continue;
-        const to = path.join(backup, path.relative(o.tree, f));
-        mkdirSync(path.dirname(to), { recursive: true });
-        if (replaced.has(f) && !lstatSync(f).isDirectory()) preserveCopy(f, to);
-        else moveFile(f, to);
-        moved.push({ from: f, to });
-      }
-      pruneEmptyParents(o.tree, o.abs);
-    }
-    ctx.bus.emit({ type: 'step', id, step: 'merge', detail: p.tree });
-    mergeStage(p.destdir + p.tree, p.tree, entries);
-    merged = true;
     if (dists.length) {
       ctx.bus.emit({ type: 'step', id, step: 'pip-install', detail: dists.map((d) => `${d.name}==${d.version}`).join(' ') });
       await pipInstall(pipCtx, dists);
     }
   } catch (e) {
-    if (claim) dropClaim(claim);
     if (merged) removeFiles(p.tree, absNew);
     for (const m of moved.reverse()) {
       mkdirSync(path.dirname(m.from), { recursive: true });
       moveFile(m.to, m.from);
     }
+    if (claim) dropClaim(claim); // only now: until the new files are gone, they are this package's
     if (uninstalled) await pipInstall(pipCtx, oldDists).catch(() => ctx.bus.emit({ type: 'warning', message: `${id}: could not reinstall the previous version's Python packages; rebuild ${r.name}` }));
     if (touchesWheelhouse) writeSimpleIndex(wheelhouse);
-    const restored = old.length ? ` The previously installed ${old.map((o) => `${r.name}-${o.entry.version}`).join(', ')} was restored.` : ' Nothing was installed.';
-    throw new StepFailure(`${(e as Error).message}.${restored}`, (e instanceof StepFailure && e.canceled) || e instanceof LockWaitCanceled);
+    const message = (e as Error).message;
+    const restored = old.length ? ` The previously installed ${old.map((o) => `${r.name}-${o.entry.version}`).join(', ')} was restored.` : message.endsWith('nothing was installed') ? '' : ' Nothing was installed.';
+    throw new StepFailure(`${message}.${restored}`, (e instanceof StepFailure && e.canceled) || e instanceof LockWaitCanceled);
   } finally {
     for (const o of old) rmSync(path.join(o.tree, 'var/tmp/sagebuild-backup', `${id}-${process.pid}`), { recursive: true, force: true });
   }

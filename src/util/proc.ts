@@ -1,4 +1,5 @@
 // Whether a process exists: claims and index folders of dead processes are stale.
+import { readFileSync } from 'node:fs';
 
 export function processAlive(pid: number): boolean {
   try {
@@ -6,5 +7,19 @@ export function processAlive(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/**
+ * When the process started (clock ticks since boot, from /proc/<pid>/stat), to tell a process
+ * from a later one that reuses its PID; null where /proc cannot say.
+ */
+export function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses: count from its end.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
   }
 }
