@@ -7,7 +7,7 @@ import type { EventBus } from './events.js';
 import type { InstalledDb } from './installed.js';
 import type { Project } from './project.js';
 import { checkManifestPaths, pythonDistsOf, readManifest, removeFiles, treeOfManifest } from './manifest.js';
-import { pipUninstall } from './python/pip.js';
+import { pipUninstall, waitForPip } from './python/pip.js';
 import { storeInWheelCache } from './python/wheelcache.js';
 import { wheelhouseOf, writeSimpleIndex } from './wheelhouse.js';
 
@@ -30,12 +30,15 @@ export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus,
     return { entry: e, tree, dists: pythonDistsOf(m), fingerprint: m.sagebuild?.fingerprint, abs: listed.filter((f) => !keep.has(f)) };
   });
   const wheelhouse = wheelhouseOf(venv);
+  // A Ctrl-C may end the wait for the pip lock, but only before anything is removed.
+  const withDists = plans.find((p) => p.dists.length);
+  if (withDists) await waitForPip({ venv, env, id: `${name}-${withDists.entry.version}`, bus, cwd: venv, cancel }, 'exclusive');
   let removed = 0;
   for (const p of plans) {
     if (project.config.keepWheelsCache && typeof p.fingerprint === 'string') storeInWheelCache(venv, name, p.fingerprint, p.dists);
     if (p.dists.length) {
       bus.emit({ type: 'step', id: `${name}-${p.entry.version}`, step: 'pip-uninstall', detail: p.dists.map((d) => d.name).join(' ') });
-      await pipUninstall({ venv, env, id: `${name}-${p.entry.version}`, bus, cwd: venv, cancel }, p.dists);
+      await pipUninstall({ venv, env, id: `${name}-${p.entry.version}`, bus, cwd: venv }, p.dists);
     }
     removed += removeFiles(p.tree, p.abs);
     rmSync(p.entry.file, { force: true });

@@ -26,7 +26,7 @@ interface Options {
   pkgs?: string;
   check?: boolean;
   quiet?: boolean;
-  explain?: string;
+  explain?: string[];
   installed?: boolean;
   offline?: boolean;
   trace?: string;
@@ -54,7 +54,7 @@ function program(): Command {
     .option('--pkgs <dir>', 'recipe tree (overrides the config)')
     .option('--check', "run each package's spkg-check after installing it")
     .option('-q, --quiet', "don't echo recipe output (it is always in the log files)")
-    .option('--explain <pkg>', 'print why <pkg> (and any further package names given) would be rebuilt, down the chain of dependencies; build nothing')
+    .option('--explain <pkg...>', 'print why each <pkg> would be rebuilt, down the chain of dependencies; build nothing')
     .option('--installed', "with 'list': show each package's state (as 'status')")
     .option('--offline', 'never use the network: tarballs must be in the upstream folder')
     .option('--trace <file>', 'write a Chrome trace (chrome://tracing, Perfetto) of the package builds to <file>')
@@ -108,8 +108,10 @@ export async function main(argv: string[]): Promise<number> {
     for (const w of project.warnings) bus.emit({ type: 'warning', message: w });
     const known = new Set(project.recipes.keys());
     if (opts.explain !== undefined) {
-      // `--explain a b c`: every name after --explain is explained.
-      const names = [opts.explain, ...cmd.args];
+      if (cmd.args.length) {
+        throw new UserError({ message: `--explain builds nothing, so it takes no targets: ${cmd.args.join(' ')}`, hint: 'put the package names after --explain, e.g. sagebuild --explain numpy scipy' });
+      }
+      const names = opts.explain;
       const unknown = names.filter((n) => !known.has(n));
       if (unknown.length) {
         throw new UserError(unknown.map((n) => {

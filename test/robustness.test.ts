@@ -277,6 +277,9 @@ describe('recipes and targets', () => {
     let r = await rig.run('--explain', 'all');
     assert.equal(r.exitCode, 2, r.all);
     assert.match(r.stderr, /--explain takes package names; 'all' is not a package/);
+    r = await rig.run('all', '--explain', 'a');
+    assert.equal(r.exitCode, 2, r.all);
+    assert.match(r.stderr, /--explain builds nothing, so it takes no targets: all/);
     r = await rig.run('--explain', 'a', 't');
     assert.equal(r.exitCode, 0, r.all);
     assert.match(r.stdout, /^a-1\.0 will be rebuilt .*\n  - not installed\n/m);

@@ -5,7 +5,7 @@ import { lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { hashInputs, type FingerprintInputs } from '../fingerprint.js';
 import { checkManifestPaths, isReserved, newManifest, pruneEmptyParents, pythonDistsOf, readManifest, removeFiles, treeOfManifest, writeManifest, type Manifest, type PythonDist } from '../manifest.js';
-import { pipInstall, pipUninstall, waitForPipInstall } from '../python/pip.js';
+import { pipInstall, pipUninstall, waitForPip } from '../python/pip.js';
 import type { Recipe } from '../recipes.js';
 import { holdLock } from '../buildlock.js';
 import { LockWaitCanceled, describeHolders } from '../lock.js';
@@ -87,7 +87,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
       await pipUninstall(cancellable, oldDists);
       uninstalled = true;
     } else if (dists.length) {
-      await waitForPipInstall(cancellable);
+      await waitForPip(cancellable, 'shared');
     }
     // Check again, claim the files, and merge, all under a per-tree flock shared with other
     // sagebuild processes: packages installing meanwhile, here or in another run, cannot have

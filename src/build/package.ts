@@ -47,6 +47,12 @@ function builtMeanwhile(ctx: BuildContext, r: Recipe): boolean {
   return e !== undefined && readManifest(e.file).sagebuild?.fingerprint === ctx.fingerprint(r.name).hash;
 }
 
+/** After waiting for another process: a package that became a dummy, did it remove the old install? */
+function removedMeanwhile(ctx: BuildContext, r: Recipe): boolean {
+  ctx.db.refresh(r.name);
+  return ctx.db.get(r.name).length === 0;
+}
+
 export async function buildPackage(ctx: BuildContext, name: string, reasons: string[]): Promise<boolean> {
   const { project, bus } = ctx;
   const r = project.recipes.get(name)!;
@@ -63,6 +69,11 @@ export async function buildPackage(ctx: BuildContext, name: string, reasons: str
     return false;
   }
   try {
+    if (waited && r.kind === 'none' && removedMeanwhile(ctx, r)) {
+      bus.emit({ type: 'info', message: `${id}: its old install was removed meanwhile by another sagebuild process; nothing to do` });
+      ctx.builtElsewhere.add(r.name);
+      return true;
+    }
     if (waited && r.kind !== 'none' && !reasons.includes('requested with -no-deps') && builtMeanwhile(ctx, r)) {
       bus.emit({ type: 'info', message: `${id}: built meanwhile by another sagebuild process; nothing to do` });
       ctx.builtElsewhere.add(r.name);

@@ -67,7 +67,11 @@ export async function pipUninstall(ctx: PipContext, dists: PythonDist[]): Promis
   if (r.exitCode !== 0) throw new PipError(`pip uninstall of ${dists.map((d) => d.name).join(' ')} failed (exit code ${r.exitCode})`);
 }
 
-/** Waits (cancellably) until an install could take the pip lock: done before merging, so that a Ctrl-C during a long wait finds the prefix untouched. */
-export async function waitForPipInstall(ctx: PipContext): Promise<void> {
-  await runLocked('shared', pipLockFile(ctx.venv), ['true'], { cwd: ctx.cwd, env: ctx.env, id: ctx.id, bus: ctx.bus, signal: NEVER }, ctx.cancel);
+/**
+ * Waits (cancellably, with ctx.cancel) until an install ('shared') or uninstall ('exclusive')
+ * could take the pip lock: done before anything changes, so that a Ctrl-C during a long wait
+ * finds the prefix untouched.
+ */
+export async function waitForPip(ctx: PipContext, mode: 'shared' | 'exclusive'): Promise<void> {
+  await runLocked(mode, pipLockFile(ctx.venv), ['true'], { cwd: ctx.cwd, env: ctx.env, id: ctx.id, bus: ctx.bus, signal: NEVER }, ctx.cancel);
 }
