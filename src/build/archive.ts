@@ -1,6 +1,6 @@
 // Archive safety (tar-slip): before anything is extracted, every member is listed and the
 // archive is refused if a member is absolute, contains `..`, is a hard link out of the tree, or
-// would be written through a symlink that points outside the extraction directory.
+// would be written through a symlink (or a chain of them) leading outside the extraction directory.
 import { spawn } from 'node:child_process';
 import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
 import path from 'node:path';
@@ -43,16 +43,18 @@ export async function checkArchive(file: string): Promise<void> {
   const format = archiveFormat(file);
   if (format === 'zip') return checkZip(file);
   const bad: string[] = [];
-  const links = new Map<string, string>(); // symlinks so far (normalised path -> target), as extraction meets them
+  const links = new Map<string, string>(); // symlinks so far (resolved location -> target), as extraction meets them
   const parser = new Parser({
     onReadEntry: (e: ReadEntry) => {
       const p = e.path;
       const norm = path.posix.normalize(p).replace(/\/$/, '');
-      const problem = memberProblem(p, norm, links);
-      if (problem) bad.push(`${p} (${problem})`);
+      const parent = resolveInArchive(path.posix.dirname(norm), links);
+      if (p.startsWith('/')) bad.push(`${p} (absolute path)`);
+      else if (p.split('/').includes('..')) bad.push(`${p} (contains ..)`);
+      else if (!parent.inside) bad.push(`${p} (written through the symlink ${parent.via}, which leads outside)`);
       const link = e.linkpath ?? '';
-      if (e.type === 'SymbolicLink') links.set(norm, link);
-      if (e.type === 'Link' && (path.posix.isAbsolute(link) || link.split('/').includes('..'))) bad.push(`${p} (hard link to ${link})`);
+      if (e.type === 'SymbolicLink' && parent.inside) links.set([...parent.parts, path.posix.basename(norm)].join('/'), link);
+      if (e.type === 'Link' && (path.posix.isAbsolute(link) || link.split('/').includes('..') || !resolveInArchive(link, links, false).inside)) bad.push(`${p} (hard link to ${link})`);
       e.resume();
     },
   });
@@ -62,33 +64,33 @@ export async function checkArchive(file: string): Promise<void> {
   }
 }
 
-function memberProblem(raw: string, norm: string, links: Map<string, string>): string | null {
-  if (raw.startsWith('/')) return 'absolute path';
-  if (raw.split('/').includes('..')) return 'contains ..';
-  const via = escapingParent(norm, links);
-  if (via) return `written through the symlink ${via}, which points outside`;
-  return null;
-}
-
 /**
- * The symlink through which writing `member` would leave the root, following chains of links
- * (`a -> b`, `b -> ../..`) as the kernel would; null when it stays inside.
+ * Resolves an archive path through the archive's symlinks met so far, component by component as
+ * the kernel does (a link's target is read from the link's folder; `..` after a link applies to
+ * where it led). `inside` false: it leaves the root, `via` naming the first symlink on the way.
  */
-function escapingParent(member: string, links: Map<string, string>): string | null {
-  let parts = member.split('/');
-  let first: string | null = null; // the link the member's own path goes through
-  for (let i = 0, hops = 0; i < parts.length - 1; i++) {
-    const at = parts.slice(0, i + 1).join('/');
+function resolveInArchive(p: string, links: Map<string, string>, followLast = true): { inside: boolean; parts: string[]; via: string } {
+  const todo = p.split('/').filter((c) => c && c !== '.');
+  const parts: string[] = [];
+  let via = '';
+  for (let hops = 0; todo.length; ) {
+    const c = todo.shift()!;
+    if (c === '..') {
+      if (!parts.length) return { inside: false, parts, via };
+      parts.pop();
+      continue;
+    }
+    const at = [...parts, c].join('/');
     const target = links.get(at);
-    if (target === undefined) continue;
-    first ??= at;
-    if (++hops > 40 || path.posix.isAbsolute(target)) return first;
-    const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(at), target));
-    if (resolved === '..' || resolved.startsWith('../')) return first;
-    parts = [...(resolved === '.' ? [] : resolved.split('/')), ...parts.slice(i + 1)];
-    i = -1; // resolve the new path from its start
+    if (target !== undefined && (todo.length > 0 || followLast)) {
+      via ||= at;
+      if (++hops > 40 || path.posix.isAbsolute(target)) return { inside: false, parts, via };
+      todo.unshift(...target.split('/').filter((x) => x && x !== '.'));
+      continue;
+    }
+    parts.push(c);
   }
-  return null;
+  return { inside: true, parts, via };
 }
 
 async function checkZip(file: string): Promise<void> {
