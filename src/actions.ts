@@ -34,6 +34,13 @@ export function explain(project: Project, names: string[]): number {
 }
 
 export async function runActions(project: Project, actions: Action[], o: RunOptions): Promise<number> {
+  // With several targets (`a-clean a`), plan every build up front: an input that cannot be read
+  // is an error before the first target changes anything. (A single build plans before it runs.)
+  if (actions.length > 1) {
+    const fp = new Fingerprinter(project, hashCache(project, true));
+    const entries = installedDb(project).entries;
+    for (const a of actions) if (a.kind === 'build') makePlan(project, entries, a.requests, fp);
+  }
   let status = 0;
   // A dry run plans later targets as if the earlier -clean targets had run.
   const assumeRemoved = new Set<string>();

@@ -2,7 +2,7 @@
 // run re-hashes only files whose stat changed. Touching a file re-hashes it but, its content
 // being equal, changes no fingerprint.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { UserError } from './diagnostics.js';
 import { writeFileAtomic } from './manifest.js';
@@ -16,6 +16,11 @@ interface Entry {
 
 /** Files modified this recently may change again within the same mtime tick: never trust them. */
 const RACY_MS = 2000;
+
+/** A build input that cannot be read cannot be fingerprinted (nor built from). */
+function unreadable(file: string, err: unknown): UserError {
+  return new UserError({ file, message: `cannot read this build input: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, hint: 'check its permissions (sagebuild hashes every recipe and in-tree source file)' });
+}
 
 export class HashCache {
   readonly #file: string | null;
@@ -38,13 +43,20 @@ export class HashCache {
   hash(file: string, st?: Stats): string {
     const s = st ?? statSync(file);
     const e = this.#entries[file];
-    if (e && e.s === s.size && e.m === s.mtimeMs && e.i === s.ino) return e.h;
+    if (e && e.s === s.size && e.m === s.mtimeMs && e.i === s.ino) {
+      // chmod changes none of the keys: a cached input must still be readable to be built from.
+      try {
+        accessSync(file, constants.R_OK);
+      } catch (err) {
+        throw unreadable(file, err);
+      }
+      return e.h;
+    }
     let content: Buffer;
     try {
       content = readFileSync(file);
     } catch (err) {
-      // A build input that cannot be read cannot be fingerprinted (nor built from).
-      throw new UserError({ file, message: `cannot read this build input: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, hint: 'check its permissions (sagebuild hashes every recipe and in-tree source file)' });
+      throw unreadable(file, err);
     }
     const h = createHash('sha256').update(content).digest('hex');
     if (Date.now() - s.mtimeMs > RACY_MS) {

@@ -1,7 +1,7 @@
 // Decides, for the packages a set of targets needs, which must build and why: a package is up to
 // date iff the manifest of its current version records the fingerprint it has now.
 import path from 'node:path';
-import { UserError } from './diagnostics.js';
+import { UserError, type Diagnostic } from './diagnostics.js';
 import type { PlanItem } from './events.js';
 import { explainDiff, type Fingerprint, type FingerprintInputs, type Fingerprinter } from './fingerprint.js';
 import { readManifest, type InstalledEntry } from './manifest.js';
@@ -36,6 +36,7 @@ export function makePlan(project: Project, installed: Map<string, InstalledEntry
   const items = new Map<string, PlanItem>();
   const out: PlanItem[] = [];
   const rebuilding = (dep: string) => items.get(dep)?.action === 'build';
+  const problems: Diagnostic[] = [];
   for (const name of project.order) {
     if (!need.has(name)) continue;
     const r = project.recipes.get(name)!;
@@ -49,7 +50,15 @@ export function makePlan(project: Project, installed: Map<string, InstalledEntry
       if (stale.length) reasons.push(`now a dummy package: the installed ${stale.map((e) => `${name}-${e.version}`).join(', ')} is removed`);
       else action = 'dummy';
     } else {
-      const cur = fp.get(name);
+      let cur: Fingerprint;
+      try {
+        cur = fp.get(name);
+      } catch (e) {
+        // Collect: every unreadable input is reported, not just the first.
+        if (!(e instanceof UserError)) throw e;
+        for (const d of e.diagnostics) if (!problems.some((x) => x.file === d.file && x.message === d.message)) problems.push(d);
+        continue;
+      }
       fingerprint = cur.hash;
       const missing = Object.entries(cur.inputs.files ?? {}).filter(([, h]) => h === 'missing');
       if (missing.length && strict) {
@@ -63,6 +72,7 @@ export function makePlan(project: Project, installed: Map<string, InstalledEntry
     items.set(name, item);
     out.push(item);
   }
+  if (problems.length) throw new UserError(problems);
   return out;
 }
 

@@ -88,7 +88,8 @@ function writeIndexOnce(wheelhouse: string): number {
     let sha: string;
     try {
       sha = createHash('sha256').update(readFileSync(path.join(wheelhouse, w))).digest('hex');
-    } catch {
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       continue; // removed meanwhile by another process: the caller's re-check rebuilds
     }
     const key = normalizeName(n.dist);

@@ -1,7 +1,7 @@
 // Bad input: a clear message naming the file (and line), exit 2, nothing built or deleted.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chmodSync } from 'node:fs';
+import { chmodSync, utimesSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { CLI, Rig, scriptPkg, type Tree } from './rig.ts';
 
@@ -96,10 +96,11 @@ describe('bad input', () => {
     chmodSync(rig.path('pkgs/a/spkg-install.in'), 0);
     chmodSync(rig.path('pkgs/d/patches/1.patch'), 0);
     chmodSync(rig.dir, 0o755);
-    const run = async () => {
-      if (!asRoot) return rig.run('-n', 'all');
+    const run = async (...args: string[]) => {
+      if (!args.length) args = ['-n', 'all'];
+      if (!asRoot) return rig.run(...args);
       spawnSync('chown', ['-R', 'nobody', rig.dir]);
-      const r = spawnSync('runuser', ['-u', 'nobody', '--', 'node', CLI, '-n', 'all'], { cwd: rig.dir, encoding: 'utf8' });
+      const r = spawnSync('runuser', ['-u', 'nobody', '--', 'node', CLI, ...args], { cwd: rig.dir, encoding: 'utf8', env: { ...process.env, PIP_RETRIES: '0' } });
       return { exitCode: r.status ?? -1, stderr: r.stderr, all: r.stdout + r.stderr };
     };
     let r = await run();
@@ -118,6 +119,18 @@ describe('bad input', () => {
     r = await run();
     assert.equal(r.exitCode, 2, r.all);
     assert.match(r.stderr, /pkgs\/c\/src\/f\.c: error: cannot read this build input/);
+    // Also when its hash is cached (chmod changes neither size, mtime nor inode), and before an
+    // earlier target of the same command changed anything.
+    chmodSync(rig.path('pkgs/c/src/f.c'), 0o644);
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(rig.path('pkgs/c/src/f.c'), old, old); // old enough to be cached
+    r = await run('c');
+    assert.equal(r.exitCode, 0, r.all);
+    chmodSync(rig.path('pkgs/c/src/f.c'), 0);
+    r = await run('c-clean', 'c');
+    assert.equal(r.exitCode, 2, r.all);
+    assert.match(r.stderr, /pkgs\/c\/src\/f\.c: error: cannot read this build input/);
+    assert.ok(rig.manifests().includes('c-1.0'), 'c-clean did not run');
     rig.cleanup();
   });
 
