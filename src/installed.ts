@@ -29,38 +29,39 @@ export class InstalledDb {
 
   /** Absolute installed path -> owning package, as the manifests on disk say now. */
   owners(): Map<string, string> {
-    const seen = new Set<string>();
-    for (const list of scanInstalled(this.trees).values()) {
-      for (const { name, file } of list) {
-        let stamp: string;
-        try {
-          const st = statSync(file);
-          stamp = `${st.mtimeMs}:${st.size}`;
-        } catch {
-          continue;
-        }
-        seen.add(file);
-        if (this.#known.get(file)?.stamp === stamp) continue;
-        this.#forget(file);
-        let files: string[] = [];
-        try {
-          files = readManifest(file).files.map((x) => path.join(treeOfManifest(file), x));
-        } catch {
-          // a damaged manifest owns nothing we can know about
-        }
-        this.#known.set(file, { stamp, name, files });
-        for (const x of files) this.#owners.set(x, name);
+    const current = new Map<string, string>(); // manifest file -> package
+    for (const list of scanInstalled(this.trees).values()) for (const { name, file } of list) current.set(file, name);
+    // Vanished manifests first: forgetting p-1.0 after reading p-2.0 would drop what p-2.0 lists.
+    for (const file of [...this.#known.keys()]) if (!current.has(file)) this.#forget(file);
+    for (const [file, name] of current) {
+      let stamp: string;
+      try {
+        const st = statSync(file);
+        stamp = `${st.mtimeMs}:${st.size}`;
+      } catch {
+        continue;
       }
+      if (this.#known.get(file)?.stamp === stamp) continue;
+      this.#forget(file);
+      let files: string[] = [];
+      try {
+        files = readManifest(file).files.map((x) => path.join(treeOfManifest(file), x));
+      } catch {
+        // a damaged manifest owns nothing we can know about
+      }
+      this.#known.set(file, { stamp, name, files });
+      for (const x of files) this.#owners.set(x, name);
     }
-    for (const file of [...this.#known.keys()]) if (!seen.has(file)) this.#forget(file);
     return this.#owners;
   }
 
   #forget(file: string): void {
     const k = this.#known.get(file);
     if (!k) return;
-    for (const x of k.files) if (this.#owners.get(x) === k.name) this.#owners.delete(x);
     this.#known.delete(file);
+    for (const x of k.files) if (this.#owners.get(x) === k.name) this.#owners.delete(x);
+    // Another manifest of the same package (an old and a new version) may list the same files.
+    for (const o of this.#known.values()) if (o.name === k.name) for (const x of o.files) if (!this.#owners.has(x)) this.#owners.set(x, o.name);
   }
 
   /**

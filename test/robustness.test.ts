@@ -126,6 +126,19 @@ describe('processes', () => {
     rig.cleanup();
   });
 
+  it('after an upgrade in the same run, the upgraded package still owns its files', async () => {
+    const rig = new Rig('rob');
+    rig.write(scriptPkg('p', { files: ['share/common'] }));
+    assert.equal((await rig.run('all')).exitCode, 0);
+    rig.write({ ...scriptPkg('p', { version: '2.0', files: ['share/common'] }), ...scriptPkg('q', { deps: 'p', files: ['share/common'] }) });
+    const r = await rig.run('q');
+    assert.equal(r.exitCode, 1, r.all);
+    assert.match(r.stderr, /share\/common \(owned by p\)/);
+    assert.equal(rig.read('local/share/common'), 'p\n');
+    assert.deepEqual(rig.manifests(), ['p-2.0']);
+    rig.cleanup();
+  });
+
   it('files another run has claimed but not yet recorded cannot be taken; a dead run\'s claim is ignored', async () => {
     const rig = new Rig('rob');
     rig.write(scriptPkg('first', { files: ['share/common.txt'] }));
