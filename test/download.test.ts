@@ -55,7 +55,7 @@ describe('upstream downloads', { timeout: 300_000 }, () => {
   let big: Buffer;
 
   before(async () => {
-    for (const n of ['good', 'drop', 'slow', 'stall', 'bad', 'cached', 'viaurl']) {
+    for (const n of ['good', 'drop', 'slow', 'stall', 'bad', 'cached', 'viaurl', 'early']) {
       files.set(n, await makeTarball(path.join(work, `${n}.tar.gz`), [{ name: `${n}-1.0/hello.txt`, data: `hello from ${n}\n` }]));
     }
     // Incompressible content, so the progress line has something to report.
@@ -79,6 +79,13 @@ describe('upstream downloads', { timeout: 300_000 }, () => {
         res.writeHead(200, { 'content-length': body.length });
         res.write(body.subarray(0, body.length >> 1));
         setTimeout(() => req.socket.destroy(), 50);
+        return;
+      }
+      if (name === 'early' && url.startsWith('/mirror2/')) {
+        // A few bytes of a long body, then the connection drops at once: every time.
+        res.writeHead(200, { 'content-length': 100000 });
+        res.write(body.subarray(0, 10));
+        req.socket.destroy();
         return;
       }
       if (name === 'stall') {
@@ -156,6 +163,18 @@ describe('upstream downloads', { timeout: 300_000 }, () => {
     assert.equal(hits.get('/mirror2/spkg/upstream/drop/drop-1.0.tar.gz'), 2);
     assert.match(rig.read('logs/pkgs/drop-1.0.log'), /retrying in 0\.5 s/);
     rig.cleanup();
+  });
+
+  it('a connection that always drops mid-body fails that URL cleanly; the next one is used; no temp file is left', async () => {
+    for (let i = 0; i < 5; i++) {
+      const rig = new Rig('dl');
+      rig.write({ 'build.config.yaml': config(), ...tarPkg('early', sha256(files.get('early')!), `${base}/direct/early-VERSION.tar.gz`) });
+      const r = await rig.run('download', 'early');
+      assert.equal(r.exitCode, 0, r.all);
+      assert.doesNotMatch(r.all, /internal error|ERR_STREAM/);
+      assert.deepEqual(readdirSync(rig.path('upstream')), ['early-1.0.tar.gz']);
+      rig.cleanup();
+    }
   });
 
   it('a slow but steady download succeeds and shows progress for a large file; a stalled one times out', async () => {

@@ -134,6 +134,8 @@ async function fetchTo(ctx: DownloadContext, url: string, file: string): Promise
   const onAbort = () => ac.abort();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   const out = createWriteStream(file);
+  // Errors of the file stream (also after a destroy) are reported through the write or the close.
+  out.on('error', () => undefined);
   try {
     const res = await fetch(url, { signal: ac.signal, redirect: 'follow' });
     if (!res.ok || !res.body) throw new HttpError(res.status, res.statusText);
@@ -154,7 +156,12 @@ async function fetchTo(ctx: DownloadContext, url: string, file: string): Promise
     out.end();
     await once(out, 'close');
   } catch (e) {
-    out.destroy();
+    // Let the file be closed (an open may still be pending) before the caller removes it.
+    if (!out.closed) {
+      const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
+      out.destroy();
+      await closed;
+    }
     if (timedOut) throw new Error(`timed out: no data for ${ctx.config.downloadTimeout} s`);
     if (e instanceof HttpError) throw e;
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
