@@ -94,6 +94,16 @@ export async function main(argv: string[]): Promise<number> {
     ac.abort();
   };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
+  // A bug must not leave recipes running: stop them as Ctrl-C would, and exit 70.
+  let crashed = false;
+  const onCrash = (e: unknown) => {
+    if (crashed) return;
+    crashed = true;
+    process.stderr.write(`sagebuild: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\nsagebuild: stopping running packages\n`);
+    ac.abort();
+    setTimeout(() => process.exit(70), 10_000).unref(); // if the run cannot wind down
+  };
+  process.on('uncaughtException', onCrash);
 
   let logs: LogFiles | null = null;
   let trace: TraceWriter | null = null;
@@ -137,6 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const actions = parseTargets(targets, known, () => project.allTargets(), new Set(installedDb(project).entries.keys()));
     const status = await runActions(project, actions, runOptions);
+    if (crashed) return 70;
     if (gotSignal) return 128 + (SIGNAL_NUMBERS[gotSignal] ?? 0);
     return status;
   } catch (e) {
@@ -149,6 +160,7 @@ export async function main(argv: string[]): Promise<number> {
     trace?.save();
     await logs?.close();
     for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
+    process.off('uncaughtException', onCrash);
   }
 }
 

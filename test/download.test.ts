@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -233,6 +233,46 @@ describe('unpacking refuses unsafe archives (tar-slip)', () => {
       rig.cleanup();
     });
   }
+
+  it('an lzma-compressed tar is checked too (not taken for a plain tar)', async () => {
+    const rig = new Rig('slip');
+    await makeTarball(rig.path('upstream/evil.tar.gz'), [{ name: 'evil-1.0/hello.txt', data: 'x' }, { name: 'evil-1.0/../../../../sagebuild-tarslip-lzma', data: 'pwned' }]);
+    // Re-compress the same tar as .lzma.
+    await execa('bash', ['-c', 'gzip -dc evil.tar.gz | xz --format=lzma > evil-1.0.tar.lzma && rm evil.tar.gz'], { cwd: rig.path('upstream') });
+    const body = readFileSync(rig.path('upstream/evil-1.0.tar.lzma'));
+    rig.write({ ...tarPkg('evil', sha256(body)), 'pkgs/evil/checksums.ini': `tarball=evil-VERSION.tar.lzma\nsha256=${sha256(body)}\n` });
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 1, r.all);
+    assert.match(r.stderr, /refusing to unpack .*evil-1\.0\.tar\.lzma: 1 unsafe member.*contains \.\./);
+    rig.cleanup();
+  });
+
+  it('a missing decompressor fails that package with a clear message, not the run', async () => {
+    const rig = new Rig('slip');
+    await makeTarball(rig.path('upstream/comp.tar.gz'), [{ name: 'comp-1.0/hello.txt', data: 'hi\n' }]);
+    await execa('bash', ['-c', 'gzip -dc comp.tar.gz | bzip2 > comp-1.0.tar.bz2 && rm comp.tar.gz'], { cwd: rig.path('upstream') });
+    const body = readFileSync(rig.path('upstream/comp-1.0.tar.bz2'));
+    rig.write({ ...tarPkg('comp', sha256(body)), 'pkgs/comp/checksums.ini': `tarball=comp-VERSION.tar.bz2\nsha256=${sha256(body)}\n` });
+    // A PATH with everything but bzip2.
+    const bin = rig.path('bin');
+    mkdirSync(bin);
+    for (const dir of (process.env.PATH ?? '').split(':').filter(Boolean)) {
+      let names: string[] = [];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        continue;
+      }
+      for (const n of names) if (n !== 'bzip2' && !existsSync(path.join(bin, n))) symlinkSync(path.join(dir, n), path.join(bin, n));
+    }
+    const missing = await rig.start(['all'], { PATH: bin });
+    assert.equal(missing.exitCode, 1, String(missing.all));
+    assert.match(String(missing.stderr), /cannot read .*comp-1\.0\.tar\.bz2: bzip2 is not installed/);
+    assert.doesNotMatch(String(missing.all), /internal error/);
+    const r = await rig.run('all'); // with bzip2 it builds
+    assert.equal(r.exitCode, 0, r.all);
+    rig.cleanup();
+  });
 
   it('a symlink inside the tree is fine', async () => {
     const rig = new Rig('slip');

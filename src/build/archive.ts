@@ -11,7 +11,7 @@ import { Parser, type ReadEntry } from 'tar';
 
 export class UnsafeArchiveError extends Error {}
 
-type Format = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'zip' | 'tar';
+type Format = 'gzip' | 'bzip2' | 'xz' | 'lzma' | 'lzip' | 'compress' | 'zstd' | 'zip' | 'tar';
 
 export function archiveFormat(file: string): Format {
   const fd = openSync(file, 'r');
@@ -22,20 +22,31 @@ export function archiveFormat(file: string): Format {
     closeSync(fd);
   }
   if (b[0] === 0x1f && b[1] === 0x8b) return 'gzip';
+  if (b[0] === 0x1f && b[1] === 0x9d) return 'compress';
   if (b.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
   if (b.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  if (b.subarray(0, 4).toString('latin1') === 'LZIP') return 'lzip';
+  if (b[0] === 0x5d && b[1] === 0x00 && b[2] === 0x00) return 'lzma';
   if (b.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
   if (b.subarray(0, 4).toString('latin1') === 'PK\x03\x04') return 'zip';
   return 'tar';
 }
 
-/** The uncompressed tar stream of an archive. */
-function tarStream(file: string, format: Format): Readable {
-  if (format === 'tar') return createReadStream(file);
-  if (format === 'gzip') return createReadStream(file).pipe(createGunzip());
-  const tool = { bzip2: ['bzip2', '-dc'], xz: ['xz', '-dc'], zstd: ['zstd', '-dc'] }[format as 'bzip2' | 'xz' | 'zstd'];
+const DECOMPRESSORS: Record<string, string[]> = { bzip2: ['bzip2', '-dc'], xz: ['xz', '-dc'], lzma: ['xz', '-dc'], lzip: ['lzip', '-dc'], compress: ['gzip', '-dc'], zstd: ['zstd', '-dc'] };
+
+/** The uncompressed tar stream of an archive, and the decompressor's outcome. */
+function tarStream(file: string, format: Format): { stream: Readable; done: Promise<void> } {
+  if (format === 'tar') return { stream: createReadStream(file), done: Promise.resolve() };
+  if (format === 'gzip') return { stream: createReadStream(file).pipe(createGunzip()), done: Promise.resolve() };
+  const tool = DECOMPRESSORS[format]!;
   const child = spawn(tool[0]!, [...tool.slice(1), file], { stdio: ['ignore', 'pipe', 'ignore'] });
-  return child.stdout;
+  // A missing or failing decompressor fails the check (and so the package), never the run.
+  const done = new Promise<void>((resolve, reject) => {
+    child.once('error', (e) => reject(new UnsafeArchiveError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? `${tool[0]} is not installed (it is needed for ${format} archives)` : e.message}`)));
+    child.once('exit', (code, sig) => (code === 0 ? resolve() : reject(new UnsafeArchiveError(`cannot read ${file}: ${tool[0]} ${sig ? `was killed by ${sig}` : `exited with ${code}`}`))));
+  });
+  done.catch(() => undefined); // awaited by the caller; this only keeps an early failure from being "unhandled"
+  return { stream: child.stdout, done };
 }
 
 /** Throws UnsafeArchiveError naming every offending member. */
@@ -43,9 +54,11 @@ export async function checkArchive(file: string): Promise<void> {
   const format = archiveFormat(file);
   if (format === 'zip') return checkZip(file);
   const bad: string[] = [];
+  let members = 0;
   const links = new Map<string, string>(); // symlinks so far (resolved location -> target), as extraction meets them
   const parser = new Parser({
     onReadEntry: (e: ReadEntry) => {
+      members++;
       const p = e.path;
       const norm = path.posix.normalize(p).replace(/\/$/, '');
       const parent = resolveInArchive(path.posix.dirname(norm), links);
@@ -58,7 +71,15 @@ export async function checkArchive(file: string): Promise<void> {
       e.resume();
     },
   });
-  await pipeline(tarStream(file, format), parser);
+  const { stream, done } = tarStream(file, format);
+  try {
+    await pipeline(stream, parser);
+  } catch (e) {
+    await done; // the decompressor's own failure explains it best
+    throw new UnsafeArchiveError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  await done;
+  if (!members) throw new UnsafeArchiveError(`cannot read ${file}: no archive members found (not a tar archive, or a compression sagebuild does not know)`);
   if (bad.length) {
     throw new UnsafeArchiveError(`refusing to unpack ${file}: ${bad.length} unsafe member(s): ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', ...' : ''}`);
   }
