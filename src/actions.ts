@@ -57,7 +57,13 @@ export async function runActions(project: Project, actions: Action[], o: RunOpti
         break;
       case 'wheelhouse-index': {
         const wheelhouse = wheelhouseOf(project.config.venv);
-        if (!o.dryRun) out([`sagebuild: wrote the PEP 503 index ${wheelhouse}/simple/ (${writeSimpleIndex(wheelhouse)} project(s))`]);
+        if (o.dryRun) break;
+        try {
+          out([`sagebuild: wrote the PEP 503 index ${wheelhouse}/simple/ (${writeSimpleIndex(wheelhouse)} project(s))`]);
+        } catch (e) {
+          process.stderr.write(`sagebuild: wheelhouse-index: ${(e as Error).message}\n`);
+          r = 1;
+        }
         break;
       }
       case 'clean':

@@ -9,7 +9,7 @@ import type { Project } from './project.js';
 import { checkManifestPaths, pythonDistsOf, readManifest, removeFiles, treeOfManifest } from './manifest.js';
 import { pipUninstall, waitForPip } from './python/pip.js';
 import { storeInWheelCache } from './python/wheelcache.js';
-import { wheelhouseOf, writeSimpleIndex } from './wheelhouse.js';
+import { refreshIndex, wheelhouseOf } from './wheelhouse.js';
 
 export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus, project: Project, env: Record<string, string>, cancel?: AbortSignal): Promise<number> {
   const venv = project.config.venv;
@@ -44,7 +44,7 @@ export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus,
     rmSync(p.entry.file, { force: true });
   }
   db.refresh(name);
-  if (plans.some((p) => p.abs.some((f) => path.dirname(f) === wheelhouse))) writeSimpleIndex(wheelhouse);
+  if (plans.some((p) => p.abs.some((f) => path.dirname(f) === wheelhouse))) refreshIndex(wheelhouse, (message) => bus.emit({ type: 'warning', message: `${name}-clean: ${message}` }));
   bus.emit({ type: 'clean-done', name, removed, wasInstalled: true });
   return removed;
 }

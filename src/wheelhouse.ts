@@ -65,6 +65,18 @@ function snapshot(wheelhouse: string): string {
 }
 
 /**
+ * Rewrites the index after a package changed the wheelhouse. The change itself has landed, so a
+ * problem here (an unreadable wheel, say) is a warning for `warn`, never a failure of the package.
+ */
+export function refreshIndex(wheelhouse: string, warn: (message: string) => void): void {
+  try {
+    writeSimpleIndex(wheelhouse);
+  } catch (e) {
+    warn(`could not rewrite the PEP 503 index ${wheelhouse}/simple/: ${(e as Error).message}; fix that and run 'sagebuild wheelhouse-index'`);
+  }
+}
+
+/**
  * Rewrites <wheelhouse>/simple/ from the wheels present now. Returns the number of projects.
  * Another sagebuild process may add or remove wheels (and write its own index) meanwhile: after
  * the swap, the index is rebuilt until it was made from the wheels that are there, so the last
@@ -89,7 +101,7 @@ function writeIndexOnce(wheelhouse: string): number {
     try {
       sha = createHash('sha256').update(readFileSync(path.join(wheelhouse, w))).digest('hex');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read the wheel ${path.join(wheelhouse, w)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       continue; // removed meanwhile by another process: the caller's re-check rebuilds
     }
     const key = normalizeName(n.dist);

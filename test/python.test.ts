@@ -129,6 +129,27 @@ describe('Python packages', { timeout: 600_000 }, () => {
     await assertConsistent(rig);
   });
 
+  it('an unreadable wheelhouse entry: `wheelhouse-index` fails naming it; a package change still lands, with a warning', async () => {
+    const bogus = rig.path(WHEELS, 'bogus-1.0-py3-none-any.whl');
+    mkdirSync(bogus); // readable by nobody as a wheel, root included
+    try {
+      const r = await rig.run('wheelhouse-index');
+      assert.equal(r.exitCode, 1, r.all);
+      assert.match(r.stderr, /cannot read the wheel .*bogus-1\.0-py3-none-any\.whl: EISDIR/);
+      const c = await rig.run('whlpkg-clean');
+      assert.equal(c.exitCode, 0, c.all);
+      assert.match(c.stderr, /could not rewrite the PEP 503 index/);
+      const b = await rig.run('whlpkg');
+      assert.equal(b.exitCode, 0, b.all);
+      assert.match(b.stderr, /could not rewrite the PEP 503 index/);
+      assert.ok(rig.manifests().includes('whlpkg-2.0'));
+    } finally {
+      rmSync(bogus, { recursive: true, force: true });
+    }
+    assert.equal((await rig.run('wheelhouse-index')).exitCode, 0);
+    await assertConsistent(rig);
+  });
+
   it("pip's records never name a build dir", async () => {
     const freeze = await pip(rig, ['freeze']);
     assert.doesNotMatch(freeze.stdout, /var\/tmp|file:\/\//);

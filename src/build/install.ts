@@ -11,7 +11,7 @@ import { holdLock } from '../buildlock.js';
 import { LockWaitCanceled, describeHolders } from '../lock.js';
 import { dropClaim, liveClaims, treeLockFile, writeClaim } from '../claims.js';
 import { SAGEBUILD_VERSION } from '../util/paths.js';
-import { parseWheelFilename, wheelhouseOf, writeSimpleIndex } from '../wheelhouse.js';
+import { parseWheelFilename, refreshIndex, wheelhouseOf } from '../wheelhouse.js';
 import { type BuildContext, StepFailure, pkgId } from './context.js';
 import type { PkgPaths } from './env.js';
 import { manifestFiles, mergeConflicts, mergeStage, moveFile, preserveCopy, type StagedEntry } from './stage.js';
@@ -74,6 +74,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
   const wheelhouse = wheelhouseOf(venv);
   const touchesWheelhouse = [...removing, ...absNew].some((f) => path.dirname(f) === wheelhouse);
   const pipCtx = { venv, env, id, bus: ctx.bus, cwd: p.buildRoot };
+  const warn = (message: string) => ctx.bus.emit({ type: 'warning', message: `${id}: ${message}` });
   const oldDists = old.flatMap((o) => pythonDistsOf(o.manifest));
   const moved: { from: string; to: string }[] = [];
   let uninstalled = false;
@@ -138,7 +139,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     }
     if (claim) dropClaim(claim); // only now: until the new files are gone, they are this package's
     if (uninstalled) await pipInstall(pipCtx, oldDists).catch(() => ctx.bus.emit({ type: 'warning', message: `${id}: could not reinstall the previous version's Python packages; rebuild ${r.name}` }));
-    if (touchesWheelhouse) writeSimpleIndex(wheelhouse);
+    if (touchesWheelhouse) refreshIndex(wheelhouse, warn);
     const message = (e as Error).message;
     const restored = old.length ? ` The previously installed ${old.map((o) => `${r.name}-${o.entry.version}`).join(', ')} was restored.` : message.endsWith('nothing was installed') ? '' : ' Nothing was installed.';
     throw new StepFailure(`${message}.${restored}`, (e instanceof StepFailure && e.canceled) || e instanceof LockWaitCanceled);
@@ -162,7 +163,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
   }
   for (const o of old) if (o.entry.file !== manifestFile) rmSync(o.entry.file, { force: true });
   ctx.db.refresh(r.name);
-  if (touchesWheelhouse) writeSimpleIndex(wheelhouse);
+  if (touchesWheelhouse) refreshIndex(wheelhouse, warn);
   return manifest;
 }
 
