@@ -13,6 +13,7 @@ import { prefetchPythonInfo } from './builtins.js';
 import { ConsoleReporter } from './report/console.js';
 import { LogFiles } from './report/logfile.js';
 import { TraceWriter } from './report/trace.js';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseTargets } from './targets.js';
 import { SAGEBUILD_VERSION } from './util/paths.js';
@@ -114,7 +115,16 @@ export async function main(argv: string[]): Promise<number> {
     await python; // needed by the venv's version and fingerprint; usually answered by now
     new ConsoleReporter(bus, { verbose: !opts.quiet });
     logs = new LogFiles(bus);
-    if (opts.trace) trace = new TraceWriter(bus, path.resolve(opts.trace));
+    if (opts.trace) {
+      // Fail before building, not after: the trace file must be writable.
+      const file = path.resolve(opts.trace);
+      try {
+        writeFileSync(file, '', { flag: 'a' });
+      } catch (e) {
+        throw new UserError({ file, message: `cannot write the --trace file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, hint: 'give a path in a folder that exists and is writable' });
+      }
+      trace = new TraceWriter(bus, file);
+    }
     for (const w of project.warnings) bus.emit({ type: 'warning', message: w });
     const known = new Set(project.recipes.keys());
     if (opts.explain !== undefined) {
@@ -157,7 +167,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   } finally {
-    trace?.save();
+    try {
+      trace?.save();
+    } catch (e) {
+      process.stderr.write(`sagebuild: warning: could not write the --trace file: ${(e as Error).message}\n`);
+    }
     await logs?.close();
     for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
     process.off('uncaughtException', onCrash);

@@ -133,6 +133,9 @@ describe('--trace', () => {
     assert.notEqual(byName.get('t1-1.0')!.tid, byName.get('t2-1.0')!.tid, 'concurrent builds are on different lanes');
     const t1 = byName.get('t1-1.0')!;
     assert.ok(byName.get('t3-1.0')!.ts >= t1.ts + t1.dur, 't3 starts after its dependency ends');
+    const bad = await rig.run('--trace', 'no/such/folder/trace.json', 'all');
+    assert.equal(bad.exitCode, 2, bad.all);
+    assert.match(bad.stderr, /no\/such\/folder\/trace\.json: error: cannot write the --trace file/);
     rig.cleanup();
   });
 });
