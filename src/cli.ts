@@ -155,6 +155,9 @@ export async function main(argv: string[]): Promise<number> {
       // Ctrl-C is how a watch ends: 0, unless it interrupted a build.
       return await watchLoop(config, project, targets.length > 1 ? targets.slice(1) : ['all'], runOptions);
     }
+    if (opts.installed && !targets.includes('list')) {
+      throw new UserError({ message: "--installed only changes what 'list' prints", hint: "run 'sagebuild list --installed' (or 'sagebuild status')" });
+    }
     const actions = parseTargets(targets, known, () => project.allTargets(), new Set(installedDb(project).entries.keys()));
     const status = await runActions(project, actions, runOptions);
     if (crashed) return 70;

@@ -27,7 +27,7 @@ export type SagebuildEvent =
   | { type: 'pkg-skipped'; id: string; name: string; because: string }
   | { type: 'clean-done'; name: string; removed: number; wasInstalled: boolean }
   | { type: 'lock-wait'; id: string; lockFile: string; mode: 'shared' | 'exclusive'; holders: string }
-  | { type: 'summary'; built: string[]; upToDate: string[]; failed: { id: string; logFile: string }[]; skipped: string[]; notStarted: string[] };
+  | { type: 'summary'; built: string[]; upToDate: string[]; failed: { id: string; logFile: string }[]; interrupted: string[]; skipped: string[]; notStarted: string[] };
 
 type Listener = (e: SagebuildEvent) => void;
 
@@ -36,7 +36,9 @@ export class EventBus {
   emit(e: SagebuildEvent): void {
     this.#emitter.emit('event', e);
   }
-  on(l: Listener): void {
+  /** Returns a function that removes the listener. */
+  on(l: Listener): () => void {
     this.#emitter.on('event', l);
+    return () => this.#emitter.off('event', l);
   }
 }

@@ -50,6 +50,11 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   const idOf = (name: string) => pkgId(project.recipes.get(name)!);
   const jobserver = project.config.jobserver && tasks.length ? Jobserver.create(project.config.buildDir, o.jobs) : null;
   const ctx = { project, bus: o.bus, signal: o.signal, db, check: o.check, offline: o.offline, fingerprint: (n: string) => fingerprints.get(n), jobserver, builtElsewhere: new Set<string>() };
+  // Packages stopped by Ctrl-C/SIGTERM are reported apart from real failures.
+  const interrupted = new Set<string>();
+  const offCanceled = o.bus.on((e) => {
+    if (e.type === 'pkg-failed' && e.canceled) interrupted.add(e.name);
+  });
   let outcome;
   try {
     outcome = await schedule(tasks, (name) => buildPackage(ctx, name, reasons.get(name)!), {
@@ -61,13 +66,15 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
     });
   } finally {
     jobserver?.close();
+    offCanceled();
   }
   const by = (k: string) => toBuild.filter((i) => outcome.get(i.name) === k && !ctx.builtElsewhere.has(i.name)).map((i) => idOf(i.name));
   o.bus.emit({
     type: 'summary',
     built: by('ok'),
     upToDate: plan.filter((i) => i.action === 'up-to-date' || ctx.builtElsewhere.has(i.name)).map((i) => idOf(i.name)),
-    failed: toBuild.filter((i) => outcome.get(i.name) === 'failed').map((i) => ({ id: idOf(i.name), logFile: pkgPaths(project, project.recipes.get(i.name)!).logFile })),
+    failed: toBuild.filter((i) => outcome.get(i.name) === 'failed' && !interrupted.has(i.name)).map((i) => ({ id: idOf(i.name), logFile: pkgPaths(project, project.recipes.get(i.name)!).logFile })),
+    interrupted: toBuild.filter((i) => outcome.get(i.name) === 'failed' && interrupted.has(i.name)).map((i) => idOf(i.name)),
     skipped: by('skipped'),
     notStarted: by('not-started'),
   });

@@ -137,6 +137,8 @@ describe('bad input', () => {
   it('an explicitly named config file that is missing', () => expectError({ ...scriptPkg('a') }, ['-C', 'nope.yaml', 'all'], [/nope\.yaml: error: config file not found/]));
 
   it('bad command-line usage exits 2', () => expectError({ ...scriptPkg('a') }, ['--jobs', 'zero'], [/expected a whole number/]));
+  it('--installed without list exits 2 instead of building', () => expectError({ ...scriptPkg('a') }, ['--installed'], [/--installed only changes what 'list' prints/]));
+
   it('an unknown option exits 2', () => expectError({ ...scriptPkg('a') }, ['--frobnicate'], [/unknown option/]));
 });
 

@@ -109,6 +109,8 @@ describe('interruption', () => {
       assert.equal(r.exitCode, code, String(r.all));
       assert.deepEqual(rig.manifests(), ['done1-1.0'], 'finished packages stay installed; nothing unfinished is recorded');
       assert.ok(!rig.exists('local/share/slow'), 'no partial merge');
+      assert.match(String(r.all), /interrupted \(nothing of them installed\): slow-1\.0/);
+      assert.doesNotMatch(String(r.all), /failed: slow-1\.0/);
       await waitFor('the recipe grandchild to be killed with its process group', () => processGone(sleepPid), 30_000);
       // The next run resumes: slow and after build.
       rig.write({ 'pkgs/slow/spkg-install.in': 'mkdir -p "$SAGE_DESTDIR_LOCAL/share/slow" && echo ok > "$SAGE_DESTDIR_LOCAL/share/slow/ok.txt"\n' });

@@ -98,10 +98,12 @@ export class ConsoleReporter {
           `failed: ${e.failed.length}`,
           `skipped (dependency failed): ${e.skipped.length}`,
         ];
+        if (e.interrupted.length) parts.push(`interrupted: ${e.interrupted.length}`);
         if (e.notStarted.length) parts.push(`not started: ${e.notStarted.length}`);
         const lines = [`sagebuild: summary: ${parts.join(', ')}`];
         if (e.built.length) lines.push(`  built: ${e.built.join(' ')}`);
         for (const f of e.failed) lines.push(`  failed: ${f.id} (log: ${f.logFile})`);
+        if (e.interrupted.length) lines.push(`  interrupted (nothing of them installed): ${e.interrupted.join(' ')}`);
         if (e.skipped.length) lines.push(`  skipped: ${e.skipped.join(' ')}`);
         if (e.notStarted.length) lines.push(`  not started: ${e.notStarted.join(' ')}`);
         this.#say(lines.join('\n'));
