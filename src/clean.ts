@@ -34,12 +34,15 @@ export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus,
   const withDists = plans.find((p) => p.dists.length);
   if (withDists) await waitForPip({ venv, env, id: `${name}-${withDists.entry.version}`, bus, cwd: venv, cancel }, 'exclusive');
   let removed = 0;
+  let changed = false;
   for (const p of plans) {
     if (project.config.keepWheelsCache && typeof p.fingerprint === 'string') storeInWheelCache(venv, name, p.fingerprint, p.dists);
     if (p.dists.length) {
       bus.emit({ type: 'step', id: `${name}-${p.entry.version}`, step: 'pip-uninstall', detail: p.dists.map((d) => d.name).join(' ') });
-      await pipUninstall({ venv, env, id: `${name}-${p.entry.version}`, bus, cwd: venv }, p.dists);
+      // Still cancellable if nothing has changed yet (another process took the lock meanwhile).
+      await pipUninstall({ venv, env, id: `${name}-${p.entry.version}`, bus, cwd: venv, cancel: changed ? undefined : cancel }, p.dists);
     }
+    changed = true;
     removed += removeFiles(p.tree, p.abs);
     rmSync(p.entry.file, { force: true });
   }
