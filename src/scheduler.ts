@@ -18,8 +18,8 @@ export interface ScheduleOptions {
   /** Called for tasks that will not run because a dependency failed. */
   onSkip?: (id: string, failedDep: string) => void;
   /**
-   * A shared token pool (the make jobserver): every running task beyond the first needs a
-   * token, so nested makes and packages together stay within the limit.
+   * A shared token pool (the make jobserver): every running task but the one in the implicit
+   * slot needs a token, so nested makes and packages together stay within the limit.
    */
   tokens?: { tryAcquire(): boolean; release(): void };
 }
@@ -108,6 +108,9 @@ export async function schedule(tasks: Task[], run: (id: string) => Promise<boole
   let stopping = false;
   let running = 0;
   const holdsToken = new Set<string>();
+  // The one slot that needs no token (make's implicit job slot). Whichever task holds it, the next
+  // task to start after it ends takes it over: else -j N would shrink to N-1 once the first ends.
+  let implicitHolder: string | null = null;
   let retry: NodeJS.Timeout | undefined;
   return new Promise((resolve) => {
     const skipDependents = (failed: string) => {
@@ -123,6 +126,7 @@ export async function schedule(tasks: Task[], run: (id: string) => Promise<boole
     const finish = (id: string, ok: boolean) => {
       running--;
       if (holdsToken.delete(id)) o.tokens!.release();
+      if (implicitHolder === id) implicitHolder = null;
       outcome.set(id, ok ? 'ok' : 'failed');
       if (ok) {
         for (const d of dependents.get(id) ?? []) {
@@ -140,7 +144,7 @@ export async function schedule(tasks: Task[], run: (id: string) => Promise<boole
       if (o.signal.aborted) stopping = true;
       while (!stopping && ready.size && running < limit.concurrency) {
         let token = false;
-        if (running > 0 && o.tokens) {
+        if (implicitHolder !== null && o.tokens) {
           // Nested makes may hold the free tokens: look again shortly.
           if (!o.tokens.tryAcquire()) {
             clearTimeout(retry);
@@ -155,6 +159,7 @@ export async function schedule(tasks: Task[], run: (id: string) => Promise<boole
           continue;
         }
         if (token) holdsToken.add(id);
+        else implicitHolder = id;
         running++;
         limit(() => run(id)).then(
           (ok) => finish(id, ok),

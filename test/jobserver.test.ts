@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
-import { Rig, type Tree } from './rig.ts';
+import { Rig, scriptPkg, type Tree } from './rig.ts';
 
 /** A package whose Makefile has six independent jobs; each records how many jobs run at once (all packages). */
 function makePkg(name: string): Tree {
@@ -18,6 +18,23 @@ function makePkg(name: string): Tree {
 const peak = (rig: Rig) => Math.max(...readFileSync(rig.path('probe/counts'), 'utf8').trim().split('\n').map(Number));
 
 describe('make jobserver', () => {
+  it('-j 2 stays -j 2 after the package in the token-free slot ends (the slot passes on)', async () => {
+    const rig = new Rig('jobs');
+    // s starts first (longest chain) in the slot that needs no token and ends at once; l holds
+    // the token and can only end once t has run beside it, in the slot s left.
+    rig.write({
+      ...scriptPkg('s'),
+      ...scriptPkg('s2', { deps: 's' }),
+      ...scriptPkg('s3', { deps: 's2' }),
+      ...scriptPkg('l', { body: 'for i in $(seq 600); do [ -e "$SAGE_ROOT/t-ran" ] && break; sleep 0.1; done\n[ -e "$SAGE_ROOT/t-ran" ] || sdh_die "t never ran beside l: the job slot was lost"' }),
+      ...scriptPkg('l2', { deps: 'l' }),
+      ...scriptPkg('t', { body: 'touch "$SAGE_ROOT/t-ran"' }),
+    });
+    const r = await rig.run('-j', '2', 'all');
+    assert.equal(r.exitCode, 0, r.all);
+    rig.cleanup();
+  });
+
   it('-j 3: two packages with parallel makes never run more than 3 jobs together', async () => {
     const rig = new Rig('js');
     rig.write({ ...makePkg('p1'), ...makePkg('p2') });
