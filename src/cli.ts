@@ -109,7 +109,8 @@ export async function main(argv: string[]): Promise<number> {
   let logs: LogFiles | null = null;
   let trace: TraceWriter | null = null;
   try {
-    const config = loadConfig(opts.config ?? null, { prefix: opts.prefix, pkgs: opts.pkgs, jobs: opts.jobs, check: opts.check });
+    const loadIt = () => loadConfig(opts.config ?? null, { prefix: opts.prefix, pkgs: opts.pkgs, jobs: opts.jobs, check: opts.check });
+    const config = loadIt();
     const python = prefetchPythonInfo(config.python);
     const project = analyze(config);
     await python; // needed by the venv's version and fingerprint; usually answered by now
@@ -153,7 +154,8 @@ export async function main(argv: string[]): Promise<number> {
     };
     if (targets[0] === 'watch') {
       // Ctrl-C is how a watch ends: 0, unless it interrupted a build.
-      return await watchLoop(config, project, targets.length > 1 ? targets.slice(1) : ['all'], runOptions);
+      const w = await watchLoop(loadIt, project, targets.length > 1 ? targets.slice(1) : ['all'], runOptions);
+      return w !== 0 && gotSignal ? 128 + (SIGNAL_NUMBERS[gotSignal] ?? 0) : w;
     }
     if (opts.installed && !targets.includes('list')) {
       throw new UserError({ message: "--installed only changes what 'list' prints", hint: "run 'sagebuild list --installed' (or 'sagebuild status')" });

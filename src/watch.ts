@@ -20,8 +20,11 @@ const DEBOUNCE_MS = 300;
 
 type State = 'idle' | 'debouncing' | 'running' | 'queued';
 
-export async function watchLoop(config: Config, first: Project, targets: string[], o: RunOptions): Promise<number> {
+/** `reload` reads build.config.yaml again (with the command line's overrides): it is watched too. */
+export async function watchLoop(reload: () => Config, first: Project, targets: string[], opts: RunOptions): Promise<number> {
   let project = first;
+  let config = first.config;
+  let o = opts;
   let state: State = 'idle';
   let timer: NodeJS.Timeout | undefined;
   const changed = new Set<string>();
@@ -66,6 +69,8 @@ export async function watchLoop(config: Config, first: Project, targets: string[
     say(`change detected: ${files.slice(0, 5).join(', ')}${files.length > 5 ? `, ... (${files.length} files)` : ''}`);
     let idle: string;
     try {
+      config = reload();
+      o = { ...o, jobs: config.jobs, check: config.check };
       project = analyze(config);
       for (const w of project.warnings) o.bus.emit({ type: 'warning', message: w });
       watcher.add(watched(project));

@@ -23,6 +23,30 @@ describe('sagebuild watch', { timeout: 180_000 }, () => {
   });
 });
 
+describe('sagebuild watch and the config file', { timeout: 180_000 }, () => {
+  it('re-reads build.config.yaml when it changes', async () => {
+    const rig = new Rig('watch');
+    rig.write({ 'build.config.yaml': 'variables:\n  FOO: [a]\n', ...scriptPkg('a'), ...scriptPkg('b'), ...scriptPkg('x', { deps: '$(FOO)' }) });
+    const child = rig.start(['watch', 'x']);
+    let out = '';
+    child.all?.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await waitFor('the first build', () => /watching for changes/.test(out) && rig.manifests().includes('x-1.0'));
+      assert.deepEqual(rig.manifests(), ['a-1.0', 'x-1.0']);
+      rig.write({ 'build.config.yaml': 'variables:\n  FOO: [b]\n' });
+      await waitFor('b to be built for x', () => rig.manifests().includes('b-1.0'));
+      await waitFor('the watcher again', () => idleAfterChange(out));
+      assert.match(out, /\[x-1\.0\] building \(new dependency b; dependency a removed\)/);
+      child.kill('SIGTERM');
+      const r = await child;
+      assert.equal(r.exitCode, 0, String(r.all));
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rig.cleanup();
+    }
+  });
+});
+
 /** Output since the last rebuild was triggered ends with the watcher waiting again. */
 const idleAfterChange = (out: string) => out.includes('change detected') && /watching for changes \(Ctrl-C to stop\)\s*$/.test(out.slice(out.lastIndexOf('change detected')));
 
