@@ -1,13 +1,13 @@
 // A package's fingerprint: a hash of everything that determines its build. The inputs are kept
 // (in the manifest) next to the hash so that a rebuild can be explained field by field.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, lstatSync, readlinkSync, type Stats } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync, lstatSync, readlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { UserError } from './diagnostics.js';
 import type { HashCache } from './hashcache.js';
 import type { Project } from './project.js';
 import type { Recipe } from './recipes.js';
-import { HELPERS_FILE, SAGEBUILD_VERSION } from './util/paths.js';
+import { HELPERS_FILE, SAGEBUILD_VERSION, isInside } from './util/paths.js';
 import { pythonInfo } from './builtins.js';
 
 export interface FingerprintInputs {
@@ -62,8 +62,12 @@ function toolVersion(): string {
   return toolId;
 }
 
-/** Hashes every file below `dir` into `out` under `prefix/...`; symlinks by their target text. */
-function hashTree(dir: string, prefix: string, cache: HashCache, out: Record<string, string>): void {
+/**
+ * Hashes every file below `dir` into `out` under `prefix/...`. A symlink that stays inside the
+ * tree (`root`) counts by its target text; one that leads out of it counts by what it points to,
+ * since that is what the build copies (build/copy.ts).
+ */
+function hashTree(dir: string, prefix: string, cache: HashCache, out: Record<string, string>, root = realOrSelf(dir), open = new Set([root])): void {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -81,10 +85,30 @@ function hashTree(dir: string, prefix: string, cache: HashCache, out: Record<str
     } catch {
       continue;
     }
-    if (st.isSymbolicLink()) out[rel] = `link:${readlinkSync(abs)}`;
-    else if (st.isDirectory()) hashTree(abs, rel, cache, out);
+    if (st.isSymbolicLink()) {
+      const target = realOrNull(abs);
+      if (target === null || isInside(root, target)) out[rel] = `link:${readlinkSync(abs)}`;
+      else if (statSync(target).isDirectory()) {
+        if (open.has(target)) continue; // a loop: the copy refuses it
+        open.add(target);
+        hashTree(target, rel, cache, out, root, open);
+        open.delete(target);
+      } else out[rel] = cache.hash(target);
+    } else if (st.isDirectory()) hashTree(abs, rel, cache, out, root, open);
     else if (st.isFile()) out[rel] = cache.hash(abs, st);
   }
+}
+
+function realOrNull(p: string): string | null {
+  try {
+    return realpathSync(p);
+  } catch {
+    return null;
+  }
+}
+
+function realOrSelf(p: string): string {
+  return realOrNull(p) ?? p;
 }
 
 /** The (comment-stripped) first line that recipes.ts already read. */

@@ -249,6 +249,27 @@ describe('recipes and targets', () => {
     rig.cleanup();
   });
 
+  it("in-tree src/ reached through symlinks (Sage's in-tree packages): links out of it are followed, and their targets count", async () => {
+    const rig = new Rig('rob');
+    rig.write({
+      ...scriptPkg('intree', { files: [], body: 'test -L src/alias || sdh_die "a link inside src/ stays a link"\nmkdir -p "$SAGE_DESTDIR_LOCAL/share"\ncat src/mylib/data.txt src/alias/data.txt > "$SAGE_DESTDIR_LOCAL/share/data.txt"' }),
+      'shared/data.txt': 'one\n',
+      'upkg/mylib/data.txt': { symlink: '../../shared/data.txt' },
+      'upkg/alias': { symlink: 'mylib' },
+      'pkgs/intree/src': { symlink: '../../upkg' },
+    });
+    let r = await rig.run('all');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.equal(rig.read('local/share/data.txt'), 'one\none\n');
+    rig.write({ 'shared/data.txt': 'two\n' });
+    r = await rig.run('-n', 'all');
+    assert.match(r.stdout, /^intree: src\/mylib\/data\.txt changed/m);
+    r = await rig.run('all');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.equal(rig.read('local/share/data.txt'), 'two\ntwo\n');
+    rig.cleanup();
+  });
+
   it('<pkg>-no-deps against a missing dependency: the next run rebuilds it after the dependency', async () => {
     const rig = new Rig('rob');
     rig.write({ ...scriptPkg('a'), ...scriptPkg('b', { deps: 'a', body: 'cp "$SAGE_LOCAL/share/a/a.txt" "$SAGE_ROOT/seen" 2>/dev/null || echo MISSING > "$SAGE_ROOT/seen"' }) });

@@ -1,9 +1,10 @@
 // A package's build directory: a copy of its recipe, its sources in src/ (verified tarball
 // unpacked, or the in-tree src/ copied), patches applied.
-import { copyFileSync, cpSync, existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Recipe } from '../recipes.js';
 import { UnsafeArchiveError } from './archive.js';
+import { copyTree } from './copy.js';
 import { type BuildContext, StepFailure, pkgId } from './context.js';
 import { DownloadError, ensureTarball } from './download.js';
 import type { PkgPaths } from './env.js';
@@ -41,7 +42,12 @@ export async function prepareSources(ctx: BuildContext, r: Recipe, p: PkgPaths, 
     }
   } else if (r.src) {
     // Sage links src/ to sources elsewhere (sagelib/src -> ../../../src): copy what it points to.
-    cpSync(realpathSync(r.src), src, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    try {
+      await copyTree(r.src, src, ctx.signal);
+    } catch (e) {
+      if (ctx.signal.aborted) throw new StepFailure('interrupted while copying src/', true);
+      throw new StepFailure(`cannot copy the in-tree sources ${r.src}: ${(e as Error).message}`);
+    }
   }
   for (const patch of r.patches) {
     ctx.bus.emit({ type: 'step', id, step: 'patch', detail: path.basename(patch) });
