@@ -1,4 +1,5 @@
 // The environment a recipe script sees: Sage's variables, pointing installs at the staging tree.
+import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Recipe } from '../recipes.js';
@@ -29,8 +30,21 @@ export function buildEnv(config: Config, r: Recipe, p: PkgPaths, check: boolean,
   prepend('LIBRARY_PATH', path.join(prefix, 'lib'));
   prepend('PKG_CONFIG_PATH', path.join(prefix, 'lib', 'pkgconfig'));
   prepend('LDFLAGS', `-L${path.join(prefix, 'lib')} -Wl,-rpath,${path.join(prefix, 'lib')}`, ' ');
+  // Sage's sage-build-env: optimisation flags unless the user set their own (kept as ORIGINAL_*),
+  // and the -O3 variants recipes opt into with `export CFLAGS=$CFLAGS_O3`. (Sage adds
+  // -march=native unless SAGE_FAT_BINARY=yes; sagebuild builds portable binaries.)
+  for (const k of ['CFLAGS', 'CXXFLAGS', 'FCFLAGS', 'F77FLAGS']) {
+    const original = env[k] ?? '';
+    env[`ORIGINAL_${k}`] = original;
+    env[`${k}_NON_NATIVE`] = '-O2 -g';
+    env[`${k}_O3_NON_NATIVE`] = '-O3 -g';
+    env[k] = original || '-O2 -g';
+    env[`${k}_O3`] = original || '-O3 -g';
+  }
   const threads = String(config.numThreads);
   Object.assign(env, {
+    UNAME: os.type(),
+    SAGE_PKGCONFIG: path.join(prefix, 'lib', 'pkgconfig'),
     SAGE_ROOT: config.root,
     SAGE_SRC: config.sageSrc,
     SAGE_LOCAL: prefix,
