@@ -98,9 +98,22 @@ export function readManifest(file: string): Manifest {
   }
   const m = data as Partial<Manifest>;
   if (typeof m !== 'object' || m === null || !Array.isArray(m.files) || !m.files.every((f) => typeof f === 'string')) {
-    throw new UserError({ file, message: 'installation manifest has no valid "files" list', hint: 'the file is damaged or not a Sage/sagebuild manifest' });
+    throw new UserError({ file, message: 'installation manifest has no valid "files" list', hint: 'an old-style Sage stamp or a damaged manifest: the files it installed are unknown; remove them by hand, then delete this file' });
   }
   return m as Manifest;
+}
+
+/**
+ * For deciding what to build: an old-style Sage stamp (no JSON, or no "files" list, which Sage
+ * still accepts) or a damaged manifest reads as null, an install whose files are unknown, to be
+ * rebuilt, rather than an error that stops every command.
+ */
+export function readManifestOrNull(file: string): Manifest | null {
+  try {
+    return readManifest(file);
+  } catch {
+    return null;
+  }
 }
 
 export function writeManifest(tree: string, m: Manifest): string {

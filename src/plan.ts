@@ -4,7 +4,7 @@ import path from 'node:path';
 import { UserError, type Diagnostic } from './diagnostics.js';
 import type { PlanItem } from './events.js';
 import { explainDiff, type Fingerprint, type FingerprintInputs, type Fingerprinter } from './fingerprint.js';
-import { readManifest, type InstalledEntry } from './manifest.js';
+import { readManifestOrNull, type InstalledEntry } from './manifest.js';
 import type { Project } from './project.js';
 
 export interface BuildRequest {
@@ -90,12 +90,16 @@ export function whyBuild(project: Project, installed: Map<string, InstalledEntry
     }
     // Another version is installed: explain against what it was built from.
     const prev = [...entries].sort((a, b) => b.mtimeMs - a.mtimeMs)[0]!;
-    const inputs = readManifest(prev.file).sagebuild?.inputs as FingerprintInputs | undefined;
+    const inputs = readManifestOrNull(prev.file)?.sagebuild?.inputs as FingerprintInputs | undefined;
     const diff = inputs ? explainDiff(inputs, cur.inputs, rebuilding) : [];
     reasons.push(...(diff.some((d) => d.startsWith('version ')) ? diff : [`version ${entries.map((e) => e.version).join(', ')} -> ${r.version}`, ...diff]));
     return reasons;
   }
-  const m = readManifest(mine.file);
+  const m = readManifestOrNull(mine.file);
+  if (!m) {
+    reasons.push('installed, but its files are unknown (an old-style Sage stamp or a damaged manifest)');
+    return reasons;
+  }
   const recorded = m.sagebuild?.fingerprint;
   const inputs = m.sagebuild?.inputs as FingerprintInputs | undefined;
   if (typeof recorded !== 'string' || !inputs) {

@@ -374,6 +374,20 @@ describe('recipes and targets', () => {
 });
 
 describe('damaged state', () => {
+  it('an old-style Sage stamp (no JSON, no files list) does not stop every command: the package is rebuilt over it', async () => {
+    const rig = new Rig('rob');
+    rig.write({ ...scriptPkg('c'), ...scriptPkg('d'), 'local/var/lib/sage/installed/c-1.0': 'PACKAGE NAME: c\n', 'local/var/lib/sage/installed/d-1.0': '{"package_name": "d", "package_version": "1.0"}\n' });
+    const st = await rig.run('status');
+    assert.equal(st.exitCode, 0, st.all);
+    assert.match(st.stdout, /^c\s+outdated\s+1\.0: installed, but its files are unknown/m);
+    const r = await rig.run('all');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.match(r.stderr, /c-1\.0: .*c-1\.0 lists no files \(an old-style Sage stamp/);
+    assert.deepEqual(rig.manifest('c-1.0').files, ['share/c/c.txt']);
+    assert.deepEqual(rig.manifest('d-1.0').files, ['share/d/d.txt']);
+    rig.cleanup();
+  });
+
   it('a manifest with malformed recorded inputs is rebuilt, not a crash', async () => {
     const rig = new Rig('rob');
     rig.write(scriptPkg('a'));

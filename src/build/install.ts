@@ -4,7 +4,7 @@
 import { lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { hashInputs, type FingerprintInputs } from '../fingerprint.js';
-import { checkManifestPaths, isReserved, newManifest, pruneEmptyParents, pythonDistsOf, readManifest, removeFiles, treeOfManifest, writeManifest, type Manifest, type PythonDist } from '../manifest.js';
+import { checkManifestPaths, isReserved, newManifest, pruneEmptyParents, pythonDistsOf, readManifestOrNull, removeFiles, treeOfManifest, writeManifest, type Manifest, type PythonDist } from '../manifest.js';
 import { pipInstall, pipUninstall, waitForPip } from '../python/pip.js';
 import type { Recipe } from '../recipes.js';
 import { holdLock } from '../buildlock.js';
@@ -32,7 +32,7 @@ function recordedInputs(ctx: BuildContext, r: Recipe): { hash: string; inputs: F
       continue;
     }
     const e = ctx.db.get(d).find((x) => x.version === dr.version);
-    const fp = e ? readManifest(e.file).sagebuild?.fingerprint : undefined;
+    const fp = e ? readManifestOrNull(e.file)?.sagebuild?.fingerprint : undefined;
     deps[d] = typeof fp === 'string' ? fp : 'not installed';
   }
   const inputs = { ...cur, deps };
@@ -47,8 +47,14 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
   if (reserved.length) throw new StepFailure(`the package installs into sagebuild's own state folders: ${reserved.slice(0, 5).join(', ')}; nothing was installed`);
   // Validate the old manifests before touching anything.
   const old = ctx.db.get(r.name).map((e) => {
-    const m = readManifest(e.file);
     const tree = treeOfManifest(e.file);
+    const m = readManifestOrNull(e.file);
+    if (!m) {
+      // An old-style stamp: the new version replaces it; files it does not install itself stay.
+      ctx.bus.emit({ type: 'warning', message: `${id}: ${e.file} lists no files (an old-style Sage stamp or a damaged manifest); files of ${r.name}-${e.version} that the new version does not install are left in place` });
+      const stub: Manifest = { package_name: r.name, package_version: e.version, install_date: '', system_uname: '', test_result: '', files: [] };
+      return { entry: e, manifest: stub, abs: [] as string[], tree };
+    }
     const listed = checkManifestPaths(e.file, tree, m.files);
     const keep = ctx.db.keepOnRemoval(r.name, listed);
     return { entry: e, manifest: m, abs: listed.filter((f) => !keep.has(f)), tree };

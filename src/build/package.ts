@@ -7,7 +7,7 @@ import { cleanPackage } from '../clean.js';
 import { LockWaitCanceled } from '../lock.js';
 import { processEnv } from '../util/env.js';
 import { holdLock, packageLockFile } from '../buildlock.js';
-import { readManifest, writeManifest, type PythonDist } from '../manifest.js';
+import { readManifestOrNull, writeManifest, type PythonDist } from '../manifest.js';
 import { dropFromWheelCache, takeFromWheelCache } from '../python/wheelcache.js';
 import type { Recipe } from '../recipes.js';
 import { isInside } from '../util/paths.js';
@@ -44,7 +44,7 @@ function fromWheelCache(ctx: BuildContext, r: Recipe, p: PkgPaths, fingerprint: 
 function builtMeanwhile(ctx: BuildContext, r: Recipe): boolean {
   ctx.db.refresh(r.name);
   const e = ctx.db.get(r.name).find((x) => x.version === r.version);
-  return e !== undefined && readManifest(e.file).sagebuild?.fingerprint === ctx.fingerprint(r.name).hash;
+  return e !== undefined && readManifestOrNull(e.file)?.sagebuild?.fingerprint === ctx.fingerprint(r.name).hash;
 }
 
 /** After waiting for another process: a package that became a dummy, did it remove the old install? */
