@@ -103,6 +103,24 @@ describe('processes', () => {
     rig.cleanup();
   });
 
+  it('a process that left the group (setsid) and holds the output does not hang the build', { timeout: 120_000 }, async () => {
+    const rig = new Rig('rob');
+    rig.write(scriptPkg('daemon', { body: 'setsid sleep 600 &\necho $! > "$SAGE_ROOT/daemon.pid"' }));
+    try {
+      const r = await rig.run('all');
+      assert.equal(r.exitCode, 0, r.all);
+      assert.match(r.all, /still holds its output; no longer reading it/);
+      assert.deepEqual(rig.manifests(), ['daemon-1.0']);
+    } finally {
+      try {
+        process.kill(Number(rig.read('daemon.pid')), 'SIGKILL');
+      } catch {
+        // gone already
+      }
+      rig.cleanup();
+    }
+  });
+
   it("a run sees files another run installed meanwhile: it cannot overwrite them", async () => {
     const rig = new Rig('rob');
     rig.write({

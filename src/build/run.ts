@@ -62,6 +62,17 @@ export async function runLogged(file: string, args: string[], o: RunOptions): Pr
     // could not start (e.g. ENOENT): the result below says so
   }
   if (pid !== undefined) killGroup(pid, 'SIGKILL');
+  // A process that left the group (setsid, a daemon) may still hold the pipe: after a short
+  // grace period stop reading, rather than wait for it (forever, for a daemon).
+  let late: NodeJS.Timeout | undefined;
+  const drained = Promise.all([sub, closed]).then(() => true);
+  const gave = await Promise.race([drained, new Promise<boolean>((resolve) => (late = setTimeout(() => resolve(false), 2000)))]);
+  clearTimeout(late);
+  if (!gave) {
+    o.bus.emit({ type: 'output', id: o.id, line: 'sagebuild: a process the command started outside its process group (setsid? a daemon?) still holds its output; no longer reading it' });
+    for (const stream of [sub.stdout, sub.stderr, sub.all]) stream?.destroy();
+    lines?.close();
+  }
   const r = await sub;
   await closed;
   o.signal.removeEventListener('abort', onAbort);
