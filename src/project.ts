@@ -25,9 +25,9 @@ export function analyze(config: Config): Project {
   // Every stage runs even when an earlier one found problems, so that all are reported at once.
   const diags: Diagnostic[] = [];
   const broken = new Set<string>();
-  const recipes = readRecipes(config.pkgs, diags, broken);
-  for (const b of builtinRecipes(config)) if (!recipes.has(b.name)) recipes.set(b.name, b);
   const warnings: string[] = [];
+  const recipes = readRecipes(config.pkgs, diags, broken, warnings);
+  for (const b of builtinRecipes(config)) if (!recipes.has(b.name)) recipes.set(b.name, b);
   for (const o of config.optional) {
     if (recipes.has(o) || broken.has(o)) continue;
     const near = closest(o, recipes.keys());

@@ -43,7 +43,8 @@ export interface Recipe {
   depsCheck: DepLine | null;
   depsOptional: DepLine | null;
   checksums: Checksums | null;
-  scripts: { build?: Script; install?: Script; check?: Script };
+  /** Sage's hooks too: preinst runs before the build, postinst after the install landed (merge, pip). */
+  scripts: { build?: Script; install?: Script; check?: Script; preinst?: Script; postinst?: Script };
   /** Absolute path of the in-tree `src/` if present. */
   src: string | null;
   patches: string[];
@@ -69,7 +70,7 @@ export function upstreamVersionOf(version: string): string {
  * the names of recipes that have problems go to `broken`, so that later stages do not report
  * their dependents as depending on a package with no recipe.
  */
-export function readRecipes(pkgsDir: string, diags: Diagnostic[], broken: Set<string>): Map<string, Recipe> {
+export function readRecipes(pkgsDir: string, diags: Diagnostic[], broken: Set<string>, warnings: string[] = []): Map<string, Recipe> {
   let entries: string[];
   try {
     entries = readdirSync(pkgsDir).sort();
@@ -80,7 +81,7 @@ export function readRecipes(pkgsDir: string, diags: Diagnostic[], broken: Set<st
   for (const name of entries) {
     const dir = path.join(pkgsDir, name);
     const before = diags.length;
-    const r = readRecipe(name, dir, diags);
+    const r = readRecipe(name, dir, diags, warnings);
     if (r) out.set(name, r);
     else if (diags.length > before) broken.add(name);
   }
@@ -112,7 +113,7 @@ function readable(p: string): boolean {
   }
 }
 
-function readRecipe(name: string, dir: string, diags: Diagnostic[]): Recipe | null {
+function readRecipe(name: string, dir: string, diags: Diagnostic[], warnings: string[]): Recipe | null {
   // One readdir per recipe, then stat only what exists: failed stats (exceptions) are what
   // would make reading a 400-recipe tree slow.
   let present: Set<string>;
@@ -210,7 +211,12 @@ function readRecipe(name: string, dir: string, diags: Diagnostic[]): Recipe | nu
     }
     return undefined;
   };
-  const scripts = { build: script('spkg-build'), install: script('spkg-install'), check: script('spkg-check') };
+  const scripts = { build: script('spkg-build'), install: script('spkg-install'), check: script('spkg-check'), preinst: script('spkg-preinst'), postinst: script('spkg-postinst') };
+  for (const hook of ['spkg-prerm', 'spkg-postrm', 'spkg-piprm', 'spkg-legacy-uninstall']) {
+    for (const f of [`${hook}.in`, hook]) {
+      if (has(f)) warnings.push(`${path.join(dir, f)}: sagebuild does not run uninstall hooks; -clean removes the files in the manifest`);
+    }
+  }
   const requirements = read('requirements.txt');
   const versionReq = read('version_requirements.txt');
   const srcPath = path.join(dir, 'src');

@@ -39,7 +39,7 @@ function recordedInputs(ctx: BuildContext, r: Recipe): { hash: string; inputs: F
   return { hash: hashInputs(inputs), inputs };
 }
 
-export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Record<string, string>, entries: StagedEntry[], dists: PythonDist[]): Promise<Manifest> {
+export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Record<string, string>, entries: StagedEntry[], dists: PythonDist[], afterInstall?: () => Promise<void>): Promise<Manifest> {
   const id = pkgId(r);
   const files = manifestFiles(entries);
   const absNew = files.map((f) => path.join(p.tree, f));
@@ -85,6 +85,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
   const moved: { from: string; to: string }[] = [];
   let uninstalled = false;
   let merged = false;
+  let pipInstalled = false;
   let claim: string | undefined;
   try {
     // Until the prefix changes, a Ctrl-C ends a wait for the pip lock; from then on the steps complete.
@@ -136,8 +137,11 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     if (dists.length) {
       ctx.bus.emit({ type: 'step', id, step: 'pip-install', detail: dists.map((d) => `${d.name}==${d.version}`).join(' ') });
       await pipInstall(pipCtx, dists);
+      pipInstalled = true;
     }
+    await afterInstall?.();
   } catch (e) {
+    if (pipInstalled) await pipUninstall(pipCtx, dists).catch(() => warn(`could not pip-uninstall ${dists.map((d) => d.name).join(' ')} after the failure`));
     if (merged) removeFiles(p.tree, absNew);
     for (const m of moved.reverse()) {
       mkdirSync(path.dirname(m.from), { recursive: true });

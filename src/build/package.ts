@@ -114,6 +114,7 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: string[
     if (!cached) {
       await prepareSources(ctx, r, p, env);
       prepareStage(p.destdir, p.tree);
+      await runScript(ctx, r, p, env, 'preinst');
       await runScript(ctx, r, p, env, 'build');
       await runScript(ctx, r, p, env, 'install');
     }
@@ -123,7 +124,9 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: string[
     }
     const dists = cached ?? requestedDists(r, p, venv, entries);
     if (ctx.signal.aborted) throw new StepFailure('interrupted before installing', true);
-    const manifest = await install(ctx, r, p, env, entries, dists);
+    // spkg-postinst runs once the install has landed (merge, pip), before it is recorded: if it
+    // fails, the install is rolled back as any other failed step would be.
+    const manifest = await install(ctx, r, p, env, entries, dists, () => runScript(ctx, r, p, env, 'postinst'));
     if (cached) dropFromWheelCache(venv, fingerprint);
     if (check) {
       try {

@@ -33,7 +33,7 @@ export function wrapScript(source: string, body: string): string {
 }
 
 /** Runs a generated spkg-<step> script; throws StepFailure unless it exits 0. */
-export async function runScript(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Record<string, string>, step: 'build' | 'install' | 'check'): Promise<void> {
+export async function runScript(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Record<string, string>, step: 'preinst' | 'build' | 'install' | 'postinst' | 'check'): Promise<void> {
   const script: { path: string; body?: string } | undefined = r.scripts[step] ?? (step === 'install' ? defaultInstall(r) : undefined);
   if (!script) return;
   const id = pkgId(r);
