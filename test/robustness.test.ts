@@ -323,6 +323,21 @@ describe('recipes and targets', () => {
     rig.cleanup();
   });
 
+  it('an executable spkg-install runs as itself (here Python), with the Sage environment; sdh_die reads a message from stdin', async () => {
+    const rig = new Rig('rob');
+    rig.write({
+      'pkgs/pyinst/type': 'standard\n',
+      'pkgs/pyinst/package-version.txt': '1.0\n',
+      'pkgs/pyinst/spkg-install': { mode: 0o755, content: '#!/usr/bin/env python3\nimport os, pathlib\nd = pathlib.Path(os.environ["SAGE_DESTDIR_LOCAL"], "share")\nd.mkdir(parents=True)\n(d / "py.txt").write_text(os.environ["PKG_NAME"] + "\\n")\n' },
+      ...scriptPkg('dies', { body: 'sdh_die <<EOF\nthe message from a here-document\nEOF' }),
+    });
+    const r = await rig.run('-k', 'all');
+    assert.equal(r.exitCode, 1, r.all);
+    assert.equal(rig.read('local/share/py.txt'), 'pyinst-1.0\n');
+    assert.match(r.all, /the message from a here-document/);
+    rig.cleanup();
+  });
+
   it('<pkg>-no-deps against a missing dependency: the next run rebuilds it after the dependency', async () => {
     const rig = new Rig('rob');
     rig.write({ ...scriptPkg('a'), ...scriptPkg('b', { deps: 'a', body: 'cp "$SAGE_LOCAL/share/a/a.txt" "$SAGE_ROOT/seen" 2>/dev/null || echo MISSING > "$SAGE_ROOT/seen"' }) });

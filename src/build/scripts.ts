@@ -1,6 +1,6 @@
 // Running a recipe's spkg-build / spkg-install / spkg-check: Sage's script bodies, wrapped the
 // way sage-spkg wraps them.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BuildStep } from '../events.js';
 import type { Recipe } from '../recipes.js';
@@ -34,16 +34,32 @@ export function wrapScript(source: string, body: string): string {
 
 /** Runs a generated spkg-<step> script; throws StepFailure unless it exits 0. */
 export async function runScript(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Record<string, string>, step: 'preinst' | 'build' | 'install' | 'postinst' | 'check'): Promise<void> {
-  const script: { path: string; body?: string } | undefined = r.scripts[step] ?? (step === 'install' ? defaultInstall(r) : undefined);
+  const script: { path: string; body?: string; isBody?: boolean } | undefined = r.scripts[step] ?? (step === 'install' ? defaultInstall(r) : undefined);
   if (!script) return;
   const id = pkgId(r);
   const name = `spkg-${step}` as BuildStep;
   ctx.bus.emit({ type: 'step', id, step: name });
   const file = path.join(p.buildRoot, name);
-  writeFileSync(file, wrapScript(script.path, script.body ?? readFileSync(script.path, 'utf8')), { mode: 0o755 });
+  // A `.in` body is wrapped; a plain executable spkg-X runs as itself (it may be Python, say),
+  // from a wrapper that sets up the same environment and folder, as sage-spkg runs ./spkg-X.
+  const body = script.body ?? (script.isBody || !executable(script.path) ? readFileSync(script.path, 'utf8') : `exec ${shellQuote(script.path)}`);
+  writeFileSync(file, wrapScript(script.path, body), { mode: 0o755 });
   const res = await runLogged('bash', [file], { cwd: p.buildRoot, env, id, bus: ctx.bus, signal: ctx.signal, jobserverFd: ctx.jobserver?.fd });
   if (res.canceled) throw new StepFailure(`${name} interrupted`, true);
   if (res.exitCode !== 0) {
     throw new StepFailure(`${name} failed (${res.signal ? `killed by ${res.signal}` : `exit code ${res.exitCode}`})`);
+  }
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -8,7 +8,7 @@ sdh_die() {
     [ "$status" -eq 0 ] && status=1
     {
         echo "************************************************************************"
-        echo "$@"
+        if [ $# -gt 0 ]; then echo "$@"; else cat; fi  # Sage: with no arguments, the message is on stdin
         echo "************************************************************************"
     } >&2
     exit "$status"
