@@ -1,8 +1,9 @@
 // Reads a Sage-layout recipe tree (pkgs/<name>/...) into plain Recipe records. Only reading and
 // per-recipe validation happen here; dependency tokens are resolved in deps.ts once every recipe
 // (and so every name and version) is known.
-import { accessSync, constants, lstatSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { constants, lstatSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import { accessible } from './util/paths.js';
 import { type Diagnostic, UserError } from './diagnostics.js';
 
 export const PKG_TYPES = ['base', 'standard', 'optional', 'experimental'] as const;
@@ -104,15 +105,6 @@ function lstatOrNull(p: string): Stats | null {
   }
 }
 
-function readable(p: string): boolean {
-  try {
-    accessSync(p, constants.R_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function readRecipe(name: string, dir: string, diags: Diagnostic[], warnings: string[]): Recipe | null {
   // One readdir per recipe, then stat only what exists: failed stats (exceptions) are what
   // would make reading a 400-recipe tree slow.
@@ -192,7 +184,7 @@ function readRecipe(name: string, dir: string, diags: Diagnostic[], warnings: st
       diags.push({ file: p, message: 'expected a regular file' });
       return false;
     }
-    if (!readable(p)) {
+    if (!accessible(p, constants.R_OK)) {
       diags.push({ file: p, message: 'cannot read recipe file: permission denied', hint: 'check its permissions' });
       return false;
     }
@@ -234,7 +226,7 @@ function readRecipe(name: string, dir: string, diags: Diagnostic[], warnings: st
     }
     for (const p of patches) {
       if (!statOrNull(p)?.isFile()) diags.push({ file: p, message: lstatOrNull(p) && !statOrNull(p) ? 'broken symlink: its target does not exist' : 'expected a regular file' });
-      else if (!readable(p)) diags.push({ file: p, message: 'cannot read patch: permission denied', hint: 'check its permissions' });
+      else if (!accessible(p, constants.R_OK)) diags.push({ file: p, message: 'cannot read patch: permission denied', hint: 'check its permissions' });
     }
     files.push(...patches);
   }

@@ -1,6 +1,7 @@
 // Running a recipe's spkg-build / spkg-install / spkg-check: Sage's script bodies, wrapped the
 // way sage-spkg wraps them.
-import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
+import { constants, readFileSync, writeFileSync } from 'node:fs';
+import { accessible } from '../util/paths.js';
 import path from 'node:path';
 import type { BuildStep } from '../events.js';
 import type { Recipe } from '../recipes.js';
@@ -42,7 +43,7 @@ export async function runScript(ctx: BuildContext, r: Recipe, p: PkgPaths, env: 
   const file = path.join(p.buildRoot, name);
   // A `.in` body is wrapped; a plain executable spkg-X runs as itself (it may be Python, say),
   // from a wrapper that sets up the same environment and folder, as sage-spkg runs ./spkg-X.
-  const body = script.body ?? (script.isBody || !executable(script.path) ? readFileSync(script.path, 'utf8') : `exec ${shellQuote(script.path)}`);
+  const body = script.body ?? (script.isBody || !accessible(script.path, constants.X_OK) ? readFileSync(script.path, 'utf8') : `exec ${shellQuote(script.path)}`);
   writeFileSync(file, wrapScript(script.path, body), { mode: 0o755 });
   const res = await runLogged('bash', [file], { cwd: p.buildRoot, env, id, bus: ctx.bus, signal: ctx.signal, jobserverFd: ctx.jobserver?.fd });
   if (res.canceled) throw new StepFailure(`${name} interrupted`, true);
@@ -53,13 +54,4 @@ export async function runScript(ctx: BuildContext, r: Recipe, p: PkgPaths, env: 
 
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-function executable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, accessSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,3 +27,13 @@ export const PACKAGE_ROOT = (() => {
 export const SAGEBUILD_VERSION: string = (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 export const HELPERS_FILE = path.join(PACKAGE_ROOT, 'src', 'shell', 'sage-dist-helpers.bash');
+
+/** access(2) as a boolean: can this process read (R_OK) or execute (X_OK) the file? */
+export function accessible(file: string, mode: number): boolean {
+  try {
+    accessSync(file, mode);
+    return true;
+  } catch {
+    return false;
+  }
+}
