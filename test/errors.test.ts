@@ -90,8 +90,12 @@ describe('bad input', () => {
   it('unreadable recipe files, folders and sources are errors naming them', async (t) => {
     // Permissions only bind non-root users: as root, run the CLI as nobody.
     const asRoot = process.getuid?.() === 0;
-    if (asRoot && spawnSync('runuser', ['-u', 'nobody', '--', 'node', CLI, '--version']).status !== 0) return t.skip('running as root, and user nobody cannot run the CLI here');
     const rig = new Rig('err');
+    chmodSync(rig.dir, 0o755);
+    if (asRoot && spawnSync('runuser', ['-u', 'nobody', '--', 'node', CLI, '--version'], { cwd: rig.dir }).status !== 0) {
+      rig.cleanup();
+      return t.skip('running as root, and user nobody cannot run the CLI in the temp folder here');
+    }
     rig.write({ ...scriptPkg('a'), ...scriptPkg('b', { deps: 'a' }), ...scriptPkg('c'), 'pkgs/c/src/f.c': 'int x;\n', ...scriptPkg('d'), 'pkgs/d/patches/1.patch': '' });
     chmodSync(rig.path('pkgs/a/spkg-install.in'), 0);
     chmodSync(rig.path('pkgs/d/patches/1.patch'), 0);
