@@ -10,6 +10,7 @@ import { pkgId, pkgPaths } from './build/package.js';
 import { runLogged } from './build/run.js';
 import { executeBuild, hashCache, installedDb, type ExecuteOptions } from './execute.js';
 import { Fingerprinter } from './fingerprint.js';
+import type { HashCache } from './hashcache.js';
 import { readManifest } from './manifest.js';
 import { closure, makePlan, type BuildRequest } from './plan.js';
 import type { Project } from './project.js';
@@ -36,8 +37,11 @@ export function explain(project: Project, names: string[]): number {
 export async function runActions(project: Project, actions: Action[], o: RunOptions): Promise<number> {
   // With several targets (`a-clean a`), plan every build up front: an input that cannot be read
   // is an error before the first target changes anything. (A single build plans before it runs.)
-  if (actions.length > 1) {
-    const fp = new Fingerprinter(project, hashCache(project, true));
+  // The builds then share its file-hash cache: no input is read and hashed twice.
+  let cache: HashCache | undefined;
+  if (actions.length > 1 && actions.some((a) => a.kind === 'build')) {
+    cache = hashCache(project, o.dryRun);
+    const fp = new Fingerprinter(project, cache);
     const entries = installedDb(project).entries;
     for (const a of actions) if (a.kind === 'build') makePlan(project, entries, a.requests, fp);
   }
@@ -74,7 +78,7 @@ export async function runActions(project: Project, actions: Action[], o: RunOpti
         r = await download(project, a.requests, o);
         break;
       case 'build':
-        r = await executeBuild(project, a.requests, { ...o, assumeRemoved });
+        r = await executeBuild(project, a.requests, { ...o, assumeRemoved, cache });
         break;
     }
     status = Math.max(status, r);

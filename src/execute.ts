@@ -20,6 +20,8 @@ export interface ExecuteOptions {
   bus: EventBus;
   /** Dry runs: packages an earlier target of the same command removes. */
   assumeRemoved?: Set<string>;
+  /** The file-hash cache of this command, when several targets share it. */
+  cache?: HashCache;
 }
 
 export function installedDb(project: Project): InstalledDb {
@@ -33,7 +35,7 @@ export function hashCache(project: Project, dryRun: boolean): HashCache {
 
 export async function executeBuild(project: Project, requests: BuildRequest[], o: ExecuteOptions): Promise<number> {
   const db = installedDb(project);
-  const cache = hashCache(project, o.dryRun);
+  const cache = o.cache ?? hashCache(project, o.dryRun);
   const fingerprints = new Fingerprinter(project, cache);
   const entries = o.dryRun && o.assumeRemoved?.size ? new Map([...db.entries].filter(([n]) => !o.assumeRemoved!.has(n))) : db.entries;
   const plan = makePlan(project, entries, requests, fingerprints);

@@ -105,6 +105,24 @@ function lstatOrNull(p: string): Stats | null {
   }
 }
 
+/** A file a recipe has must be usable: a dangling link, a non-file or an unreadable file is an error (to `diags`). */
+function usableFile(p: string, what: string, diags: Diagnostic[]): boolean {
+  const st = statOrNull(p);
+  if (!st) {
+    if (lstatOrNull(p)) diags.push({ file: p, message: 'broken symlink: its target does not exist', hint: 'fix or remove the link' });
+    return false;
+  }
+  if (!st.isFile()) {
+    diags.push({ file: p, message: 'expected a regular file' });
+    return false;
+  }
+  if (!accessible(p, constants.R_OK)) {
+    diags.push({ file: p, message: `cannot read ${what}: permission denied`, hint: 'check its permissions' });
+    return false;
+  }
+  return true;
+}
+
 function readRecipe(name: string, dir: string, diags: Diagnostic[], warnings: string[]): Recipe | null {
   // One readdir per recipe, then stat only what exists: failed stats (exceptions) are what
   // would make reading a 400-recipe tree slow.
@@ -121,17 +139,8 @@ function readRecipe(name: string, dir: string, diags: Diagnostic[], warnings: st
   const typeFile = path.join(dir, 'type');
   const files: string[] = [];
   const read = (f: string): string | null => {
-    if (!has(f)) return null;
     const p = path.join(dir, f);
-    const s = statOrNull(p);
-    if (!s) {
-      if (lstatOrNull(p)) diags.push({ file: p, message: 'broken symlink: its target does not exist', hint: 'fix or remove the link' });
-      return null;
-    }
-    if (!s.isFile()) {
-      diags.push({ file: p, message: 'expected a regular file' });
-      return null;
-    }
+    if (!has(f) || !usableFile(p, 'recipe file', diags)) return null;
     try {
       const t = readFileSync(p, 'utf8');
       files.push(p);
@@ -172,24 +181,7 @@ function readRecipe(name: string, dir: string, diags: Diagnostic[], warnings: st
     checksums = parseChecksums(path.join(dir, 'checksums.ini'), checksumsText, diags);
   }
   /** A script file that is present must be usable: a dangling or unreadable one is an error, not a missing script. */
-  const usable = (f: string): boolean => {
-    if (!has(f)) return false;
-    const p = path.join(dir, f);
-    const st = statOrNull(p);
-    if (!st) {
-      diags.push({ file: p, message: 'broken symlink: its target does not exist', hint: 'fix or remove the link' });
-      return false;
-    }
-    if (!st.isFile()) {
-      diags.push({ file: p, message: 'expected a regular file' });
-      return false;
-    }
-    if (!accessible(p, constants.R_OK)) {
-      diags.push({ file: p, message: 'cannot read recipe file: permission denied', hint: 'check its permissions' });
-      return false;
-    }
-    return true;
-  };
+  const usable = (f: string): boolean => has(f) && usableFile(path.join(dir, f), 'recipe file', diags);
   const script = (base: string): Script | undefined => {
     const body = path.join(dir, `${base}.in`);
     if (usable(`${base}.in`)) {
@@ -224,10 +216,7 @@ function readRecipe(name: string, dir: string, diags: Diagnostic[], warnings: st
     } catch (e) {
       diags.push({ file: patchDir, message: `cannot read the patches folder: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, hint: 'check its permissions' });
     }
-    for (const p of patches) {
-      if (!statOrNull(p)?.isFile()) diags.push({ file: p, message: lstatOrNull(p) && !statOrNull(p) ? 'broken symlink: its target does not exist' : 'expected a regular file' });
-      else if (!accessible(p, constants.R_OK)) diags.push({ file: p, message: 'cannot read patch: permission denied', hint: 'check its permissions' });
-    }
+    for (const p of patches) usableFile(p, 'patch', diags);
     files.push(...patches);
   }
 

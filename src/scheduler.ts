@@ -159,7 +159,7 @@ export async function schedule(tasks: Task[], run: (id: string) => Promise<boole
           continue;
         }
         if (token) holdsToken.add(id);
-        else implicitHolder = id;
+        else if (o.tokens) implicitHolder = id;
         running++;
         limit(() => run(id)).then(
           (ok) => finish(id, ok),

@@ -367,7 +367,7 @@ describe('recipes and targets', () => {
     rig.cleanup();
   });
 
-  it('--explain takes a package name; -n download downloads nothing', async () => {
+  it('--explain takes package names and no targets; -n download downloads nothing', async () => {
     const rig = new Rig('rob');
     rig.write({
       ...scriptPkg('a'),

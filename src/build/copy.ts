@@ -7,10 +7,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isInside } from '../util/paths.js';
 
-export class CopyError extends Error {}
+class CopyError extends Error {}
 
 /** Where a symlink at `link` leads, or null when it dangles. */
-export async function linkTarget(link: string): Promise<string | null> {
+async function linkTarget(link: string): Promise<string | null> {
   try {
     return await fs.realpath(link);
   } catch {
