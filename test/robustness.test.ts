@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { execa } from 'execa';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Rig, processGone, scriptPkg, waitFor } from './rig.ts';
+import { Rig, processGone, scriptPkg, waitFor, type RunResult } from './rig.ts';
 
 describe('the prefix is never written through a symlink', () => {
   it('a staged file under a symlinked folder that points outside is refused', async () => {
@@ -187,21 +187,8 @@ describe('processes', () => {
   it('<pkg>-clean waits while another run builds that package, then removes what it installed', async () => {
     const rig = new Rig('rob');
     rig.write(scriptPkg('slow', { body: 'touch "$SAGE_ROOT/started"\nwhile [ ! -e "$SAGE_ROOT/go" ]; do sleep 0.05; done' }));
-    const a = rig.start(['all']);
-    let clean: ReturnType<Rig['start']> | undefined;
-    try {
-      await waitFor('the build to start', () => rig.exists('started'));
-      clean = rig.start(['slow-clean']);
-      let cout = '';
-      clean.all?.on('data', (d: Buffer) => (cout += d.toString()));
-      await waitFor('the clean to wait', () => /waiting for exclusive lock/.test(cout));
-    } finally {
-      rig.write({ go: '' });
-    }
-    const c = await clean!;
-    const b = { exitCode: c.exitCode, all: String(c.all) };
-    const ra = await a;
-    assert.equal(ra.exitCode, 0, String(ra.all));
+    const [ra, b] = await meetMidBuild(rig, 'started', ['slow-clean']);
+    assert.equal(ra.exitCode, 0, ra.all);
     assert.equal(b.exitCode, 0, b.all);
     assert.match(b.all, /waiting for exclusive lock .*\.locks\/slow\.lock/);
     assert.deepEqual(rig.manifests(), []);
@@ -212,24 +199,13 @@ describe('processes', () => {
   it('two sagebuild runs on one prefix build a package once; the second waits and says why', async () => {
     const rig = new Rig('rob');
     rig.write(scriptPkg('slow', { body: 'echo built >> "$SAGE_ROOT/count"\nwhile [ ! -e "$SAGE_ROOT/go" ]; do sleep 0.05; done' }));
-    const a = rig.start(['all']);
-    let b: ReturnType<Rig['start']> | undefined;
-    try {
-      await waitFor('the first run to build', () => rig.exists('count'));
-      b = rig.start(['all']);
-      let bout = '';
-      b.all?.on('data', (d: Buffer) => (bout += d.toString()));
-      await waitFor('the second run to wait', () => /waiting for exclusive lock/.test(bout));
-    } finally {
-      rig.write({ go: '' });
-    }
-    const [ra, rb] = await Promise.all([a, b!]);
-    assert.equal(ra.exitCode, 0, String(ra.all));
-    assert.equal(rb.exitCode, 0, String(rb.all));
+    const [ra, rb] = await meetMidBuild(rig, 'count', ['all']);
+    assert.equal(ra.exitCode, 0, ra.all);
+    assert.equal(rb.exitCode, 0, rb.all);
     assert.equal(rig.read('count'), 'built\n', 'built once');
-    assert.match(String(rb.all), /waiting for exclusive lock .*\.locks\/slow\.lock \(held by another sagebuild building it/);
-    assert.match(String(rb.all), /slow-1\.0: built meanwhile by another sagebuild process/);
-    assert.match(String(rb.all), /summary: built: 0, up to date: 1/);
+    assert.match(rb.all, /waiting for exclusive lock .*\.locks\/slow\.lock \(held by another sagebuild building it/);
+    assert.match(rb.all, /slow-1\.0: built meanwhile by another sagebuild process/);
+    assert.match(rb.all, /summary: built: 0, up to date: 1/);
     rig.cleanup();
   });
 });
@@ -458,3 +434,24 @@ describe('damaged state', () => {
   });
 });
 
+/**
+ * Runs `all` while its `slow` recipe, once it has made `marker` in SAGE_ROOT, waits for a `go`
+ * file; meanwhile starts `second` and waits until it says it waits for the package lock. Then
+ * lets the first run finish, whatever happened (so a failure never leaves a run waiting).
+ */
+async function meetMidBuild(rig: Rig, marker: string, second: string[]): Promise<[RunResult, RunResult]> {
+  const first = rig.start(['all']);
+  let other: ReturnType<Rig['start']> | undefined;
+  try {
+    await waitFor('the first run to build', () => rig.exists(marker));
+    other = rig.start(second);
+    let out = '';
+    other.all?.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor('the second run to wait', () => /waiting for exclusive lock/.test(out));
+  } finally {
+    rig.write({ go: '' });
+  }
+  const done = (r: Awaited<ReturnType<Rig['start']>>): RunResult => ({ exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), all: String(r.all) });
+  const [a, b] = await Promise.all([first, other!]);
+  return [done(a), done(b)];
+}
