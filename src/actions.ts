@@ -149,10 +149,10 @@ async function download(project: Project, requests: BuildRequest[], o: RunOption
           if (res.downloaded) fetched++;
           o.bus.emit({ type: 'info', message: `${id}: ${res.downloaded ? 'downloaded' : 'in the upstream cache'}, checksum verified: ${res.file}` });
         } else if (r.kind === 'pip' && !o.offline) {
-          // pip packages: keep their wheel (or sdist) in the upstream folder for --offline builds.
+          // pip packages: keep their wheels (or sdists), dependencies included, in the upstream folder for --offline builds.
           const p = pkgPaths(project, r);
           const env = buildEnv(project.config, r, p, false, false);
-          const res = await runLogged(env.SAGEBUILD_PYTHON!, ['-m', 'pip', 'download', '--disable-pip-version-check', '--no-deps', '--dest', project.config.upstream, '-r', `${r.dir}/requirements.txt`], { cwd: project.config.root, env, id, bus: o.bus, signal: o.signal });
+          const res = await runLogged(env.SAGEBUILD_PYTHON!, ['-m', 'pip', 'download', '--disable-pip-version-check', '--dest', project.config.upstream, '-r', `${r.dir}/requirements.txt`], { cwd: project.config.root, env, id, bus: o.bus, signal: o.signal });
           if (res.exitCode !== 0) throw new DownloadError(`pip download failed (exit code ${res.exitCode})`);
           fetched++;
           o.bus.emit({ type: 'info', message: `${id}: pip download into ${project.config.upstream}` });

@@ -1,66 +1,13 @@
 // Packages sagebuild provides itself when the recipe tree has none of that name: the Python
 // virtual environment that $(PYTHON) names (Sage's python3_venv virtual target).
-import { execFile, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import type { Config } from './config.js';
 import type { Recipe } from './recipes.js';
 import { PACKAGE_ROOT } from './util/paths.js';
+import { pythonInfo } from './python/interpreter.js';
+
 
 export const VENV_PKG = 'python3_venv';
-
-interface PythonInfo {
-  executable: string;
-  /** major.minor */
-  version: string;
-  /** The full sys.version line. */
-  full: string;
-}
-
-const pyCache = new Map<string, PythonInfo | Error>();
-const pending = new Map<string, Promise<void>>();
-const PY_QUERY = 'import sys, os; print("%d.%d" % sys.version_info[:2]); print(os.path.realpath(sys.executable)); print(sys.version.splitlines()[0])';
-
-function parseInfo(out: string): PythonInfo {
-  const [version = '', executable = '', full = ''] = out.trim().split('\n');
-  return { version, executable, full };
-}
-
-function failure(python: string, e: unknown): Error {
-  return new Error(`cannot run the configured Python '${python}': ${(e as Error).message.split('\n')[0]}`);
-}
-
-/**
- * Starts asking the interpreter who it is, in the background: starting Python (through a pyenv
- * shim, say) can take 100 ms, which then overlaps with reading the recipe tree.
- */
-export function prefetchPythonInfo(python: string): Promise<void> {
-  let p = pending.get(python);
-  if (!p) {
-    p = new Promise<void>((resolve) => {
-      execFile(python, ['-S', '-c', PY_QUERY], { encoding: 'utf8' }, (err, stdout) => {
-        if (!pyCache.has(python)) pyCache.set(python, err ? failure(python, err) : parseInfo(stdout));
-        resolve();
-      });
-    });
-    pending.set(python, p);
-  }
-  return p;
-}
-
-/** Asks the configured interpreter who it is (memoised per command; spawns once). */
-export function pythonInfo(python: string): PythonInfo {
-  let info = pyCache.get(python);
-  if (!info) {
-    try {
-      info = parseInfo(execFileSync(python, ['-S', '-c', PY_QUERY], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
-    } catch (e) {
-      info = failure(python, e);
-    }
-    pyCache.set(python, info);
-  }
-  if (info instanceof Error) throw info;
-  return info;
-}
 
 export function builtinRecipes(config: Config): Recipe[] {
   const venv: Recipe = {
@@ -71,9 +18,8 @@ export function builtinRecipes(config: Config): Recipe[] {
     // Computed on first use so that trees without Python never spawn an interpreter.
     get version(): string {
       try {
-        const info = pythonInfo(config.python);
-        // Sage's stamp: python3_venv-3.<minor>-<interpreter path with dashes>.
-        return `${info.version}-${info.executable.replace(/^\//, '').replace(/[^A-Za-z0-9._]+/g, '-')}`;
+        // Short (python3_venv-3.11); which interpreter it is made from is in its fingerprint.
+        return pythonInfo(config.python).version;
       } catch {
         return 'unavailable';
       }
@@ -86,6 +32,8 @@ export function builtinRecipes(config: Config): Recipe[] {
     depsCheck: null,
     depsOptional: null,
     checksums: null,
+    problems: [],
+    configureM4: null,
     scripts: { install: { path: path.join(PACKAGE_ROOT, 'src', 'builtin', VENV_PKG, 'spkg-install.in'), isBody: true } },
     src: null,
     patches: [],

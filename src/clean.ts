@@ -6,8 +6,10 @@ import path from 'node:path';
 import type { EventBus } from './events.js';
 import type { InstalledDb } from './installed.js';
 import type { Project } from './project.js';
-import { checkManifestPaths, pythonDistsOf, readManifest, removeFiles, treeOfManifest } from './manifest.js';
+import { checkManifestPaths, pythonDistsOf, readManifest, readManifestOrNull, removeFiles, treeOfManifest, writeManifest } from './manifest.js';
 import { pipUninstall, waitForPip } from './python/pip.js';
+import { canonicalDist, stillNeeded } from './python/needed.js';
+import type { InstalledEntry, PythonDist } from './manifest.js';
 import { storeInWheelCache } from './python/wheelcache.js';
 import { refreshIndex, wheelhouseOf } from './wheelhouse.js';
 
@@ -30,6 +32,7 @@ export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus,
     return { entry: e, tree, dists: pythonDistsOf(m), fingerprint: m.sagebuild?.fingerprint, abs: listed.filter((f) => !keep.has(f)) };
   });
   const wheelhouse = wheelhouseOf(venv);
+  await keepNeededDependencies(name, plans, db, bus, venv, wheelhouse);
   // A Ctrl-C may end the wait for the pip lock, but only before anything is removed.
   const withDists = plans.find((p) => p.dists.length);
   if (withDists) await waitForPip({ venv, env, id: `${name}-${withDists.entry.version}`, bus, cwd: venv, cancel }, 'exclusive');
@@ -50,4 +53,58 @@ export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus,
   if (plans.some((p) => p.abs.some((f) => path.dirname(f) === wheelhouse))) refreshIndex(wheelhouse, (message) => bus.emit({ type: 'warning', message: `${name}-clean: ${message}` }));
   bus.emit({ type: 'clean-done', name, removed, wasInstalled: true });
   return removed;
+}
+
+interface CleanPlan {
+  entry: InstalledEntry;
+  tree: string;
+  dists: PythonDist[];
+  abs: string[];
+}
+
+/**
+ * Dependencies a pip package installed that another installed distribution still needs stay in
+ * the venv: they pass, wheel and all, to the package whose distribution needs them (its
+ * manifest lists them from then on), so nothing that remains installed breaks.
+ */
+async function keepNeededDependencies(name: string, plans: CleanPlan[], db: InstalledDb, bus: EventBus, venv: string, wheelhouse: string): Promise<void> {
+  const leaving = plans.flatMap((p) => p.dists);
+  const deps = leaving.filter((d) => d.dependency);
+  if (!deps.length) return;
+  let needed: Map<string, string>;
+  try {
+    needed = await stillNeeded(venv, leaving, deps);
+  } catch (e) {
+    bus.emit({ type: 'warning', message: `${name}-clean: ${(e as Error).message}; its dependencies are removed with it` });
+    return;
+  }
+  if (!needed.size) return;
+  // Which package's manifest lists each remaining distribution.
+  const ownerOf = new Map<string, { file: string; tree: string }>();
+  for (const [pkg, list] of db.entries) {
+    if (pkg === name) continue;
+    for (const e of list) {
+      const m = readManifestOrNull(e.file);
+      if (m) for (const d of pythonDistsOf(m)) ownerOf.set(canonicalDist(d.name), { file: e.file, tree: treeOfManifest(e.file) });
+    }
+  }
+  for (const p of plans) {
+    const kept = p.dists.filter((d) => d.dependency && needed.has(canonicalDist(d.name)));
+    for (const d of kept) {
+      const by = needed.get(canonicalDist(d.name))!;
+      const wheel = path.join(wheelhouse, d.wheel);
+      p.dists = p.dists.filter((x) => x !== d);
+      p.abs = p.abs.filter((f) => f !== wheel);
+      const owner = ownerOf.get(canonicalDist(by));
+      const m = owner && readManifestOrNull(owner.file);
+      if (!owner || !m) {
+        bus.emit({ type: 'warning', message: `${name}-clean: kept ${d.name} ${d.version} in the venv: ${by} needs it, and no package's manifest lists ${by}` });
+        continue;
+      }
+      m.files = [...new Set([...m.files, path.relative(owner.tree, wheel)])].sort();
+      m.sagebuild = { ...m.sagebuild!, python_dists: [...pythonDistsOf(m), { ...d, dependency: true }] };
+      writeManifest(owner.tree, m);
+      bus.emit({ type: 'info', message: `${name}-clean: kept ${d.name} ${d.version}: ${by} needs it; ${m.package_name} owns it now` });
+    }
+  }
 }

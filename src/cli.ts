@@ -9,7 +9,7 @@ import { analyze } from './project.js';
 import { explain, runActions, type RunOptions } from './actions.js';
 import { installedDb } from './execute.js';
 import { watchLoop } from './watch.js';
-import { prefetchPythonInfo } from './builtins.js';
+import { prefetchPythonInfo } from './python/interpreter.js';
 import { ConsoleReporter } from './report/console.js';
 import { LogFiles } from './report/logfile.js';
 import { TraceWriter } from './report/trace.js';

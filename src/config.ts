@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
 import { type Diagnostic, UserError, closest } from './diagnostics.js';
+import { pythonInfo } from './python/interpreter.js';
 
 export interface Config {
   /** Folder of the config file: SAGE_ROOT. */
@@ -64,7 +65,7 @@ const KEYS: Record<string, { kind: Kind; doc: string }> = {
   variables: { kind: 'vars', doc: 'make variables used in dependencies files' },
   check: { kind: 'bool', doc: 'run spkg-check' },
   python: { kind: 'path', doc: 'interpreter for the venv (a command name or path)' },
-  venv: { kind: 'path', doc: 'SAGE_VENV (default: the prefix)' },
+  venv: { kind: 'path', doc: 'SAGE_VENV (default: the prefix; `auto`: one venv per interpreter, <prefix>/var/lib/sage/venv-python<X.Y>)' },
   mirrors: { kind: 'strings', doc: 'mirror base URLs for upstream tarballs' },
   download_timeout: { kind: 'int', doc: 'seconds without data before a download attempt fails' },
   download_retries: { kind: 'count', doc: 'retries per URL on network errors' },
@@ -115,7 +116,7 @@ export function loadConfig(file: string | null, overrides: Overrides = {}, cwd =
     variables: (raw.variables as Record<string, string[]> | undefined) ?? {},
     check: overrides.check ?? (raw.check as boolean | undefined) ?? false,
     python: (raw.python as string | undefined) ?? 'python3',
-    venv: raw.venv !== undefined ? rel(raw.venv as string) : prefix,
+    venv: venvOf(raw.venv as string | undefined, prefix, (raw.python as string | undefined) ?? 'python3', rel, configFile),
     mirrors: (raw.mirrors as string[] | undefined) ?? [],
     downloadTimeout: (raw.download_timeout as number | undefined) ?? 60,
     downloadRetries: (raw.download_retries as number | undefined) ?? 3,
@@ -124,6 +125,23 @@ export function loadConfig(file: string | null, overrides: Overrides = {}, cwd =
     jobserver: (raw.jobserver as boolean | undefined) ?? true,
     optionalAt,
   };
+}
+
+/**
+ * SAGE_VENV. `auto` is Sage's default (`configure --with-sage-venv=yes`): one venv per interpreter
+ * version under the prefix, so a new interpreter gets a new venv that everything Python is built
+ * into, and the old one stays intact.
+ */
+function venvOf(value: string | undefined, prefix: string, python: string, rel: (p: string) => string, configFile: string | null): string {
+  if (value === undefined || value === 'no') return prefix;
+  if (value !== 'auto' && value !== 'yes') return rel(value);
+  let version: string;
+  try {
+    version = pythonInfo(python).version;
+  } catch (e) {
+    throw new UserError({ file: configFile ?? undefined, message: `'venv: ${value}' names the venv after the interpreter's version, but ${(e as Error).message}`, hint: "set 'python:' to a working interpreter, or 'venv:' to a folder" });
+  }
+  return path.join(prefix, 'var/lib/sage', `venv-python${version}`);
 }
 
 function readRaw(file: string, optionalAt: Config['optionalAt']): Record<string, unknown> {

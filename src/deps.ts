@@ -1,5 +1,6 @@
 // Resolves the GNU-make prerequisite lines of Sage recipes (`a b $(VAR) | c d`) into package
 // edges, file prerequisites and FORCE, the way Sage's generated Makefile reads them.
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Diagnostic, closest } from './diagnostics.js';
 import type { DepLine, Recipe } from './recipes.js';
@@ -30,8 +31,11 @@ export const INSTALLED_RELDIR = 'var/lib/sage/installed';
 
 export interface ResolveContext {
   recipes: Map<string, Recipe>;
+  /** Every make variable in force (defaults, the tree's Makefile.in, the config). */
   variables: Record<string, string[]>;
   root: string;
+  /** Where relative file prerequisites resolve (Sage's make runs in build/make). */
+  makeDir: string;
   sageSrc: string;
   /** Installation tree of each package (SAGE_LOCAL or SAGE_VENV), for stamp paths. */
   treeOf: (r: Recipe) => string;
@@ -77,7 +81,9 @@ function resolveOne(r: Recipe, ctx: ResolveContext, diags: Diagnostic[]): Resolv
   const oo = expandLine(r.depsOrderOnly);
   if (oo) pieces.push(oo);
   else if (r.kind === 'pip' && r.name !== 'pip' && ctx.recipes.has('pip')) pieces.push({ words: ['pip'], file: main.file });
-  if (r.depsCheck && ctx.checkFor(r.name)) {
+  // Sage adds check dependencies as $(and $(filter-out no,$(SAGE_CHECK_<pkg>)),...): only
+  // normal and script packages have SAGE_CHECK_<pkg> set (pip packages never get them).
+  if (r.depsCheck && sageCheckOf(r, ctx) !== '' && sageCheckOf(r, ctx) !== 'no') {
     const chk = expandLine(r.depsCheck);
     if (chk) pieces.push(chk);
   }
@@ -100,7 +106,7 @@ function resolveOne(r: Recipe, ctx: ResolveContext, diags: Diagnostic[]): Resolv
       }
       let dep: string | null = null;
       if (w.includes('/')) {
-        const abs = path.resolve(ctx.root, w);
+        const abs = path.resolve(ctx.makeDir, w);
         const stampDir = installedDirs.find((d) => abs.startsWith(d));
         if (stampDir) {
           // A stamp path such as $(SAGE_LOCAL)/$(SPKG_INST_RELDIR)/nauty-$(vers_nauty).
@@ -110,7 +116,7 @@ function resolveOne(r: Recipe, ctx: ResolveContext, diags: Diagnostic[]): Resolv
             continue;
           }
         } else {
-          files.add(abs);
+          for (const f of expandWildcard(abs)) files.add(f);
           continue;
         }
       } else {
@@ -131,6 +137,64 @@ function resolveOne(r: Recipe, ctx: ResolveContext, diags: Diagnostic[]): Resolv
   }
   for (const n of normal) orderOnly.delete(n); // make: a name on both sides is a normal prerequisite
   return { normal: [...normal], orderOnly: [...orderOnly], files: [...files], force };
+}
+
+/** $(SAGE_CHECK_<pkg>): set (yes/no) for Sage's NORMAL_PACKAGES and SCRIPT_PACKAGES, undefined (empty) otherwise. */
+function sageCheckOf(r: Recipe, ctx: ResolveContext): string {
+  if (r.kind === 'pip' || r.kind === 'venv') return '';
+  return ctx.checkFor(r.name) ? 'yes' : 'no';
+}
+
+/**
+ * A file prerequisite with wildcards expands as GNU make expands it: to the existing matches,
+ * sorted; with none, the word stays as written (and make then has no rule to make it).
+ */
+export function expandWildcard(abs: string): string[] {
+  if (!/[*?[]/.test(abs)) return [abs];
+  const parts = abs.split(path.sep).filter(Boolean);
+  let found: string[] = [path.sep];
+  for (const part of parts) {
+    const next: string[] = [];
+    if (!/[*?[]/.test(part)) {
+      for (const d of found) next.push(path.join(d, part));
+    } else {
+      const re = globPart(part);
+      for (const d of found) {
+        let names: string[];
+        try {
+          names = readdirSync(d);
+        } catch {
+          continue;
+        }
+        // As the shell and make: a leading dot is matched only by a pattern that starts with one.
+        for (const n of names) if (re.test(n) && (!n.startsWith('.') || part.startsWith('.'))) next.push(path.join(d, n));
+      }
+    }
+    found = next;
+    if (!found.length) break;
+  }
+  const hits = found.filter((f) => existsSync(f)).sort();
+  return hits.length ? hits : [abs];
+}
+
+function globPart(p: string): RegExp {
+  let re = '';
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = p.indexOf(']', i + 2);
+      if (end < 0) re += '\\[';
+      else {
+        let body = p.slice(i + 1, end);
+        if (body.startsWith('!') || body.startsWith('^')) body = '^' + body.slice(1);
+        re += `[${body.replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
 }
 
 class ExpandError extends Error {
@@ -240,7 +304,7 @@ function evalRef(ref: string, r: Recipe, ctx: ResolveContext, depth: number): st
     }
   }
   const name = ref;
-  const vars = { ...DEFAULT_VARIABLES, ...ctx.variables };
+  const vars = ctx.variables;
   if (name in vars) return expandString(vars[name]!.join(' '), r, ctx, depth + 1);
   switch (name) {
     case 'SAGE_LOCAL':
@@ -273,7 +337,10 @@ function evalRef(ref: string, r: Recipe, ctx: ResolveContext, depth: number): st
     return path.join(ctx.treeOf(dep), INSTALLED_RELDIR, `${dep.name}-${dep.version}`);
   }
   m = /^SAGE_CHECK_([a-z0-9_]+)$/.exec(name);
-  if (m) return ctx.checkFor(m[1]!) ? 'yes' : 'no';
+  if (m) {
+    const dep = ctx.recipes.get(m[1]!);
+    return dep ? sageCheckOf(dep, ctx) : '';
+  }
   const known = [...Object.keys(vars), 'SAGE_LOCAL', 'SAGE_VENV', 'SAGE_ROOT', 'SAGE_SRC', 'SPKG_INST_RELDIR'];
   const near = closest(name, known);
   throw new ExpandError(`unknown variable $(${name})`, `${near ? `did you mean $(${near})? ` : ''}define it under 'variables:' in build.config.yaml`);

@@ -13,6 +13,8 @@ export interface PlanItem {
   /** Why it builds (empty unless action is 'build'). */
   reasons: string[];
   fingerprint?: string;
+  /** Recipe problems that make the package impossible to build (reported when it must build). */
+  problems?: string[];
 }
 
 export type SagebuildEvent =

@@ -8,7 +8,7 @@ import type { HashCache } from './hashcache.js';
 import type { Project } from './project.js';
 import type { Recipe } from './recipes.js';
 import { HELPERS_FILE, SAGEBUILD_VERSION, isInside } from './util/paths.js';
-import { pythonInfo } from './builtins.js';
+import { pythonInfo } from './python/interpreter.js';
 
 export interface FingerprintInputs {
   version: string;
@@ -18,7 +18,7 @@ export interface FingerprintInputs {
   tarball?: string;
   /** File prerequisites (absolute) -> sha256 ('missing' if absent). */
   files?: Record<string, string>;
-  /** The interpreter, for the venv (Python packages depend on the venv, so they follow). */
+  /** The interpreter, for the venv and every Python package (a new interpreter rebuilds them all into its venv). */
   python?: string;
   /** sagebuild's version and its recipe environment (the sdh_* helpers). */
   tool: string;
@@ -202,7 +202,7 @@ export class Fingerprinter {
         }
       }
     }
-    if (r.kind === 'venv') {
+    if (r.kind === 'venv' || r.python) {
       try {
         const info = pythonInfo(this.project.config.python);
         inputs.python = `${info.executable} (${info.full})`;

@@ -29,6 +29,8 @@ export interface PythonDist {
   name: string;
   version: string;
   wheel: string;
+  /** Installed only because a requirement needs it (pip packages): kept on -clean while others need it. */
+  dependency?: boolean;
 }
 
 export function pythonDistsOf(m: Manifest): PythonDist[] {

@@ -37,6 +37,7 @@ export function makePlan(project: Project, installed: Map<string, InstalledEntry
   const out: PlanItem[] = [];
   const rebuilding = (dep: string) => items.get(dep)?.action === 'build';
   const problems: Diagnostic[] = [];
+  const unbuildable: Diagnostic[] = [];
   for (const name of project.order) {
     if (!need.has(name)) continue;
     const r = project.recipes.get(name)!;
@@ -68,11 +69,19 @@ export function makePlan(project: Project, installed: Map<string, InstalledEntry
       else reasons.push(...whyBuild(project, installed, name, cur, rebuilding));
       if (!reasons.length) action = 'up-to-date';
     }
-    const item: PlanItem = { name, version: r.version, action, reasons, fingerprint };
+    if (action === 'build' && r.problems.length) {
+      // Only now is a build-only recipe problem an error: something needs this package built.
+      const requested = requests.some((q) => q.name === name);
+      const parent = requested ? null : [...need].find((n) => project.deps.get(n)?.normal.includes(name) || project.deps.get(n)?.orderOnly.includes(name));
+      const why = requested ? 'it was requested' : `${parent ?? 'a target'} needs it`;
+      for (const d of r.problems) unbuildable.push({ ...d, message: `cannot build package '${name}' (${why}): ${d.message}` });
+    }
+    const item: PlanItem = { name, version: r.version, action, reasons, fingerprint, ...(r.problems.length ? { problems: r.problems.map((d) => d.message) } : {}) };
     items.set(name, item);
     out.push(item);
   }
   if (problems.length) throw new UserError(problems);
+  if (unbuildable.length && strict) throw new UserError(unbuildable);
   return out;
 }
 

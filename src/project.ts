@@ -2,10 +2,12 @@
 // succeeded, and it reports every recipe problem at once.
 import type { Config } from './config.js';
 import { UserError, closest, type Diagnostic } from './diagnostics.js';
-import { resolveAll, type ResolvedDeps } from './deps.js';
+import { DEFAULT_VARIABLES, resolveAll, type ResolvedDeps } from './deps.js';
 import { buildGraph } from './graph.js';
-import { readRecipes, type Recipe } from './recipes.js';
+import { readRecipes, substituteVersion, type Checksums, type Recipe } from './recipes.js';
 import { builtinRecipes } from './builtins.js';
+import { chooseTarball, interpreterTags } from './python/tags.js';
+import { readSageTree } from './sagetree.js';
 
 export interface Project {
   config: Config;
@@ -26,7 +28,18 @@ export function analyze(config: Config): Project {
   const diags: Diagnostic[] = [];
   const broken = new Set<string>();
   const warnings: string[] = [];
-  const recipes = readRecipes(config.pkgs, diags, broken, warnings);
+  // Several tarball= groups (platform wheels): ask the interpreter for its tags once, if at all.
+  let tags: string[] | null | undefined;
+  const choose = (name: string, groups: Checksums[], upstreamVersion: string): Checksums => {
+    if (tags === undefined) {
+      tags = interpreterTags(config.python);
+      if (!tags) warnings.push(`cannot ask '${config.python}' for its wheel tags (needs the packaging module or pip): packages that list several tarballs use their source tarball`);
+    }
+    const named = groups.map((g) => ({ g, tarball: substituteVersion(g.tarball, upstreamVersion) }));
+    return chooseTarball(named, tags).chosen.g;
+  };
+  const recipes = readRecipes(config.pkgs, diags, broken, warnings, { chooseTarball: choose });
+  const tree = readSageTree(config.pkgs);
   for (const b of builtinRecipes(config)) if (!recipes.has(b.name)) recipes.set(b.name, b);
   for (const o of config.optional) {
     if (recipes.has(o) || broken.has(o)) continue;
@@ -35,13 +48,16 @@ export function analyze(config: Config): Project {
   }
   const treeOf = (r: Recipe) => (r.python ? config.venv : config.prefix);
   const enabled = new Set<string>();
-  for (const r of recipes.values()) if (r.type === 'standard' || r.type === 'base') enabled.add(r.name);
+  for (const r of recipes.values()) if (r.type === 'standard') enabled.add(r.name);
   for (const o of config.optional) enabled.add(o);
   const checkFor = (_name: string) => config.check;
   const resolved = resolveAll({
     recipes,
-    variables: config.variables,
+    // Built-in defaults < the tree's own build/make/Makefile.in < build.config.yaml.
+    variables: { ...DEFAULT_VARIABLES, ...tree.variables, ...config.variables },
     root: config.root,
+    // Sage's make runs in build/make: relative file prerequisites resolve there.
+    makeDir: tree.makeDir ?? config.root,
     sageSrc: config.sageSrc,
     treeOf,
     prefix: config.prefix,
@@ -60,8 +76,9 @@ export function analyze(config: Config): Project {
     order: graph.order,
     warnings,
     treeOf,
-    // Built-ins (the venv) are built when something needs them, as Sage's virtual targets are.
-    allTargets: () => [...recipes.values()].filter((r) => !r.builtin && (r.type === 'base' || r.type === 'standard' || config.optional.includes(r.name))).map((r) => r.name),
+    // Built-ins (the venv) are built when something needs them, as Sage's virtual targets are;
+    // base packages (Sage's `configure`) are never part of Sage's `all`.
+    allTargets: () => [...recipes.values()].filter((r) => !r.builtin && (r.type === 'standard' || config.optional.includes(r.name))).map((r) => r.name),
     checkFor,
   };
 }

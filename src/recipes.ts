@@ -18,6 +18,7 @@ export interface DepLine {
 
 export interface Checksums {
   file: string;
+  /** The pattern as written (VERSION not substituted). */
   tarball: string;
   sha256?: string;
   sha1?: string;
@@ -43,9 +44,23 @@ export interface Recipe {
   depsOrderOnly: DepLine | null;
   depsCheck: DepLine | null;
   depsOptional: DepLine | null;
+  /** The chosen `tarball=` group (of several: the best wheel for the interpreter, else the sdist). */
   checksums: Checksums | null;
+  /**
+   * Problems that concern only building this package (no install script, a checksums.ini that
+   * names no usable tarball...): an error when a target needs the package, as Sage fails only
+   * `make <pkg>`, never loading the tree.
+   */
+  problems: Diagnostic[];
+  /**
+   * The chosen tarball is the sdist of a package that otherwise ships wheels (no wheel fits this
+   * interpreter): with no install script of its own it is built as `cd src && sdh_pip_install .`.
+   */
+  pythonSdist?: boolean;
   /** Sage's hooks too: preinst runs before the build, postinst after the install landed (merge, pip). */
   scripts: { build?: Script; install?: Script; check?: Script; preinst?: Script; postinst?: Script };
+  /** Sage's `spkg-configure.m4` (how configure decides whether the system provides it), if any. */
+  configureM4: string | null;
   /** Absolute path of the in-tree `src/` if present. */
   src: string | null;
   patches: string[];
@@ -71,7 +86,15 @@ export function upstreamVersionOf(version: string): string {
  * the names of recipes that have problems go to `broken`, so that later stages do not report
  * their dependents as depending on a package with no recipe.
  */
-export function readRecipes(pkgsDir: string, diags: Diagnostic[], broken: Set<string>, warnings: string[] = []): Map<string, Recipe> {
+export interface ReadOptions {
+  /** Picks one of several `tarball=` groups (called only when there are several). */
+  chooseTarball(name: string, groups: Checksums[], upstreamVersion: string): Checksums;
+}
+
+/** Without an interpreter to ask: the first group, as a checksums.ini with one group has. */
+const FIRST_GROUP: ReadOptions = { chooseTarball: (_n, groups) => groups[0]! };
+
+export function readRecipes(pkgsDir: string, diags: Diagnostic[], broken: Set<string>, warnings: string[] = [], opts: ReadOptions = FIRST_GROUP): Map<string, Recipe> {
   let entries: string[];
   try {
     entries = readdirSync(pkgsDir).sort();
@@ -82,7 +105,7 @@ export function readRecipes(pkgsDir: string, diags: Diagnostic[], broken: Set<st
   for (const name of entries) {
     const dir = path.join(pkgsDir, name);
     const before = diags.length;
-    const r = readRecipe(name, dir, diags, warnings);
+    const r = readRecipe(name, dir, diags, warnings, opts);
     if (r) out.set(name, r);
     else if (diags.length > before) broken.add(name);
   }
@@ -123,7 +146,7 @@ function usableFile(p: string, what: string, diags: Diagnostic[]): boolean {
   return true;
 }
 
-function readRecipe(name: string, dir: string, diags: Diagnostic[], warnings: string[]): Recipe | null {
+function readRecipe(name: string, dir: string, diags: Diagnostic[], warnings: string[], opts: ReadOptions): Recipe | null {
   // One readdir per recipe, then stat only what exists: failed stats (exceptions) are what
   // would make reading a 400-recipe tree slow.
   let present: Set<string>;
@@ -175,10 +198,15 @@ function readRecipe(name: string, dir: string, diags: Diagnostic[], warnings: st
     const first = (t.split('\n')[0] ?? '').replace(/#.*$/, '').trim();
     return { file: path.join(dir, f), text: first };
   };
+  // Build-only problems: reported when something needs the package built, not at load time.
+  const problems: Diagnostic[] = [];
   const checksumsText = read('checksums.ini');
   let checksums: Checksums | null = null;
+  let listsWheels = false;
   if (checksumsText !== null) {
-    checksums = parseChecksums(path.join(dir, 'checksums.ini'), checksumsText, diags);
+    const groups = parseChecksums(path.join(dir, 'checksums.ini'), checksumsText, problems);
+    listsWheels = groups.some((g) => g.tarball.endsWith('.whl'));
+    if (groups.length) checksums = groups.length === 1 ? groups[0]! : opts.chooseTarball(name, groups, upstreamVersionOf(version));
   }
   /** A script file that is present must be usable: a dangling or unreadable one is an error, not a missing script. */
   const usable = (f: string): boolean => has(f) && usableFile(path.join(dir, f), 'recipe file', diags);
@@ -220,21 +248,20 @@ function readRecipe(name: string, dir: string, diags: Diagnostic[], warnings: st
     files.push(...patches);
   }
 
-  // Kind, in the order Sage's package.py decides it.
+  // Kind, in the order Sage's package.py `source` decides it.
   let kind: PkgKind;
   if (requirements !== null) kind = 'pip';
   else if (checksums) kind = checksums.tarball.endsWith('.whl') ? 'wheel' : 'normal';
   else if (scripts.install) kind = 'script';
   else kind = 'none';
 
-  if (kind === 'normal' && !scripts.install) {
-    diags.push({ file: path.join(dir, 'spkg-install.in'), message: `package '${name}' has checksums.ini (a normal package) but no spkg-install.in or spkg-install`, hint: 'add an spkg-install.in body that installs into $SAGE_DESTDIR (e.g. sdh_configure; sdh_make; sdh_make_install)' });
-  }
-  if (kind === 'none' && (scripts.build || scripts.check || src || patches.length)) {
-    diags.push({ file: path.join(dir, 'spkg-install.in'), message: `package '${name}' has ${scripts.build ? 'spkg-build' : scripts.check ? 'spkg-check' : src ? 'src/' : 'patches/'} but no spkg-install.in or spkg-install`, hint: 'add the install script, or remove the other files to make it a dummy package' });
+  const pythonSdist = kind === 'normal' && listsWheels;
+  if (kind === 'normal' && !scripts.install && !pythonSdist) {
+    // Sage's `configure` (base): a tarball and nothing that installs it.
+    problems.push({ file: path.join(dir, 'spkg-install.in'), message: `package '${name}' has a source tarball (checksums.ini) but no spkg-install.in or spkg-install, so it cannot be installed`, hint: 'add an spkg-install.in body that installs into $SAGE_DESTDIR (e.g. sdh_configure; sdh_make; sdh_make_install)' });
   }
   if ((kind === 'normal' || kind === 'wheel') && versionText === null) {
-    diags.push({ file: path.join(dir, 'package-version.txt'), message: `package '${name}' has a tarball but no package-version.txt` });
+    problems.push({ file: path.join(dir, 'package-version.txt'), message: `package '${name}' has a tarball but no package-version.txt`, hint: 'add package-version.txt with the upstream version' });
   }
   if (diags.length > before) return null;
   return {
@@ -249,43 +276,52 @@ function readRecipe(name: string, dir: string, diags: Diagnostic[], warnings: st
     depsCheck: depLine('dependencies_check'),
     depsOptional: depLine('dependencies_optional'),
     checksums,
+    problems,
+    configureM4: has('spkg-configure.m4') ? path.join(dir, 'spkg-configure.m4') : null,
     scripts,
     src,
     patches,
     requirements: requirements === null ? null : requirements.trim(),
-    python: requirements !== null || versionReq !== null || kind === 'wheel',
+    python: requirements !== null || versionReq !== null || kind === 'wheel' || pythonSdist,
+    ...(pythonSdist ? { pythonSdist } : {}),
     files: files.sort(),
   };
 }
 
-function parseChecksums(file: string, text: string, diags: Diagnostic[]): Checksums | null {
-  const kv: Record<string, string> = {};
+/**
+ * The `tarball=` groups of a checksums.ini (several for platform wheels: each `tarball=` starts
+ * one). Problems go to `problems`; groups that cannot be used are left out.
+ */
+export function parseChecksums(file: string, text: string, problems: Diagnostic[]): Checksums[] {
+  const groups: { line: number; kv: Record<string, string> }[] = [];
+  let cur: { line: number; kv: Record<string, string> } | null = null;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (!line || line.startsWith('#') || line.startsWith(';')) continue;
     const eq = line.indexOf('=');
     if (eq < 0) {
-      diags.push({ file, line: i + 1, message: `expected key=value, got '${line}'` });
+      problems.push({ file, line: i + 1, message: `expected key=value, got '${line}'` });
       continue;
     }
     const k = line.slice(0, eq).trim();
-    // With several groups (platform wheels) the first one wins.
-    if (!(k in kv)) kv[k] = line.slice(eq + 1).trim();
+    if (!cur || (k === 'tarball' && 'tarball' in cur.kv)) {
+      cur = { line: i + 1, kv: {} };
+      groups.push(cur);
+    }
+    if (!(k in cur.kv)) cur.kv[k] = line.slice(eq + 1).trim();
   }
-  if (!kv.tarball) {
-    diags.push({ file, message: 'checksums.ini has no tarball= line', hint: 'e.g. tarball=foo-VERSION.tar.gz' });
-    return null;
+  const out: Checksums[] = [];
+  for (const { line, kv } of groups) {
+    if (!kv.tarball) {
+      problems.push({ file, line, message: 'checksums.ini has no tarball= line', hint: 'e.g. tarball=foo-VERSION.tar.gz' });
+    } else if (kv.tarball.includes('/') || kv.tarball.startsWith('.')) {
+      problems.push({ file, line, message: `tarball=${kv.tarball} must be a plain file name (it is looked up in, and downloaded into, the upstream folder)` });
+    } else if (!kv.sha256 && !kv.sha1) {
+      problems.push({ file, line, message: `checksums.ini has neither sha256= nor sha1= for ${kv.tarball}`, hint: 'add sha256=<hex digest of the tarball>' });
+    } else out.push({ file, tarball: kv.tarball, sha256: kv.sha256, sha1: kv.sha1, upstreamUrl: kv.upstream_url });
   }
-  if (kv.tarball.includes('/') || kv.tarball.startsWith('.')) {
-    diags.push({ file, message: `tarball=${kv.tarball} must be a plain file name (it is looked up in, and downloaded into, the upstream folder)` });
-    return null;
-  }
-  if (!kv.sha256 && !kv.sha1) {
-    diags.push({ file, message: 'checksums.ini has neither sha256= nor sha1=', hint: 'add sha256=<hex digest of the tarball>' });
-    return null;
-  }
-  return { file, tarball: kv.tarball, sha256: kv.sha256, sha1: kv.sha1, upstreamUrl: kv.upstream_url };
+  return out;
 }
 
 /** Substitutes VERSION (and VERSION_MAJOR/_MINOR/_MICRO, with or without ${}) in a pattern. */

@@ -75,11 +75,29 @@ describe('bad input', () => {
 
   it('a bad type file', () => expectError({ ...scriptPkg('a'), 'pkgs/a/type': 'standart\n' }, ['all'], [/pkgs\/a\/type:1: error: bad package type 'standart'/, /base, standard, optional, experimental/]));
 
-  it('a normal package without spkg-install', () =>
-    expectError({ 'pkgs/a/type': 'standard\n', 'pkgs/a/package-version.txt': '1\n', 'pkgs/a/checksums.ini': 'tarball=a-VERSION.tar.gz\nsha256=00\n' }, ['all'], [/pkgs\/a\/spkg-install\.in: error: package 'a' has checksums.ini .* but no spkg-install/]));
+  it('a normal package without spkg-install fails only when something needs it built', async () => {
+    const rig = new Rig('err');
+    rig.write({ 'pkgs/a/type': 'standard\n', 'pkgs/a/package-version.txt': '1\n', 'pkgs/a/checksums.ini': 'tarball=a-VERSION.tar.gz\nsha256=00\n', ...scriptPkg('b', { deps: 'a' }), ...scriptPkg('c') });
+    for (const args of [['list'], ['status'], ['-n', 'c'], ['c']]) {
+      const r = await rig.run(...args);
+      assert.equal(r.exitCode, 0, `${args.join(' ')}: ${r.all}`);
+    }
+    const r = await rig.run('b');
+    assert.equal(r.exitCode, 2, r.all);
+    assert.match(r.stderr, /pkgs\/a\/spkg-install\.in: error: cannot build package 'a' \(b needs it\): package 'a' has a source tarball \(checksums.ini\) but no spkg-install/);
+    assert.deepEqual(rig.manifests(), ['c-1.0'], 'nothing more is built after the error');
+    assert.match((await rig.run('status')).stdout, /^a +cannot build +1: package 'a' has a source tarball/m);
+    rig.cleanup();
+  });
 
-  it('spkg-check without spkg-install', () =>
-    expectError({ 'pkgs/a/type': 'standard\n', 'pkgs/a/spkg-check.in': 'true\n' }, ['all'], [/package 'a' has spkg-check but no spkg-install/]));
+  it('a package with only spkg-check is a dummy package (Sage\'s valgrind)', async () => {
+    const rig = new Rig('err');
+    rig.write({ 'pkgs/a/type': 'optional\n', 'pkgs/a/spkg-check.in': 'true\n', ...scriptPkg('b', { deps: 'a' }) });
+    const r = await rig.run('b');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.deepEqual(rig.manifests(), ['b-1.0']);
+    rig.cleanup();
+  });
 
   it('an unreadable recipe file (broken symlink, directory instead of a file)', () =>
     expectError({ ...scriptPkg('a'), 'pkgs/a/dependencies': { symlink: '../gone/dependencies' }, 'pkgs/b/type': 'standard\n', 'pkgs/b/spkg-install.in': 'true\n', 'pkgs/b/package-version.txt/x': 'oops' }, ['all'], [/pkgs\/a\/dependencies: error: broken symlink/, /pkgs\/b\/package-version\.txt: error: expected a regular file/]));

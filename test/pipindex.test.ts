@@ -11,11 +11,11 @@ import path from 'node:path';
 import { Rig, type Tree } from './rig.ts';
 import { TOOLCHAIN_CONFIG, copyToolchain, makeWheel, pip, py } from './pyfixtures.ts';
 
-function pipPkg(name: string, version: string): Tree {
+function pipPkg(name: string, version: string, requirements = `${name}==${version}\n`): Tree {
   return {
     [`pkgs/${name}/type`]: 'standard\n',
     [`pkgs/${name}/package-version.txt`]: `${version}\n`,
-    [`pkgs/${name}/requirements.txt`]: `${name}==${version}\n`,
+    [`pkgs/${name}/requirements.txt`]: requirements,
     [`pkgs/${name}/dependencies`]: '$(PYTHON)\n',
   };
 }
@@ -29,20 +29,35 @@ describe('pip packages from a package index', { timeout: 600_000 }, () => {
 
   before(async () => {
     copyToolchain(rig);
-    rig.write({ 'build.config.yaml': TOOLCHAIN_CONFIG, ...pipPkg('idxdemo', '1.0'), ...pipPkg('missingdemo', '2.0') });
+    rig.write({
+      'build.config.yaml': TOOLCHAIN_CONFIG,
+      ...pipPkg('idxdemo', '1.0'),
+      ...pipPkg('missingdemo', '2.0'),
+      // Two lines, and a requirement that needs another distribution: pip installs both.
+      ...pipPkg('withdeps', '1.0', '# as Sage: pip install -r requirements.txt\nwithdeps==1.0\nsecondreq\n'),
+      ...pipPkg('alsodeps', '3.0', 'alsodeps\n'),
+    });
     // pip itself comes from the configured index; everything after from the loopback one.
     const r = await rig.run('pip');
     assert.equal(r.exitCode, 0, r.all);
     mkdirSync(served, { recursive: true });
-    const whl = await makeWheel(served, 'idxdemo', '1.0', 'VALUE = 42\n');
-    const digest = createHash('sha256').update(readFileSync(path.join(served, whl))).digest('hex');
+    await makeWheel(served, 'idxdemo', '1.0', 'VALUE = 42\n');
+    await makeWheel(served, 'withdeps', '1.0', 'from shareddep import BASE\nVALUE = BASE + 1\n', ['shareddep>=1.0']);
+    await makeWheel(served, 'secondreq', '0.5', 'VALUE = 5\n');
+    await makeWheel(served, 'shareddep', '1.0', 'BASE = 10\n');
+    await makeWheel(served, 'alsodeps', '3.0', 'from shareddep import BASE\n', ['shareddep']);
+    // A PEP 503 index of every wheel in `served`.
     server = createServer((req, res) => {
       requests.push(req.url ?? '');
-      if (req.url === '/simple/idxdemo/') {
+      const project = /^\/simple\/([^/]+)\/$/.exec(req.url ?? '')?.[1];
+      const file = /^\/files\/([^/]+\.whl)$/.exec(req.url ?? '')?.[1];
+      const wheels = readdirSync(served).filter((w) => w.endsWith('.whl'));
+      if (project && wheels.some((w) => w.split('-')[0] === project)) {
+        const links = wheels.filter((w) => w.split('-')[0] === project).map((w) => `<a href="/files/${w}#sha256=${createHash('sha256').update(readFileSync(path.join(served, w))).digest('hex')}">${w}</a>`);
         res.setHeader('content-type', 'text/html');
-        res.end(`<!DOCTYPE html><html><body><a href="/files/${whl}#sha256=${digest}">${whl}</a></body></html>`);
-      } else if (req.url === `/files/${whl}`) {
-        res.end(readFileSync(path.join(served, whl)));
+        res.end(`<!DOCTYPE html><html><body>${links.join('')}</body></html>`);
+      } else if (file && wheels.includes(file)) {
+        res.end(readFileSync(path.join(served, file)));
       } else {
         res.statusCode = 404;
         res.end('not found');
@@ -87,8 +102,38 @@ describe('pip packages from a package index', { timeout: 600_000 }, () => {
   it('a requirement the index does not have fails that package only, with a clear message', async () => {
     const r = await run('-k', 'missingdemo', 'idxdemo');
     assert.equal(r.exitCode, 1, r.all);
-    assert.match(r.all, /Error getting a wheel for missingdemo-2\.0 from the package index/);
+    assert.match(r.all, /Error getting wheels for missingdemo-2\.0 .*from the package index/);
     assert.ok(!rig.manifests().includes('missingdemo-2.0'));
     assert.ok(!readdirSync(rig.path('local/var/lib/sage/wheels')).some((w) => w.startsWith('missingdemo')));
+  });
+
+  it('installs every requirement with its dependencies; the manifest records them all', async () => {
+    const r = await run('withdeps');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.equal((await py(rig, 'import withdeps, secondreq; assert withdeps.VALUE == 11 and secondreq.VALUE == 5')).exitCode, 0);
+    const dists = (rig.manifest('withdeps-1.0').sagebuild as { python_dists: unknown }).python_dists as { name: string; dependency?: boolean }[];
+    assert.deepEqual(dists.map((d) => `${d.name}${d.dependency ? ' (dependency)' : ''}`).sort(), ['secondreq', 'shareddep (dependency)', 'withdeps']);
+    const wheels = readdirSync(rig.path('local/var/lib/sage/wheels'));
+    for (const w of ['withdeps-1.0-py3-none-any.whl', 'secondreq-0.5-py3-none-any.whl', 'shareddep-1.0-py3-none-any.whl']) assert.ok(wheels.includes(w), w);
+    assert.equal((await pip(rig, ['check'])).exitCode, 0);
+  });
+
+  it('a dependency another package installed stays theirs; -clean keeps what others still need', async () => {
+    const r = await run('alsodeps');
+    assert.equal(r.exitCode, 0, r.all);
+    const dists = (rig.manifest('alsodeps-3.0').sagebuild as { python_dists: unknown }).python_dists as { name: string }[];
+    assert.deepEqual(dists.map((d) => d.name), ['alsodeps'], 'shareddep was installed already, by withdeps');
+    const c = await run('withdeps-clean');
+    assert.equal(c.exitCode, 0, c.all);
+    assert.match(c.all, /kept shareddep 1\.0: alsodeps needs it; alsodeps owns it now/);
+    assert.notEqual((await pip(rig, ['show', 'withdeps'])).exitCode, 0);
+    assert.notEqual((await pip(rig, ['show', 'secondreq'])).exitCode, 0, 'a dependency nobody else needs goes with its package');
+    assert.equal((await py(rig, 'import alsodeps')).exitCode, 0);
+    assert.ok(rig.manifest('alsodeps-3.0').files.includes('var/lib/sage/wheels/shareddep-1.0-py3-none-any.whl'));
+    assert.equal((await pip(rig, ['check'])).exitCode, 0);
+    const c2 = await run('alsodeps-clean');
+    assert.equal(c2.exitCode, 0, c2.all);
+    assert.notEqual((await pip(rig, ['show', 'shareddep'])).exitCode, 0);
+    assert.deepEqual(readdirSync(rig.path('local/var/lib/sage/wheels')).filter((w) => /^(withdeps|secondreq|shareddep|alsodeps)-/.test(w)), []);
   });
 });

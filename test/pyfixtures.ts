@@ -25,12 +25,13 @@ export function purePkg(name: string, version: string, o: { deps?: string; code?
 }
 
 /** Writes a minimal valid wheel (PEP 427) with python's zipfile; returns its file name. */
-export async function makeWheel(dir: string, name: string, version: string, code: string): Promise<string> {
+export async function makeWheel(dir: string, name: string, version: string, code: string, requires: string[] = []): Promise<string> {
   const script = `
 import base64, hashlib, os, sys, zipfile
 d, name, version, code = sys.argv[1:5]
+requires = "".join(f"Requires-Dist: {r}\\n" for r in sys.argv[5:])
 files = {f"{name}/__init__.py": code.encode(),
-         f"{name}-{version}.dist-info/METADATA": f"Metadata-Version: 2.1\\nName: {name}\\nVersion: {version}\\n".encode(),
+         f"{name}-{version}.dist-info/METADATA": f"Metadata-Version: 2.1\\nName: {name}\\nVersion: {version}\\n{requires}".encode(),
          f"{name}-{version}.dist-info/WHEEL": b"Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"}
 rec = f"{name}-{version}.dist-info/RECORD"
 lines = []
@@ -45,7 +46,7 @@ with zipfile.ZipFile(out, "w") as z:
         z.writestr(zipfile.ZipInfo(p, (2024, 1, 1, 0, 0, 0)), data)
 print(os.path.basename(out))
 `;
-  const r = await execa('python3', ['-c', script, dir, name, version, code]);
+  const r = await execa('python3', ['-c', script, dir, name, version, code, ...requires]);
   return r.stdout.trim();
 }
 

@@ -2,7 +2,8 @@
 // live in the venv tree, C packages in the prefix.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { readdirSync } from 'node:fs';
+import { readdirSync, realpathSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { Rig, scriptPkg } from './rig.ts';
 import { TOOLCHAIN_CONFIG, copyToolchain, pip, purePkg } from './pyfixtures.ts';
 
@@ -33,4 +34,57 @@ describe('a venv separate from the prefix', { timeout: 300_000 }, () => {
     assert.equal(clean.exitCode, 0, clean.all);
     assert.notEqual((await pip(rig, ['show', 'usesdata'], 'pyenv')).exitCode, 0);
   });
+
+  it('venv: auto makes one venv per interpreter; a new interpreter rebuilds every Python package into it', async (t) => {
+    const pair = twoInterpreters();
+    if (!pair) return t.skip('needs two Python interpreters with pip (e.g. python3 and /usr/bin/python3.11)');
+    const [first, second] = pair;
+    const rig2 = new Rig('venvauto');
+    try {
+      copyToolchain(rig2);
+      const config = (python: { path: string }) => `${TOOLCHAIN_CONFIG}venv: auto\npython: ${python.path}\n`;
+      rig2.write({ 'build.config.yaml': config(first), ...purePkg('purex', '1.0'), ...scriptPkg('cpkg') });
+      const r = await rig2.run('all');
+      assert.equal(r.exitCode, 0, r.all);
+      const venv1 = `local/var/lib/sage/venv-python${first.version}`;
+      assert.ok(rig2.manifests(venv1).includes(`python3_venv-${first.version}`), rig2.manifests(venv1).join(' '));
+      assert.match(r.stdout, new RegExp(`\\[python3_venv-${first.version.replace('.', '\\.')}\\] successfully installed`), 'the venv is named by its version, not the interpreter path');
+      assert.equal(realpathSync(rig2.path(venv1, 'bin', 'python3')), realpathSync(first.path));
+
+      rig2.write({ 'build.config.yaml': config(second) });
+      const plan = await rig2.run('-n', 'all');
+      assert.equal(plan.exitCode, 0, plan.all);
+      const rebuilt = plan.stdout.split('\n').filter(Boolean).map((l) => l.split(':')[0]).sort();
+      assert.deepEqual(rebuilt, ['packaging', 'pip', 'purex', 'python3_venv', 'setuptools', 'wheel'], 'every Python package, and only those');
+      const b = await rig2.run('all');
+      assert.equal(b.exitCode, 0, b.all);
+      const venv2 = `local/var/lib/sage/venv-python${second.version}`;
+      assert.equal(realpathSync(rig2.path(venv2, 'bin', 'python3')), realpathSync(second.path));
+      for (const args of [['check'], ['show', 'purex', 'pip']]) {
+        const res = await pip(rig2, args, venv2);
+        assert.equal(res.exitCode, 0, `${args.join(' ')}: ${res.stdout}${res.stderr}`);
+      }
+      assert.match((await rig2.run('-n', 'all')).stdout, /Nothing to \(re\)build/);
+    } finally {
+      rig2.cleanup();
+    }
+  });
 });
+
+/** Two interpreters (different real paths) with pip, found on PATH or in the usual places. */
+function twoInterpreters(): [{ path: string; version: string }, { path: string; version: string }] | null {
+  const names = ['python3', ...Array.from({ length: 8 }, (_, i) => `python3.${i + 8}`)];
+  const candidates = [...names, ...names.map((n) => `/usr/bin/${n}`), ...names.map((n) => `/usr/local/bin/${n}`)];
+  const found = new Map<string, { path: string; version: string }>();
+  for (const c of candidates) {
+    try {
+      const out = execFileSync(c, ['-c', 'import sys, os, pip; print("%d.%d" % sys.version_info[:2]); print(os.path.realpath(sys.executable))'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      const [version = '', real = ''] = out.trim().split('\n');
+      if (!found.has(real)) found.set(real, { path: c.startsWith('/') ? c : real, version });
+    } catch {
+      // not there, or no pip
+    }
+  }
+  const list = [...found.values()];
+  return list.length >= 2 ? [list[0]!, list[1]!] : null;
+}

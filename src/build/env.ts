@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import type { Recipe } from '../recipes.js';
 import { HELPERS_FILE } from '../util/paths.js';
 import { processEnv } from '../util/env.js';
-import { pythonInfo } from '../builtins.js';
+import { pythonInfo } from '../python/interpreter.js';
 
 export interface PkgPaths {
   /** <build_dir>/<pkg>-<version> */

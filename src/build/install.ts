@@ -199,10 +199,11 @@ export function requestedDists(r: Recipe, p: PkgPaths, venv: string, entries: St
   if (rel.startsWith('..')) {
     throw new StepFailure(`package ${r.name} pip-installs wheels but installs into ${p.tree}, not the venv ${venv}; give it a version_requirements.txt to make it a Python package`);
   }
-  return lines.map((w) => {
+  return lines.map((line) => {
+    const [w = '', role] = line.split(' ');
     const n = parseWheelFilename(w);
     if (!n) throw new StepFailure(`'${w}' is not a valid wheel file name`);
     if (!entries.some((e) => e.rel === `${rel}/${w}`)) throw new StepFailure(`wheel ${w} is not in the staged wheelhouse`);
-    return { name: n.dist, version: n.version, wheel: w };
+    return { name: n.dist, version: n.version, wheel: w, ...(role === 'dependency' ? { dependency: true } : {}) };
   });
 }

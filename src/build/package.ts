@@ -7,7 +7,7 @@ import { cleanPackage } from '../clean.js';
 import { LockWaitCanceled } from '../lock.js';
 import { processEnv } from '../util/env.js';
 import { holdLock, packageLockFile } from '../buildlock.js';
-import { readManifestOrNull, writeManifest, type PythonDist } from '../manifest.js';
+import { pythonDistsOf, readManifestOrNull, writeManifest, type PythonDist } from '../manifest.js';
 import { dropFromWheelCache, takeFromWheelCache } from '../python/wheelcache.js';
 import type { Recipe } from '../recipes.js';
 import { isInside } from '../util/paths.js';
@@ -106,6 +106,14 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: string[
     keepBuildDir = true;
     const check = ctx.check && r.scripts.check !== undefined;
     const env = buildEnv(project.config, r, p, ctx.check, ctx.offline, ctx.jobserver?.makeflags);
+    if (r.kind === 'pip') {
+      // What the installed version put into the venv is this package's to take over again.
+      const own = ctx.db.get(r.name).flatMap((e) => {
+        const m = readManifestOrNull(e.file);
+        return m ? pythonDistsOf(m).map((d) => d.name) : [];
+      });
+      env.SAGEBUILD_OWN_DISTS = own.join(' ');
+    }
     bus.emit({ type: 'step', id, step: 'prepare' });
     const venv = project.config.venv;
     const fingerprint = ctx.fingerprint(r.name).hash;

@@ -12,7 +12,9 @@ import { runLogged } from './run.js';
 /** The install body Sage generates for wheel packages; pip packages get theirs from the index. */
 function defaultInstall(r: Recipe): { path: string; body: string } | undefined {
   if (r.kind === 'wheel') return { path: '(sagebuild: wheel package)', body: 'sdh_store_and_pip_install_wheel .' };
-  if (r.kind === 'pip') return { path: '(sagebuild: pip package)', body: 'sdh_fetch_wheel\nsdh_store_and_pip_install_wheel .' };
+  if (r.kind === 'pip') return { path: '(sagebuild: pip package)', body: 'sdh_pip_install_requirements' };
+  // No listed wheel fits the interpreter: its sdist is built into a wheel instead.
+  if (r.kind === 'normal' && r.pythonSdist) return { path: '(sagebuild: source tarball of a wheel package)', body: 'cd src && sdh_pip_install .' };
   return undefined;
 }
 

@@ -9,6 +9,7 @@ export function statusLines(plan: PlanItem[], installed: Map<string, InstalledEn
     const have = (installed.get(i.name) ?? []).map((e) => e.version);
     if (i.action === 'dummy') rows.push([i.name, 'dummy', '(never built)']);
     else if (i.action === 'up-to-date') rows.push([i.name, 'installed', i.version]);
+    else if (i.problems?.length) rows.push([i.name, 'cannot build', `${i.version}: ${i.problems.join('; ')}`]);
     else if (!have.length) rows.push([i.name, 'not installed', i.version]);
     else rows.push([i.name, 'outdated', `${have.join(', ')}: ${i.reasons.join('; ')}`]);
   }

@@ -162,16 +162,64 @@ sdh_store_and_pip_install_wheel() {
         shift
     done
     sdh_store_wheel "$dir"
-    echo "$SDH_STORED_WHEEL" >> "$SAGE_PKG_DIR/.sagebuild-pipinst"
+    # "<wheel> dependency" for what pip installs only because a requirement needs it.
+    echo "$SDH_STORED_WHEEL${SDH_PIPINST_ROLE:+ $SDH_PIPINST_ROLE}" >> "$SAGE_PKG_DIR/.sagebuild-pipinst"
 }
 
-# For pip-kind packages (requirements.txt): get the wheel from the configured package index
-# (pip's own configuration decides where that is) into ./dist.
-sdh_fetch_wheel() {
-    mkdir -p dist && rm -f dist/*.whl
-    "$SAGEBUILD_PYTHON" -m pip wheel --disable-pip-version-check --no-deps --wheel-dir=dist \
-        -r "$SAGE_RECIPE_DIR/requirements.txt" || sdh_die "Error getting a wheel for $PKG_NAME from the package index"
-    local n
-    n=$(ls dist/*.whl 2>/dev/null | wc -l)
-    [ "$n" -eq 1 ] || sdh_die "Error: requirements.txt of $PKG_BASE gave $n wheels, expected exactly one"
+# For pip-kind packages (requirements.txt, any number of lines): as Sage's
+# `pip install -r requirements.txt`, with their dependencies. Wheels for every requirement and
+# what it needs come from the configured package index (pip's own configuration decides where);
+# the venv's pip then decides, as that install would, which of them the venv still lacks: only
+# those are stored and pip-installed for this package (dependencies already installed by another
+# package stay theirs).
+sdh_pip_install_requirements() {
+    local req="$SAGE_RECIPE_DIR/requirements.txt"
+    rm -rf dist && mkdir -p dist
+    "$SAGEBUILD_PYTHON" -m pip wheel --disable-pip-version-check --wheel-dir=dist -r "$req" \
+        || sdh_die "Error getting wheels for $PKG_NAME (requirements.txt and their dependencies) from the package index"
+    local pip=("$PYTHON" -m pip)
+    if ! "$PYTHON" -c 'import pip' 2>/dev/null; then
+        # Building pip itself: the venv has none yet; run pip from its fetched wheel.
+        local pipwheel=(dist/pip-*.whl)
+        [ -f "${pipwheel[0]}" ] || sdh_die "Error: the venv has no pip; build the pip package first"
+        pip=("$PYTHON" "${pipwheel[0]}/pip")
+    fi
+    # Twice: as the install would go (to find conflicts with what other packages installed), and
+    # ignoring what is installed (the whole closure, whose wheels this package stores unless
+    # another package already installed that distribution).
+    local dry=("${pip[@]}" install --isolated --disable-pip-version-check --no-input --dry-run --quiet --no-index --find-links dist -r "$req")
+    "${dry[@]}" --report dist/.report.json && "${dry[@]}" --ignore-installed --report dist/.closure.json \
+        || sdh_die "Error: pip cannot install requirements.txt of $PKG_BASE into the venv from the fetched wheels"
+    local needed
+    needed=$("$PYTHON" - dist/.report.json dist/.closure.json <<'PYEOF'
+import json, os, re, sys, urllib.parse
+from importlib import metadata
+canon = lambda n: re.sub(r"[-_.]+", "-", n).lower()
+# Distributions this package installed before (an upgrade or rebuild takes them over again).
+own = {canon(n) for n in os.environ.get("SAGEBUILD_OWN_DISTS", "").split()}
+def installed(name):
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+for item in json.load(open(sys.argv[1]))["install"]:
+    name, version = item["metadata"]["name"], item["metadata"]["version"]
+    have = installed(name)
+    if have is not None and canon(name) not in own:
+        sys.exit(f"requirements.txt needs {name} {version}, but {name} {have} is installed in the venv by another package; align the versions")
+for item in json.load(open(sys.argv[2]))["install"]:
+    name = item["metadata"]["name"]
+    if installed(name) is not None and canon(name) not in own:
+        continue  # another package's, and it satisfies the requirement
+    wheel = os.path.basename(urllib.parse.unquote(urllib.parse.urlparse(item["download_info"]["url"]).path))
+    print(wheel, "" if item.get("requested") else "dependency")
+PYEOF
+) || sdh_die "Error resolving the requirements of $PKG_BASE"
+    [ -n "$needed" ] || echo "All requirements of $PKG_BASE are already installed in the venv"
+    local w role
+    while read -r w role; do
+        [ -n "$w" ] || continue
+        rm -rf dist/.one && mkdir -p dist/.one/dist && mv "dist/$w" dist/.one/dist/ || sdh_die "Error: pip chose $w, which is not among the fetched wheels"
+        SDH_PIPINST_ROLE="$role" sdh_store_and_pip_install_wheel dist/.one
+    done <<< "$needed"
 }

@@ -1,0 +1,57 @@
+// The configured interpreter: who it is (version, real path), asked once per command.
+import { execFile, execFileSync } from 'node:child_process';
+
+export interface PythonInfo {
+  executable: string;
+  /** major.minor */
+  version: string;
+  /** The full sys.version line. */
+  full: string;
+}
+
+const pyCache = new Map<string, PythonInfo | Error>();
+const pending = new Map<string, Promise<void>>();
+const PY_QUERY = 'import sys, os; print("%d.%d" % sys.version_info[:2]); print(os.path.realpath(sys.executable)); print(sys.version.splitlines()[0])';
+
+function parseInfo(out: string): PythonInfo {
+  const [version = '', executable = '', full = ''] = out.trim().split('\n');
+  return { version, executable, full };
+}
+
+function failure(python: string, e: unknown): Error {
+  return new Error(`cannot run the configured Python '${python}': ${(e as Error).message.split('\n')[0]}`);
+}
+
+/**
+ * Starts asking the interpreter who it is, in the background: starting Python (through a pyenv
+ * shim, say) can take 100 ms, which then overlaps with reading the recipe tree.
+ */
+export function prefetchPythonInfo(python: string): Promise<void> {
+  let p = pending.get(python);
+  if (!p) {
+    p = new Promise<void>((resolve) => {
+      execFile(python, ['-S', '-c', PY_QUERY], { encoding: 'utf8' }, (err, stdout) => {
+        if (!pyCache.has(python)) pyCache.set(python, err ? failure(python, err) : parseInfo(stdout));
+        resolve();
+      });
+    });
+    pending.set(python, p);
+  }
+  return p;
+}
+
+/** Asks the configured interpreter who it is (memoised per command; spawns once). */
+export function pythonInfo(python: string): PythonInfo {
+  let info = pyCache.get(python);
+  if (!info) {
+    try {
+      info = parseInfo(execFileSync(python, ['-S', '-c', PY_QUERY], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+    } catch (e) {
+      info = failure(python, e);
+    }
+    pyCache.set(python, info);
+  }
+  if (info instanceof Error) throw info;
+  return info;
+}
+
