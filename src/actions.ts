@@ -2,6 +2,7 @@
 // these functions run the work and return an exit status.
 import { holdLock, packageLockFile } from './buildlock.js';
 import { cleanPackage } from './clean.js';
+import { HookFailed } from './hooks.js';
 import { DownloadError, downloadUrls, ensureTarball } from './build/download.js';
 import { tarballPath } from './build/fetch.js';
 import { existsSync } from 'node:fs';
@@ -117,6 +118,10 @@ async function clean(project: Project, name: string, o: RunOptions): Promise<num
     if (e instanceof LockWaitCanceled) {
       process.stderr.write(`sagebuild: ${name}-clean: ${e.message}; nothing was removed\n`);
       return 130;
+    }
+    if (e instanceof HookFailed) {
+      process.stderr.write(`sagebuild: ${name}-clean: ${e.message}\n`);
+      return 1;
     }
     if (!(e instanceof PipError)) throw e;
     process.stderr.write(`sagebuild: ${name}-clean: ${e.message}; nothing was removed\n`);

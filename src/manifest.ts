@@ -2,6 +2,7 @@
 // a `sagebuild` block), their safe reading, atomic writing, and safe file removal.
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { uname } from './util/uname.js';
+import { dateAsDatePrints } from './util/date.js';
 import path from 'node:path';
 import { INSTALLED_RELDIR } from './deps.js';
 import { UserError } from './diagnostics.js';
@@ -12,6 +13,9 @@ export interface Manifest {
   package_version: string;
   install_date: string;
   system_uname: string;
+  /** SAGE_ROOT/VERSION.txt, as sage-spkg records it (absent in manifests of older sagebuild versions). */
+  sage_version?: string;
+  /** `passed`, `failed`, `not available` (checks asked for, the recipe has none), or empty: checks did not run. */
   test_result: string;
   files: string[];
   sagebuild?: {
@@ -137,13 +141,24 @@ export function writeFileAtomic(file: string, content: string): void {
   renameSync(tmp, file);
 }
 
-export function newManifest(name: string, version: string, files: string[], extra: Manifest['sagebuild']): Manifest {
+/** The Sage version sage-spkg records: the first line of SAGE_ROOT/VERSION.txt; empty when there is none. */
+export function sageVersion(sageRoot: string): string {
+  try {
+    return (readFileSync(path.join(sageRoot, 'VERSION.txt'), 'utf8').split('\n')[0] ?? '').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** A manifest with Sage's keys in sage-spkg's order; `test_result` stays empty until checks run. */
+export function newManifest(name: string, version: string, files: string[], sageRoot: string, extra: Manifest['sagebuild']): Manifest {
   return {
     package_name: name,
     package_version: version,
-    install_date: new Date().toString(),
+    install_date: dateAsDatePrints(),
     system_uname: uname(),
-    test_result: 'not completed',
+    sage_version: sageVersion(sageRoot),
+    test_result: '',
     files,
     sagebuild: extra,
   };

@@ -44,8 +44,12 @@ export interface Recipe {
   depsCheck: DepLine | null;
   depsOptional: DepLine | null;
   checksums: Checksums | null;
-  /** Sage's hooks too: preinst runs before the build, postinst after the install landed (merge, pip). */
-  scripts: { build?: Script; install?: Script; check?: Script; preinst?: Script; postinst?: Script };
+  /**
+   * Sage's hooks too: preinst runs before the build, postinst after the install landed (merge,
+   * pip); prerm, piprm, postrm are installed for uninstalling (hooks.ts); legacyUninstall
+   * (`spkg-legacy-uninstall`) removes an old install that has no file list.
+   */
+  scripts: { build?: Script; install?: Script; check?: Script; preinst?: Script; postinst?: Script; prerm?: Script; piprm?: Script; postrm?: Script; legacyUninstall?: Script };
   /** Absolute path of the in-tree `src/` if present. */
   src: string | null;
   patches: string[];
@@ -195,12 +199,17 @@ function readRecipe(name: string, dir: string, diags: Diagnostic[], warnings: st
     }
     return undefined;
   };
-  const scripts = { build: script('spkg-build'), install: script('spkg-install'), check: script('spkg-check'), preinst: script('spkg-preinst'), postinst: script('spkg-postinst') };
-  for (const hook of ['spkg-prerm', 'spkg-postrm', 'spkg-piprm', 'spkg-legacy-uninstall']) {
-    for (const f of [`${hook}.in`, hook]) {
-      if (has(f)) warnings.push(`${path.join(dir, f)}: sagebuild does not run uninstall hooks; -clean removes the files in the manifest`);
-    }
-  }
+  const scripts = {
+    build: script('spkg-build'),
+    install: script('spkg-install'),
+    check: script('spkg-check'),
+    preinst: script('spkg-preinst'),
+    postinst: script('spkg-postinst'),
+    prerm: script('spkg-prerm'),
+    piprm: script('spkg-piprm'),
+    postrm: script('spkg-postrm'),
+    legacyUninstall: script('spkg-legacy-uninstall'),
+  };
   const requirements = read('requirements.txt');
   const versionReq = read('version_requirements.txt');
   const srcPath = path.join(dir, 'src');

@@ -133,7 +133,7 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: string[
         await runScript(ctx, r, p, env, 'check');
         manifest.test_result = 'passed';
       } catch (e) {
-        // An interrupted check proves nothing: leave 'not completed' so the next --check reruns it.
+        // An interrupted check proves nothing: leave test_result empty so the next --check reruns it.
         if (!(e instanceof StepFailure && e.canceled)) {
           manifest.test_result = 'failed';
           writeManifest(p.tree, manifest);
