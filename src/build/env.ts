@@ -1,4 +1,5 @@
 // The environment a recipe script sees: Sage's variables, pointing installs at the staging tree.
+import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config.js';
@@ -135,6 +136,8 @@ export function buildEnv(config: Config, r: Recipe, p: PkgPaths, check: boolean,
     PYTHON: path.join(config.venv, 'bin', 'python3'),
     SAGEBUILD_HELPERS: HELPERS_FILE,
   });
+  // sdh_pip_editable_install points editable installs at the recipe's own src/, not the build dir's copy.
+  if (r.src) env.SAGEBUILD_RECIPE_SRC = realpathSync(r.src);
   if (r.kind === 'venv' || r.kind === 'pip') {
     // The base interpreter, resolved now: on PATH, `python3` is the venv's own.
     env.SAGEBUILD_PYTHON = pythonInfo(config.python).executable;
