@@ -114,4 +114,26 @@ describe('build environment: compilers', () => {
     assert.match(rig.read('mycxx.log'), /-O1 -o hello-cxx hello\.cpp/);
     assert.equal((await execa(rig.path('local/bin/hello-cxx'))).stdout, 'hello from C++');
   });
+
+  it('sdh_preload_lib EXECUTABLE SONAME appends the library the executable loads to LD_PRELOAD (Linux)', async () => {
+    const rig = new Rig('buildenv-preload');
+    rigs.push(rig);
+    rig.write({
+      'pkgs/pl/type': 'standard\n',
+      'pkgs/pl/package-version.txt': '1.0\n',
+      'pkgs/pl/spkg-install.in': [
+        'sdh_preload_lib bash libc.so',
+        'first="$LD_PRELOAD"',
+        'sdh_preload_lib bash libnothing-such.so',
+        'mkdir -p "$SAGE_DESTDIR_LOCAL/share/pl"',
+        'echo "$first|$LD_PRELOAD" > "$SAGE_DESTDIR_LOCAL/share/pl/preload"',
+      ].join('\n'),
+    });
+    const r = await rig.start(['pl'], { LD_PRELOAD: '' });
+    assert.equal(r.exitCode, 0, String(r.all));
+    const ldd = (await execa('sh', ['-c', 'ldd "$(command -v bash)"'])).stdout;
+    const libc = /libc\.so\S* => (\S+)/.exec(ldd)?.[1];
+    assert.ok(libc, ldd);
+    assert.equal(rig.read('local/share/pl/preload'), `${libc}|${libc}\n`, 'found once; a library bash does not load adds nothing');
+  });
 });
