@@ -40,9 +40,19 @@ export function pythonDistsOf(m: Manifest): PythonDist[] {
   return Array.isArray(d) ? (d as PythonDist[]) : [];
 }
 
-/** <tree>/var/lib/sage/installed/<pkg>-<ver> -> <tree>. The manifest's location, not its content, decides. */
+/**
+ * Where the records of *pip* packages (requirements.txt) go. Sage keeps no installation record
+ * for them ("in addition to what pip is already doing", build/make/Makefile.in), so sagebuild
+ * keeps theirs in its own state folder, where Sage's tools (sage-spkg-uninstall, the make
+ * stamps) do not see them; sagebuild needs them for fingerprints, ownership and -clean.
+ */
+export const PIP_RECORDS_RELDIR = 'var/lib/sage/sagebuild/pip-installed';
+
+/** <tree>/var/lib/sage/installed/<pkg>-<ver> (or a pip record) -> <tree>. The manifest's location, not its content, decides. */
 export function treeOfManifest(file: string): string {
-  return path.resolve(path.dirname(file), '../../../..');
+  const dir = path.dirname(path.resolve(file));
+  for (const rel of [INSTALLED_RELDIR, PIP_RECORDS_RELDIR]) if (dir.endsWith(`/${rel}`)) return dir.slice(0, -rel.length - 1);
+  return path.resolve(dir, '../../../..');
 }
 
 export interface InstalledEntry {
@@ -59,8 +69,7 @@ export function installedDir(tree: string): string {
 /** Stamps found in the installed/ dirs of the given trees, by package name. */
 export function scanInstalled(trees: string[]): Map<string, InstalledEntry[]> {
   const out = new Map<string, InstalledEntry[]>();
-  for (const tree of new Set(trees)) {
-    const dir = installedDir(tree);
+  for (const dir of [...new Set(trees)].flatMap((tree) => [installedDir(tree), path.join(tree, PIP_RECORDS_RELDIR)])) {
     let names: string[];
     try {
       names = readdirSync(dir);
@@ -121,7 +130,7 @@ export function readManifestOrNull(file: string): Manifest | null {
 }
 
 export function writeManifest(tree: string, m: Manifest): string {
-  const dir = installedDir(tree);
+  const dir = m.sagebuild?.kind === 'pip' ? path.join(tree, PIP_RECORDS_RELDIR) : installedDir(tree);
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${m.package_name}-${m.package_version}`);
   writeFileAtomic(file, JSON.stringify(m, null, 2) + '\n');

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { ROOT, Rig, scriptPkg } from './rig.ts';
+import { PIP_RECORDS, ROOT, Rig, SAGE_RECORDS, scriptPkg } from './rig.ts';
 import { TOOLCHAIN_CONFIG, copyToolchain, pip, purePkg, py } from './pyfixtures.ts';
 
 /** The Sage 10.10 tree the project's shared data holds (SAGE_TREE_TARBALL overrides). */
@@ -41,12 +41,15 @@ describe("Sage's uninstaller on a sagebuild prefix", { timeout: 600_000, skip },
       'pkgs/sc/spkg-prerm.in': mark('prerm'),
       'pkgs/sc/spkg-postrm.in': mark('postrm'),
       ...purePkg('sp', '1.0'),
+      // A dummy (system) package: no record at all, as in Sage.
+      'pkgs/sysdummy/type': 'standard\n',
+      'pkgs/sysdummy/package-version.txt': '1.0\n',
     });
   });
   after(() => rig.cleanup());
 
   it('manifests have Sage\'s keys in sage-spkg\'s order: sage_version, install_date as `date` prints it, test_result empty without checks', async () => {
-    const r = await rig.run('sc', 'sp');
+    const r = await rig.run('sc', 'sp', 'sysdummy');
     assert.equal(r.exitCode, 0, r.all);
     const m = rig.manifest('sc-1.0');
     assert.deepEqual(Object.keys(m), ['package_name', 'package_version', 'install_date', 'system_uname', 'sage_version', 'test_result', 'files', 'sagebuild']);
@@ -54,6 +57,12 @@ describe("Sage's uninstaller on a sagebuild prefix", { timeout: 600_000, skip },
     assert.match(String(m.install_date), DATE_RE);
     assert.equal(m.test_result, '');
     assert.deepEqual(m.files, ['bin/sc-tool', 'share/sc/a.txt', 'share/sc/deep/b.txt']);
+    // No record where Sage keeps none: pip packages (requirements.txt; Sage's make only runs pip)
+    // and dummies. sagebuild keeps the pip packages' records in its own state folder.
+    const sageRecords = rig.manifests('local', [SAGE_RECORDS]).map((m) => m.split('-')[0]);
+    assert.deepEqual(sageRecords.filter((n) => n !== 'python3_venv'), ['sc', 'sp']);
+    assert.deepEqual(rig.manifests('local', [PIP_RECORDS]).map((m) => m.split('-')[0]), ['packaging', 'pip', 'setuptools', 'wheel']);
+    assert.equal((await rig.run('-n', 'sc', 'sp', 'sysdummy')).stdout.trim(), 'Nothing to (re)build.');
     // The plan still reads an empty test_result as "checks not run".
     const dry = await rig.run('-n', '--check', 'sc');
     assert.match(dry.stdout, /^sc: checks requested; last test_result: none$/m);
