@@ -121,7 +121,7 @@ async function clean(project: Project, name: string, o: RunOptions): Promise<num
     }
     if (e instanceof HookFailed) {
       process.stderr.write(`sagebuild: ${name}-clean: ${e.message}\n`);
-      return 1;
+      return e.canceled ? 130 : 1;
     }
     if (!(e instanceof PipError)) throw e;
     process.stderr.write(`sagebuild: ${name}-clean: ${e.message}; nothing was removed\n`);

@@ -18,8 +18,15 @@ export const SCRIPTS_RELDIR = 'var/lib/sage/scripts';
 export const UNINSTALL_HOOKS = ['prerm', 'piprm', 'postrm'] as const;
 export type UninstallHook = (typeof UNINSTALL_HOOKS)[number];
 
-/** A hook failed where Sage stops (prerm, legacy-uninstall): nothing of the package was removed. */
-export class HookFailed extends Error {}
+/** A hook failed where Sage stops (prerm, legacy-uninstall), or was interrupted: nothing of the package was removed. */
+export class HookFailed extends Error {
+  constructor(
+    message: string,
+    readonly canceled = false,
+  ) {
+    super(message);
+  }
+}
 
 /** One installed package version, as its hooks see it. */
 export interface HookTarget {
@@ -123,33 +130,38 @@ export function installedHook(t: HookTarget, hook: UninstallHook): string | null
   return accessible(file, constants.F_OK) ? file : null;
 }
 
-async function run(t: HookTarget, step: string, file: string, args: string[], o: HookRun): Promise<boolean> {
+type Outcome = 'ok' | 'failed' | 'canceled';
+
+async function run(t: HookTarget, step: string, file: string, args: string[], o: HookRun): Promise<Outcome> {
   const id = `${t.name}-${t.version}`;
   o.bus.emit({ type: 'step', id, step: `spkg-${step}` as 'spkg-prerm' });
   const env = { ...processEnv(), ...hookVars(t), SAGEBUILD_HELPERS: HELPERS_FILE, SAGEBUILD_PIP_UNINSTALLS: '1' };
   const res = await runLogged(file, args, { cwd: t.config.root, env, id, bus: o.bus, signal: o.signal ?? new AbortController().signal });
-  if (res.exitCode === 0) return true;
-  o.bus.emit({ type: 'output', id, line: `sagebuild: spkg-${step} ${res.canceled ? 'interrupted' : res.signal ? `killed by ${res.signal}` : `failed (exit code ${res.exitCode})`}` });
-  return false;
+  if (res.canceled) return 'canceled';
+  if (res.exitCode === 0) return 'ok';
+  o.bus.emit({ type: 'output', id, line: `sagebuild: spkg-${step} ${res.signal ? `killed by ${res.signal}` : `failed (exit code ${res.exitCode})`}` });
+  return 'failed';
 }
 
-/** Runs an installed hook; true when there is none or it succeeded. */
-export async function runHook(t: HookTarget, hook: UninstallHook, o: HookRun): Promise<boolean> {
+/** Runs an installed hook; 'ok' when there is none. */
+export async function runHook(t: HookTarget, hook: UninstallHook, o: HookRun): Promise<Outcome> {
   const file = installedHook(t, hook);
-  if (!file) return true;
+  if (!file) return 'ok';
   return run(t, hook, accessible(file, constants.X_OK) ? file : 'bash', accessible(file, constants.X_OK) ? [] : [file], o);
 }
 
 /** prerm: its failure stops the removal (Sage: "the package will not be uninstalled"). */
 export async function runPrerm(t: HookTarget, o: HookRun): Promise<void> {
-  if (!(await runHook(t, 'prerm', o))) {
+  const outcome = await runHook(t, 'prerm', o);
+  if (outcome === 'canceled') throw new HookFailed(`interrupted in the pre-uninstall script of ${t.name}-${t.version}`, true);
+  if (outcome === 'failed') {
     throw new HookFailed(`the pre-uninstall script ${installedHook(t, 'prerm')} of ${t.name}-${t.version} failed, so it was not uninstalled; fix what it reports (or the script) and try again`);
   }
 }
 
 /** piprm and postrm: a failure is a warning, the removal goes on (as in Sage). */
 export async function runWarningHook(t: HookTarget, hook: 'piprm' | 'postrm', o: HookRun): Promise<void> {
-  if (!(await runHook(t, hook, o))) {
+  if ((await runHook(t, hook, o)) !== 'ok') {
     o.bus.emit({ type: 'warning', message: `${t.name}-${t.version}: its ${hook === 'piprm' ? 'pip-uninstall' : 'post-uninstall'} script ${installedHook(t, hook)} failed; ${hook === 'piprm' ? 'uninstallation may have left behind some files' : 'the package is uninstalled, but may have left behind some files or settings'}` });
   }
 }
@@ -166,8 +178,7 @@ export function removeHooks(t: HookTarget): void {
 export async function runLegacyUninstall(t: HookTarget, r: Recipe | undefined, o: HookRun): Promise<boolean> {
   const s = r?.scripts.legacyUninstall;
   if (!s) return false;
-  if (!(await run(t, 'legacy-uninstall', 'bash', ['-c', wrapHook(t, s.path, bodyOf(s))], o))) {
-    throw new HookFailed(`${s.path} failed, so the old install of ${t.name}-${t.version} was not removed`);
-  }
+  const outcome = await run(t, 'legacy-uninstall', 'bash', ['-c', wrapHook(t, s.path, bodyOf(s))], o);
+  if (outcome !== 'ok') throw new HookFailed(`${s.path} ${outcome === 'canceled' ? 'was interrupted' : 'failed'}, so the old install of ${t.name}-${t.version} was not removed`, outcome === 'canceled');
   return true;
 }

@@ -169,7 +169,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     if (touchesWheelhouse) refreshIndex(wheelhouse, warn);
     const message = (e as Error).message;
     const restored = e instanceof HookFailed ? ' Nothing was installed.' : old.length ? ` The previously installed ${old.map((o) => `${r.name}-${o.entry.version}`).join(', ')} was restored.` : message.endsWith('nothing was installed') ? '' : ' Nothing was installed.';
-    throw new StepFailure(`${message}.${restored}`, (e instanceof StepFailure && e.canceled) || e instanceof LockWaitCanceled);
+    throw new StepFailure(`${message}.${restored}`, (e instanceof StepFailure && e.canceled) || (e instanceof HookFailed && e.canceled) || e instanceof LockWaitCanceled);
   } finally {
     for (const o of old) rmSync(path.join(o.tree, 'var/tmp/sagebuild-backup', `${id}-${process.pid}`), { recursive: true, force: true });
   }
