@@ -12,7 +12,7 @@ import { runLogged } from './build/run.js';
 import { executeBuild, hashCache, installedDb, type ExecuteOptions } from './execute.js';
 import { Fingerprinter } from './fingerprint.js';
 import type { HashCache } from './hashcache.js';
-import { readManifest } from './manifest.js';
+import { readManifest, readManifestOrNull } from './manifest.js';
 import { closure, makePlan, type BuildRequest } from './plan.js';
 import type { Project } from './project.js';
 import { PipError } from './python/pip.js';
@@ -101,6 +101,11 @@ async function clean(project: Project, name: string, o: RunOptions): Promise<num
     const entries = db.get(name);
     if (!entries.length) out([`${name} is not installed; nothing to clean`]);
     for (const e of entries) {
+      const legacy = project.recipes.get(name)?.scripts.legacyUninstall;
+      if (legacy && readManifestOrNull(e.file) === null) {
+        out([`would run ${legacy.path} for ${name}-${e.version} (a stamp without a file list) and remove ${e.file}`]);
+        continue;
+      }
       const files = readManifest(e.file).files;
       out([`would remove ${name}-${e.version}: ${files.length} file(s) and ${e.file}`, ...files.map((f) => `  ${f}`)]);
     }

@@ -104,7 +104,11 @@ describe('uninstall hooks', () => {
       'local/var/lib/sage/installed/lg-0.9': 'installed by an old Sage\n',
       'local/bin/lg': 'old binary\n',
     });
-    let r = await rig.run('lg-clean');
+    let r = await rig.run('-n', 'lg-clean');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.match(r.stdout, /would run .*spkg-legacy-uninstall for lg-0\.9/);
+    assert.ok(rig.exists('local/bin/lg'), 'a dry run changes nothing');
+    r = await rig.run('lg-clean');
     assert.equal(r.exitCode, 0, r.all);
     assert.ok(!rig.exists('local/bin/lg'));
     assert.deepEqual(rig.manifests(), []);

@@ -49,12 +49,17 @@ describe("Sage's uninstaller on a sagebuild prefix", { timeout: 600_000, skip },
   after(() => rig.cleanup());
 
   it('manifests have Sage\'s keys in sage-spkg\'s order: sage_version, install_date as `date` prints it, test_result empty without checks', async () => {
+    const started = Math.floor(Date.now() / 1000);
     const r = await rig.run('sc', 'sp', 'sysdummy');
     assert.equal(r.exitCode, 0, r.all);
+    const ended = Math.ceil(Date.now() / 1000);
     const m = rig.manifest('sc-1.0');
     assert.deepEqual(Object.keys(m), ['package_name', 'package_version', 'install_date', 'system_uname', 'sage_version', 'test_result', 'files', 'sagebuild']);
     assert.equal(m.sage_version, '10.10.beta4');
     assert.match(String(m.install_date), DATE_RE);
+    // `date` reads it back as a time during the build (what Sage's $(date) would have printed then).
+    const back = Number((await execa('date', ['-d', String(m.install_date), '+%s'], { env: { LC_ALL: 'C' } })).stdout);
+    assert.ok(back >= started && back <= ended, `${m.install_date} = ${back}, not in [${started}, ${ended}]`);
     assert.equal(m.test_result, '');
     assert.deepEqual(m.files, ['bin/sc-tool', 'share/sc/a.txt', 'share/sc/deep/b.txt']);
     // No record where Sage keeps none: pip packages (requirements.txt; Sage's make only runs pip)
