@@ -64,7 +64,7 @@ describe('Python helpers of real recipes', { timeout: 600_000 }, () => {
         'sdw/devonly.py': 'DEV = True\n',
       }),
       // -C / --config-settings reach the build backend, and sdh_pip_install installs the wheel.
-      ...pyPkg('cfgpkg', 'cd src\nsdh_pip_install -C mode=fast --config-settings=extra=1 --config-settings extra=2 .\n', {
+      ...pyPkg('cfgpkg', 'cd src\nsdh_pip_install -C mode=fast --config-settings extra=1 . --config-setting=extra=2 -Cflag=on\n', {
         'pyproject.toml': '[build-system]\nrequires = []\nbuild-backend = "cfgbackend"\nbackend-path = ["."]\n',
         'cfgbackend.py': BACKEND,
       }),
@@ -102,9 +102,9 @@ describe('Python helpers of real recipes', { timeout: 600_000 }, () => {
     assert.notEqual((await py(rig, 'import sdw')).exitCode, 0, 'sdh_build_and_store_wheel does not install');
   });
 
-  it('-C / --config-settings reach the build backend (a repeated key as a list)', async () => {
+  it('-C / --config-settings, before or after the source folder, reach the build backend (a repeated key as a list)', async () => {
     const r = await py(rig, 'import cfgpkg; print(cfgpkg.SETTINGS)');
-    assert.equal(r.stdout, "{'extra': ['1', '2'], 'mode': 'fast'}", r.stderr);
+    assert.equal(r.stdout, "{'extra': ['1', '2'], 'flag': 'on', 'mode': 'fast'}", r.stderr);
   });
 
   it('--build-isolation provisions the build environment from the wheelhouse', async () => {

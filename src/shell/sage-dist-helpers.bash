@@ -37,8 +37,10 @@ sdh_configure() {
         --disable-static --disable-maintainer-mode --disable-dependency-tracking "$@"
     if [ $? -ne 0 ]; then
         echo "Retrying configure without --disable-maintainer-mode --disable-dependency-tracking"
-        ./configure --prefix="$SAGE_INST_LOCAL" --libdir="$SAGE_INST_LOCAL/lib" --disable-static "$@" \
-            || sdh_die "Error configuring $PKG_NAME"
+        if ! ./configure --prefix="$SAGE_INST_LOCAL" --libdir="$SAGE_INST_LOCAL/lib" --disable-static "$@"; then
+            [ -f "$(pwd)/config.log" ] && sdh_die "Error configuring $PKG_NAME; see the file $(pwd)/config.log for details"
+            sdh_die "Error configuring $PKG_NAME"
+        fi
     fi
 }
 
@@ -147,9 +149,11 @@ _SDH_PEP517_
 sdh_build_wheel() {
     echo "Building a wheel for $PKG_NAME"
     mkdir -p dist && rm -f dist/*.whl dist/*.tar.gz
-    local isolation=no sdist=no
-    local settings=()
+    local isolation=no sdist=no src=""
+    local settings=() extra=()
     install_options=""
+    # Options may also follow the source folder (`sdh_pip_install . -Csetup-args=...`), as
+    # python -m build accepts them anywhere.
     while [ $# -gt 0 ]; do
         case "$1" in
             --build-isolation) isolation=yes ;;
@@ -157,16 +161,19 @@ sdh_build_wheel() {
             --sdist-then-wheel) sdist=yes ;;
             --no-deps) install_options="$install_options $1" ;;
             --skip-dependency-check) ;;
-            -C|--config-settings|--config-setting) shift; settings+=("$1") ;;
+            -C|--config-settings|--config-setting)
+                [ $# -ge 2 ] || sdh_die "Error: $1 needs a KEY=VALUE argument"
+                shift; settings+=("$1") ;;
             --config-settings=*|--config-setting=*) settings+=("${1#*=}") ;;
             -C*) settings+=("${1#-C}") ;;
-            *) break ;;
+            -*) extra+=("$1") ;; # other pip wheel options
+            *) [ -z "$src" ] || sdh_die "Error: sdh_build_wheel takes one source folder, got $src and $1"
+               src="$1" ;;
         esac
         shift
     done
-    [ $# -gt 0 ] || set -- .
-    local src="$1"
-    shift
+    [ -n "$src" ] || src=.
+    set -- "${extra[@]}"
     if [ "$sdist" = yes ]; then
         local out sdist_file
         out="$(mktemp)"
