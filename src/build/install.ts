@@ -175,7 +175,8 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
   }
   // The new version's hooks replace the old one's (sage-spkg's install_scripts), outside the manifest.
   for (const o of old) if (o.tree !== p.tree) removeHooks(hookTarget(o.entry.version, o.tree));
-  installHooks(hookTarget(r.version, p.tree), r, dists.length > 0);
+  // (Pip packages get no generated spkg-piprm: Sage keeps no record of them, so its tools never run one.)
+  installHooks(hookTarget(r.version, p.tree), r, dists.length > 0 && r.kind !== 'pip');
   const manifest = newManifest(r.name, r.version, files, ctx.project.config.root, {
     tool_version: SAGEBUILD_VERSION,
     kind: r.kind,
