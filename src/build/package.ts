@@ -105,7 +105,8 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: string[
     mkdirSync(p.buildRoot, { recursive: true });
     keepBuildDir = true;
     const check = ctx.check && r.scripts.check !== undefined;
-    const env = buildEnv(project.config, r, p, ctx.check, ctx.offline, ctx.jobserver?.makeflags, (pkg) => { const d = project.recipes.get(pkg); return d !== undefined && d.kind !== 'none'; });
+    const builtHere = (pkg: string) => (project.recipes.get(pkg)?.kind ?? 'none') !== 'none';
+    const env = buildEnv(project.config, r, p, ctx.check, ctx.offline, ctx.jobserver?.makeflags, builtHere);
     bus.emit({ type: 'step', id, step: 'prepare' });
     const venv = project.config.venv;
     const fingerprint = ctx.fingerprint(r.name).hash;
