@@ -2,6 +2,7 @@
 // these functions run the work and return an exit status.
 import { holdLock, packageLockFile } from './buildlock.js';
 import { cleanPackage } from './clean.js';
+import { HookFailed } from './hooks.js';
 import { DownloadError, downloadUrls, ensureTarball } from './build/download.js';
 import { tarballPath } from './build/fetch.js';
 import { existsSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { runLogged } from './build/run.js';
 import { executeBuild, hashCache, installedDb, type ExecuteOptions } from './execute.js';
 import { Fingerprinter } from './fingerprint.js';
 import type { HashCache } from './hashcache.js';
-import { readManifest } from './manifest.js';
+import { readManifest, readManifestOrNull } from './manifest.js';
 import { closure, makePlan, type BuildRequest } from './plan.js';
 import type { Project } from './project.js';
 import { PipError } from './python/pip.js';
@@ -100,6 +101,11 @@ async function clean(project: Project, name: string, o: RunOptions): Promise<num
     const entries = db.get(name);
     if (!entries.length) out([`${name} is not installed; nothing to clean`]);
     for (const e of entries) {
+      const legacy = project.recipes.get(name)?.scripts.legacyUninstall;
+      if (legacy && readManifestOrNull(e.file) === null) {
+        out([`would run ${legacy.path} for ${name}-${e.version} (a stamp without a file list) and remove ${e.file}`]);
+        continue;
+      }
       const files = readManifest(e.file).files;
       out([`would remove ${name}-${e.version}: ${files.length} file(s) and ${e.file}`, ...files.map((f) => `  ${f}`)]);
     }
@@ -117,6 +123,10 @@ async function clean(project: Project, name: string, o: RunOptions): Promise<num
     if (e instanceof LockWaitCanceled) {
       process.stderr.write(`sagebuild: ${name}-clean: ${e.message}; nothing was removed\n`);
       return 130;
+    }
+    if (e instanceof HookFailed) {
+      process.stderr.write(`sagebuild: ${name}-clean: ${e.message}\n`);
+      return e.canceled ? 130 : 1;
     }
     if (!(e instanceof PipError)) throw e;
     process.stderr.write(`sagebuild: ${name}-clean: ${e.message}; nothing was removed\n`);

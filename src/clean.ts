@@ -1,12 +1,16 @@
-// `<pkg>-clean` / `<pkg>-uninstall`: take the package out of pip's view (exclusive pip lock),
-// then remove exactly the files its manifest lists (its stored wheel included), then the
-// manifest. Every manifest is validated before anything is deleted.
+// `<pkg>-clean` / `<pkg>-uninstall`, as Sage's sage-spkg-uninstall does it: the installed
+// spkg-prerm (its failure stops everything), spkg-piprm, take the package out of pip's view
+// (exclusive pip lock), remove exactly the files its manifest lists (its stored wheel included),
+// spkg-postrm, then the hooks and the manifest. Every manifest is validated, and every prerm has
+// run, before anything is deleted. A stamp with no file list gets the recipe's
+// spkg-legacy-uninstall, when it has one.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { EventBus } from './events.js';
 import type { InstalledDb } from './installed.js';
 import type { Project } from './project.js';
 import { checkManifestPaths, pythonDistsOf, readManifest, readManifestOrNull, removeFiles, treeOfManifest, writeManifest } from './manifest.js';
+import { type HookTarget, removeHooks, runLegacyUninstall, runPrerm, runWarningHook } from './hooks.js';
 import { pipUninstall, waitForPip } from './python/pip.js';
 import { canonicalDist, stillNeeded } from './python/needed.js';
 import type { InstalledEntry, PythonDist } from './manifest.js';
@@ -20,17 +24,30 @@ export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus,
     bus.emit({ type: 'clean-done', name, removed: 0, wasInstalled: false });
     return 0;
   }
-  const plans = entries.map((e) => {
-    const m = readManifest(e.file);
-    const tree = treeOfManifest(e.file);
-    const listed = checkManifestPaths(e.file, tree, m.files);
-    const keep = db.keepOnRemoval(name, listed);
-    if (keep.size) {
-      const shown = [...keep].slice(0, 5).map(([f, why]) => `${path.relative(tree, f)} (${why})`);
-      bus.emit({ type: 'warning', message: `${name}-${e.version}: its manifest ${e.file} lists ${keep.size} file(s) it does not own; they are kept: ${shown.join(', ')}${keep.size > 5 ? ', ...' : ''}` });
-    }
-    return { entry: e, tree, dists: pythonDistsOf(m), fingerprint: m.sagebuild?.fingerprint, abs: listed.filter((f) => !keep.has(f)) };
-  });
+  const recipe = project.recipes.get(name);
+  const targetOf = (version: string, tree: string): HookTarget => ({ config: project.config, name, version, tree });
+  // An old-style stamp (no file list) gets the recipe's spkg-legacy-uninstall; without one,
+  // readManifest below refuses the stamp (its files are unknown).
+  const legacy = entries.filter((e) => readManifestOrNull(e.file) === null && recipe?.scripts.legacyUninstall);
+  const plans = entries
+    .filter((e) => !legacy.includes(e))
+    .map((e) => {
+      const m = readManifest(e.file);
+      const tree = treeOfManifest(e.file);
+      const listed = checkManifestPaths(e.file, tree, m.files);
+      const keep = db.keepOnRemoval(name, listed);
+      if (keep.size) {
+        const shown = [...keep].slice(0, 5).map(([f, why]) => `${path.relative(tree, f)} (${why})`);
+        bus.emit({ type: 'warning', message: `${name}-${e.version}: its manifest ${e.file} lists ${keep.size} file(s) it does not own; they are kept: ${shown.join(', ')}${keep.size > 5 ? ', ...' : ''}` });
+      }
+      return { entry: e, tree, target: targetOf(e.version, tree), dists: pythonDistsOf(m), fingerprint: m.sagebuild?.fingerprint, abs: listed.filter((f) => !keep.has(f)) };
+    });
+  // Every pre-uninstall script may still say no: nothing has been removed yet.
+  for (const p of plans) await runPrerm(p.target, { bus, signal: cancel });
+  for (const e of legacy) {
+    await runLegacyUninstall(targetOf(e.version, treeOfManifest(e.file)), recipe, { bus, signal: cancel });
+    rmSync(e.file, { force: true });
+  }
   const wheelhouse = wheelhouseOf(venv);
   await keepNeededDependencies(name, plans, db, bus, venv, wheelhouse);
   // A Ctrl-C may end the wait for the pip lock, but only before anything is removed.
@@ -40,6 +57,7 @@ export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus,
   let changed = false;
   for (const p of plans) {
     if (project.config.keepWheelsCache && typeof p.fingerprint === 'string') storeInWheelCache(venv, name, p.fingerprint, p.dists);
+    await runWarningHook(p.target, 'piprm', { bus });
     if (p.dists.length) {
       bus.emit({ type: 'step', id: `${name}-${p.entry.version}`, step: 'pip-uninstall', detail: p.dists.map((d) => d.name).join(' ') });
       // Still cancellable if nothing has changed yet (another process took the lock meanwhile).
@@ -47,9 +65,15 @@ export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus,
     }
     changed = true;
     removed += removeFiles(p.tree, p.abs);
+    await runWarningHook(p.target, 'postrm', { bus });
+    removeHooks(p.target);
     rmSync(p.entry.file, { force: true });
   }
   db.refresh(name);
+  if (!plans.length) {
+    bus.emit({ type: 'clean-done', name, removed: 0, wasInstalled: true });
+    return 0;
+  }
   if (plans.some((p) => p.abs.some((f) => path.dirname(f) === wheelhouse))) refreshIndex(wheelhouse, (message) => bus.emit({ type: 'warning', message: `${name}-clean: ${message}` }));
   bus.emit({ type: 'clean-done', name, removed, wasInstalled: true });
   return removed;

@@ -2,7 +2,7 @@
 // subscribe. Keeping the union in one place makes reporters exhaustive.
 import { EventEmitter } from 'node:events';
 
-export type BuildStep = 'prepare' | 'fetch' | 'unpack' | 'patch' | 'spkg-preinst' | 'spkg-build' | 'spkg-install' | 'spkg-postinst' | 'merge' | 'pip-uninstall' | 'pip-install' | 'spkg-check';
+export type BuildStep = 'prepare' | 'fetch' | 'unpack' | 'patch' | 'spkg-preinst' | 'spkg-build' | 'spkg-install' | 'spkg-postinst' | 'merge' | 'pip-uninstall' | 'pip-install' | 'spkg-check' | 'spkg-prerm' | 'spkg-piprm' | 'spkg-postrm' | 'spkg-legacy-uninstall';
 
 export type PlanAction = 'build' | 'up-to-date' | 'dummy';
 

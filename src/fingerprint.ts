@@ -34,8 +34,8 @@ export interface Fingerprint {
 /** Recipe files that describe the package but never change how it builds (the version is its own input). */
 const NOT_INPUTS = new Set(['package-version.txt', 'SPKG.rst', 'SPKG.txt', 'README', 'README.md', 'type', 'distros', 'spkg-configure.m4', 'math', 'front-end', 'huge', 'has_nonfree_dependencies', 'trees.txt']);
 const SKIP_IN_SRC = new Set(['.git', '__pycache__', '.hg', '.svn', '.DS_Store']);
-/** Editor droppings: saving a file in an editor must not rebuild the package. */
-const isScratch = (name: string) => name.endsWith('~') || name.startsWith('.#') || /\.sw[op]$/.test(name);
+/** Editor droppings (saving a file in an editor must not rebuild the package), and the metadata a build backend writes into the source (an editable install does). */
+const isScratch = (name: string) => name.endsWith('~') || name.startsWith('.#') || /\.sw[op]$/.test(name) || name.endsWith('.egg-info');
 /** Sage reads only the first line of these (comment stripped); so does the fingerprint. */
 const FIRST_LINE_ONLY = new Set(['dependencies', 'dependencies_order_only', 'dependencies_check', 'dependencies_optional']);
 

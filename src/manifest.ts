@@ -2,6 +2,7 @@
 // a `sagebuild` block), their safe reading, atomic writing, and safe file removal.
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { uname } from './util/uname.js';
+import { dateAsDatePrints } from './util/date.js';
 import path from 'node:path';
 import { INSTALLED_RELDIR } from './deps.js';
 import { UserError } from './diagnostics.js';
@@ -12,6 +13,9 @@ export interface Manifest {
   package_version: string;
   install_date: string;
   system_uname: string;
+  /** SAGE_ROOT/VERSION.txt, as sage-spkg records it (absent in manifests of older sagebuild versions). */
+  sage_version?: string;
+  /** `passed`, `failed`, `not available` (checks asked for, the recipe has none), or empty: checks did not run. */
   test_result: string;
   files: string[];
   sagebuild?: {
@@ -38,9 +42,19 @@ export function pythonDistsOf(m: Manifest): PythonDist[] {
   return Array.isArray(d) ? (d as PythonDist[]) : [];
 }
 
-/** <tree>/var/lib/sage/installed/<pkg>-<ver> -> <tree>. The manifest's location, not its content, decides. */
+/**
+ * Where the records of *pip* packages (requirements.txt) go. Sage keeps no installation record
+ * for them ("in addition to what pip is already doing", build/make/Makefile.in), so sagebuild
+ * keeps theirs in its own state folder, where Sage's tools (sage-spkg-uninstall, the make
+ * stamps) do not see them; sagebuild needs them for fingerprints, ownership and -clean.
+ */
+export const PIP_RECORDS_RELDIR = 'var/lib/sage/sagebuild/pip-installed';
+
+/** <tree>/var/lib/sage/installed/<pkg>-<ver> (or a pip record) -> <tree>. The manifest's location, not its content, decides. */
 export function treeOfManifest(file: string): string {
-  return path.resolve(path.dirname(file), '../../../..');
+  const dir = path.dirname(path.resolve(file));
+  for (const rel of [INSTALLED_RELDIR, PIP_RECORDS_RELDIR]) if (dir.endsWith(`/${rel}`)) return dir.slice(0, -rel.length - 1);
+  return path.resolve(dir, '../../../..');
 }
 
 export interface InstalledEntry {
@@ -57,8 +71,7 @@ export function installedDir(tree: string): string {
 /** Stamps found in the installed/ dirs of the given trees, by package name. */
 export function scanInstalled(trees: string[]): Map<string, InstalledEntry[]> {
   const out = new Map<string, InstalledEntry[]>();
-  for (const tree of new Set(trees)) {
-    const dir = installedDir(tree);
+  for (const dir of [...new Set(trees)].flatMap((tree) => [installedDir(tree), path.join(tree, PIP_RECORDS_RELDIR)])) {
     let names: string[];
     try {
       names = readdirSync(dir);
@@ -119,7 +132,7 @@ export function readManifestOrNull(file: string): Manifest | null {
 }
 
 export function writeManifest(tree: string, m: Manifest): string {
-  const dir = installedDir(tree);
+  const dir = m.sagebuild?.kind === 'pip' ? path.join(tree, PIP_RECORDS_RELDIR) : installedDir(tree);
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${m.package_name}-${m.package_version}`);
   writeFileAtomic(file, JSON.stringify(m, null, 2) + '\n');
@@ -139,13 +152,24 @@ export function writeFileAtomic(file: string, content: string): void {
   renameSync(tmp, file);
 }
 
-export function newManifest(name: string, version: string, files: string[], extra: Manifest['sagebuild']): Manifest {
+/** The Sage version sage-spkg records: the first line of SAGE_ROOT/VERSION.txt; empty when there is none. */
+export function sageVersion(sageRoot: string): string {
+  try {
+    return (readFileSync(path.join(sageRoot, 'VERSION.txt'), 'utf8').split('\n')[0] ?? '').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** A manifest with Sage's keys in sage-spkg's order; `test_result` stays empty until checks run. */
+export function newManifest(name: string, version: string, files: string[], sageRoot: string, extra: Manifest['sagebuild']): Manifest {
   return {
     package_name: name,
     package_version: version,
-    install_date: new Date().toString(),
+    install_date: dateAsDatePrints(),
     system_uname: uname(),
-    test_result: 'not completed',
+    sage_version: sageVersion(sageRoot),
+    test_result: '',
     files,
     sagebuild: extra,
   };

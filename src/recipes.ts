@@ -57,10 +57,14 @@ export interface Recipe {
    * interpreter): with no install script of its own it is built as `cd src && sdh_pip_install .`.
    */
   pythonSdist?: boolean;
-  /** Sage's hooks too: preinst runs before the build, postinst after the install landed (merge, pip). */
-  scripts: { build?: Script; install?: Script; check?: Script; preinst?: Script; postinst?: Script };
   /** Sage's `spkg-configure.m4` (how configure decides whether the system provides it), if any. */
   configureM4: string | null;
+  /**
+   * Sage's hooks too: preinst runs before the build, postinst after the install landed (merge,
+   * pip); prerm, piprm, postrm are installed for uninstalling (hooks.ts); legacyUninstall
+   * (`spkg-legacy-uninstall`) removes an old install that has no file list.
+   */
+  scripts: { build?: Script; install?: Script; check?: Script; preinst?: Script; postinst?: Script; prerm?: Script; piprm?: Script; postrm?: Script; legacyUninstall?: Script };
   /** Absolute path of the in-tree `src/` if present. */
   src: string | null;
   patches: string[];
@@ -223,12 +227,17 @@ function readRecipe(name: string, dir: string, diags: Diagnostic[], warnings: st
     }
     return undefined;
   };
-  const scripts = { build: script('spkg-build'), install: script('spkg-install'), check: script('spkg-check'), preinst: script('spkg-preinst'), postinst: script('spkg-postinst') };
-  for (const hook of ['spkg-prerm', 'spkg-postrm', 'spkg-piprm', 'spkg-legacy-uninstall']) {
-    for (const f of [`${hook}.in`, hook]) {
-      if (has(f)) warnings.push(`${path.join(dir, f)}: sagebuild does not run uninstall hooks; -clean removes the files in the manifest`);
-    }
-  }
+  const scripts = {
+    build: script('spkg-build'),
+    install: script('spkg-install'),
+    check: script('spkg-check'),
+    preinst: script('spkg-preinst'),
+    postinst: script('spkg-postinst'),
+    prerm: script('spkg-prerm'),
+    piprm: script('spkg-piprm'),
+    postrm: script('spkg-postrm'),
+    legacyUninstall: script('spkg-legacy-uninstall'),
+  };
   const requirements = read('requirements.txt');
   const versionReq = read('version_requirements.txt');
   const srcPath = path.join(dir, 'src');

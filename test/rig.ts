@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
+/** Where installation records live in a tree: Sage's, and sagebuild's own for pip packages (Sage keeps none for them). */
+export const SAGE_RECORDS = 'var/lib/sage/installed';
+export const PIP_RECORDS = 'var/lib/sage/sagebuild/pip-installed';
 
 export type FileSpec = string | { symlink: string } | { content: string; mode: number };
 export type Tree = Record<string, FileSpec>;
@@ -50,17 +53,20 @@ export class Rig {
     return existsSync(this.path(rel));
   }
 
-  /** Installed manifests (file names) in the default prefix. */
-  manifests(prefix = 'local'): string[] {
-    try {
-      return readdirSync(this.path(prefix, 'var/lib/sage/installed')).filter((f) => !f.startsWith('.')).sort();
-    } catch {
-      return [];
-    }
+  /** Installed manifests (file names) in the default prefix: Sage's records and sagebuild's records of pip packages. */
+  manifests(prefix = 'local', dirs = [SAGE_RECORDS, PIP_RECORDS]): string[] {
+    return dirs.flatMap((d) => {
+      try {
+        return readdirSync(this.path(prefix, d)).filter((f) => !f.startsWith('.'));
+      } catch {
+        return [];
+      }
+    }).sort();
   }
 
   manifest(id: string, prefix = 'local'): { files: string[]; test_result: string; package_version: string; [k: string]: unknown } {
-    return JSON.parse(this.read(path.join(prefix, 'var/lib/sage/installed', id)));
+    const dir = existsSync(this.path(prefix, PIP_RECORDS, id)) ? PIP_RECORDS : SAGE_RECORDS;
+    return JSON.parse(this.read(path.join(prefix, dir, id)));
   }
 
   start(args: string[], env: Record<string, string> = {}): ResultPromise<{ all: true; reject: false }> {

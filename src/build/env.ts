@@ -1,4 +1,5 @@
 // The environment a recipe script sees: Sage's variables, pointing installs at the staging tree.
+import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config.js';
@@ -6,6 +7,7 @@ import type { Recipe } from '../recipes.js';
 import { HELPERS_FILE } from '../util/paths.js';
 import { processEnv } from '../util/env.js';
 import { pythonInfo } from '../python/interpreter.js';
+import { toolchain } from '../toolchain.js';
 
 export interface PkgPaths {
   /** <build_dir>/<pkg>-<version> */
@@ -20,7 +22,58 @@ export interface PkgPaths {
 /** A black-hole proxy (TEST-NET address) so builds cannot reach the network, as in Sage. */
 const NO_NETWORK_PROXY = 'http://192.0.2.0:5187/';
 
-export function buildEnv(config: Config, r: Recipe, p: PkgPaths, check: boolean, offline: boolean, makeflags?: string): Record<string, string> {
+/**
+ * Packages whose `SAGE_<X>_PREFIX` and `SAGE_CONFIGURE_<X>` (`--with-x=$SAGE_LOCAL`) Sage's
+ * configure sets when it builds them rather than using the system's.
+ */
+const PREFIX_VARS: [pkg: string, prefixVar: string, configureVar?: string, flag?: string][] = [
+  ['gmp', 'SAGE_GMP_PREFIX', 'SAGE_CONFIGURE_GMP', 'gmp'],
+  ['mpfr', 'SAGE_MPFR_PREFIX', 'SAGE_CONFIGURE_MPFR', 'mpfr'],
+  ['mpc', 'SAGE_MPC_PREFIX', 'SAGE_CONFIGURE_MPC', 'mpc'],
+  ['ntl', 'SAGE_NTL_PREFIX', 'SAGE_CONFIGURE_NTL', 'ntl'],
+  ['flint', 'SAGE_FLINT_PREFIX', 'SAGE_CONFIGURE_FLINT', 'flint'],
+  ['pari', 'SAGE_PARI_PREFIX', 'SAGE_CONFIGURE_PARI', 'pari'],
+  ['boost_cropped', 'SAGE_BOOST_PREFIX', 'SAGE_CONFIGURE_BOOST', 'boost'],
+  ['glpk', 'SAGE_GLPK_PREFIX'],
+  ['freetype', 'SAGE_FREETYPE_PREFIX'],
+  ['suitesparse', 'SAGE_SUITESPARSE_PREFIX'],
+];
+
+function builtPrefixes(prefix: string, builtHere: (pkg: string) => boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [pkg, prefixVar, configureVar, flag] of PREFIX_VARS) {
+    const built = builtHere(pkg);
+    out[prefixVar] = built ? prefix : '';
+    if (built && configureVar) out[configureVar] = `--with-${flag}=${prefix}`;
+  }
+  if (builtHere('gmp')) out.SAGE_GMP_INCLUDE = path.join(prefix, 'include');
+  return out;
+}
+
+/**
+ * Sage's sage-build-env: CFLAGS from the user, else from SAGE_DEBUG (`-O2 -g`, `-Og -g` for
+ * yes, `-O2` for no); CXXFLAGS and FCFLAGS follow CFLAGS, F77FLAGS follows FCFLAGS, unless set.
+ * The user's values are kept as ORIGINAL_*. (Sage appends -march=native unless
+ * SAGE_FAT_BINARY=yes; sagebuild builds portable binaries.)
+ */
+export function compilerFlags(env: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const debug = env.SAGE_DEBUG;
+  const [plain, o3] = debug === 'yes' ? ['-Og -g', '-Og -g'] : debug === 'no' ? ['-O2', '-O3'] : ['-O2 -g', '-O3 -g'];
+  let from: Record<string, string> = { '': plain, _O3: o3, _NON_NATIVE: plain, _O3_NON_NATIVE: o3 };
+  for (const k of ['CFLAGS', 'CXXFLAGS', 'FCFLAGS', 'F77FLAGS']) {
+    const original = env[k] ?? '';
+    out[`ORIGINAL_${k}`] = original;
+    const vals: Record<string, string> = original ? { '': original, _O3: original, _NON_NATIVE: original, _O3_NON_NATIVE: original } : from;
+    for (const [suffix, v] of Object.entries(vals)) out[`${k}${suffix}`] = v;
+    // CXXFLAGS and FCFLAGS copy CFLAGS; F77FLAGS copies FCFLAGS.
+    if (k === 'CFLAGS' || k === 'FCFLAGS') from = vals;
+  }
+  return out;
+}
+
+/** `builtHere(pkg)`: sagebuild builds `pkg` (a recipe that is not a dummy), so SAGE_<PKG>_PREFIX is the prefix. */
+export function buildEnv(config: Config, r: Recipe, p: PkgPaths, check: boolean, offline: boolean, makeflags?: string, builtHere: (pkg: string) => boolean = () => false): Record<string, string> {
   const env = processEnv();
   const prefix = config.prefix;
   const prepend = (k: string, v: string, sep = ':') => (env[k] = env[k] ? `${v}${sep}${env[k]}` : v);
@@ -30,17 +83,28 @@ export function buildEnv(config: Config, r: Recipe, p: PkgPaths, check: boolean,
   prepend('LIBRARY_PATH', path.join(prefix, 'lib'));
   prepend('PKG_CONFIG_PATH', path.join(prefix, 'lib', 'pkgconfig'));
   prepend('LDFLAGS', `-L${path.join(prefix, 'lib')} -Wl,-rpath,${path.join(prefix, 'lib')}`, ' ');
-  // Sage's sage-build-env: optimisation flags unless the user set their own (kept as ORIGINAL_*),
-  // and the -O3 variants recipes opt into with `export CFLAGS=$CFLAGS_O3`. (Sage adds
-  // -march=native unless SAGE_FAT_BINARY=yes; sagebuild builds portable binaries.)
-  for (const k of ['CFLAGS', 'CXXFLAGS', 'FCFLAGS', 'F77FLAGS']) {
-    const original = env[k] ?? '';
-    env[`ORIGINAL_${k}`] = original;
-    env[`${k}_NON_NATIVE`] = '-O2 -g';
-    env[`${k}_O3_NON_NATIVE`] = '-O3 -g';
-    env[k] = original || '-O2 -g';
-    env[`${k}_O3`] = original || '-O3 -g';
-  }
+  Object.assign(env, toolchain(env), compilerFlags(env), builtPrefixes(prefix, builtHere));
+  Object.assign(env, {
+    // sage-build-env-config: what Sage's configure decided. Empty, as a plain ./configure leaves them.
+    SAGE_CXX_WITHOUT_STD: env.CXX,
+    SAGE_FAT_BINARY: env.SAGE_FAT_BINARY ?? '',
+    CONFIGURED_SAGE_DEBUG: '',
+    CONFIGURED_CFLAGS: '',
+    CONFIGURED_CXXFLAGS: '',
+    CONFIGURED_FCFLAGS: '',
+    CONFIGURED_F77FLAGS: '',
+    CFLAGS_MARCH: '',
+    SAGE_PIP_INSTALL_FLAGS: env.SAGE_PIP_INSTALL_FLAGS ?? '',
+    // Sage's configure defaults: --enable-editable, wheels only on request.
+    CONFIGURED_SAGE_EDITABLE: 'yes',
+    CONFIGURED_SAGE_WHEELS: '',
+    ENABLE_SYSTEM_SITE_PACKAGES: '',
+    // sage-build-env: the user's settings over the configured ones.
+    SAGE_BUILD_ENV_SOURCED: '1',
+    SAGE_DEBUG: env.SAGE_DEBUG ?? '',
+    SAGE_EDITABLE: env.SAGE_EDITABLE || 'yes',
+    SAGE_WHEELS: env.SAGE_WHEELS ?? '',
+  });
   const threads = String(config.numThreads);
   Object.assign(env, {
     UNAME: os.type(),
@@ -72,6 +136,8 @@ export function buildEnv(config: Config, r: Recipe, p: PkgPaths, check: boolean,
     PYTHON: path.join(config.venv, 'bin', 'python3'),
     SAGEBUILD_HELPERS: HELPERS_FILE,
   });
+  // sdh_pip_editable_install points editable installs at the recipe's own src/, not the build dir's copy.
+  if (r.src) env.SAGEBUILD_RECIPE_SRC = realpathSync(r.src);
   if (r.kind === 'venv' || r.kind === 'pip') {
     // The base interpreter, resolved now: on PATH, `python3` is the venv's own.
     env.SAGEBUILD_PYTHON = pythonInfo(config.python).executable;

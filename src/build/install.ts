@@ -8,6 +8,7 @@ import { checkManifestPaths, isReserved, newManifest, pruneEmptyParents, pythonD
 import { pipInstall, pipUninstall, waitForPip } from '../python/pip.js';
 import type { Recipe } from '../recipes.js';
 import { holdLock } from '../buildlock.js';
+import { HookFailed, type HookTarget, installHooks, removeHooks, runLegacyUninstall, runPrerm, runWarningHook } from '../hooks.js';
 import { LockWaitCanceled, describeHolders } from '../lock.js';
 import { dropClaim, liveClaims, treeLockFile, writeClaim } from '../claims.js';
 import { SAGEBUILD_VERSION } from '../util/paths.js';
@@ -53,12 +54,14 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
       // An old-style stamp: the new version replaces it; files it does not install itself stay.
       ctx.bus.emit({ type: 'warning', message: `${id}: ${e.file} lists no files (an old-style Sage stamp or a damaged manifest); files of ${r.name}-${e.version} that the new version does not install are left in place` });
       const stub: Manifest = { package_name: r.name, package_version: e.version, install_date: '', system_uname: '', test_result: '', files: [] };
-      return { entry: e, manifest: stub, abs: [] as string[], tree };
+      return { entry: e, manifest: stub, abs: [] as string[], tree, legacy: true };
     }
     const listed = checkManifestPaths(e.file, tree, m.files);
     const keep = ctx.db.keepOnRemoval(r.name, listed);
-    return { entry: e, manifest: m, abs: listed.filter((f) => !keep.has(f)), tree };
+    return { entry: e, manifest: m, abs: listed.filter((f) => !keep.has(f)), tree, legacy: false };
   });
+  const hookTarget = (version: string, tree: string): HookTarget => ({ config: ctx.project.config, name: r.name, version, tree });
+  const hookRun = { bus: ctx.bus, signal: ctx.signal };
   const removing = new Set(old.flatMap((o) => o.abs));
   const checkTarget = () => {
     // Claims first: a claim is dropped only after its manifest is written, so a package
@@ -90,6 +93,17 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
   try {
     // Until the prefix changes, a Ctrl-C ends a wait for the pip lock; from then on the steps complete.
     const cancellable = { ...pipCtx, cancel: ctx.signal };
+    // The old version's uninstall hooks, as sage-spkg-uninstall runs them before an upgrade: a
+    // failing spkg-prerm (or spkg-legacy-uninstall) stops the upgrade, the old version stays.
+    for (const o of old) {
+      const t = hookTarget(o.entry.version, o.tree);
+      if (o.legacy) {
+        await runLegacyUninstall(t, r, hookRun);
+        continue;
+      }
+      await runPrerm(t, hookRun);
+      await runWarningHook(t, 'piprm', hookRun);
+    }
     if (oldDists.length) {
       ctx.bus.emit({ type: 'step', id, step: 'pip-uninstall', detail: oldDists.map((d) => d.name).join(' ') });
       await pipUninstall(cancellable, oldDists);
@@ -128,6 +142,9 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
         }
         pruneEmptyParents(o.tree, o.abs);
       }
+      // spkg-postrm once the old files are gone, before the new ones land (as in Sage, where the
+      // uninstall precedes the build). It runs under the tree lock: hooks are short scripts.
+      for (const o of old) if (!o.legacy) await runWarningHook(hookTarget(o.entry.version, o.tree), 'postrm', hookRun);
       ctx.bus.emit({ type: 'step', id, step: 'merge', detail: p.tree });
       mergeStage(p.destdir + p.tree, p.tree, entries);
       merged = true;
@@ -151,12 +168,16 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     if (uninstalled) await pipInstall(pipCtx, oldDists).catch(() => ctx.bus.emit({ type: 'warning', message: `${id}: could not reinstall the previous version's Python packages; rebuild ${r.name}` }));
     if (touchesWheelhouse) refreshIndex(wheelhouse, warn);
     const message = (e as Error).message;
-    const restored = old.length ? ` The previously installed ${old.map((o) => `${r.name}-${o.entry.version}`).join(', ')} was restored.` : message.endsWith('nothing was installed') ? '' : ' Nothing was installed.';
-    throw new StepFailure(`${message}.${restored}`, (e instanceof StepFailure && e.canceled) || e instanceof LockWaitCanceled);
+    const restored = e instanceof HookFailed ? ' Nothing was installed.' : old.length ? ` The previously installed ${old.map((o) => `${r.name}-${o.entry.version}`).join(', ')} was restored.` : message.endsWith('nothing was installed') ? '' : ' Nothing was installed.';
+    throw new StepFailure(`${message}.${restored}`, (e instanceof StepFailure && e.canceled) || (e instanceof HookFailed && e.canceled) || e instanceof LockWaitCanceled);
   } finally {
     for (const o of old) rmSync(path.join(o.tree, 'var/tmp/sagebuild-backup', `${id}-${process.pid}`), { recursive: true, force: true });
   }
-  const manifest = newManifest(r.name, r.version, files, {
+  // The new version's hooks replace the old one's (sage-spkg's install_scripts), outside the manifest.
+  for (const o of old) if (o.tree !== p.tree) removeHooks(hookTarget(o.entry.version, o.tree));
+  // (Pip packages get no generated spkg-piprm: Sage keeps no record of them, so its tools never run one.)
+  installHooks(hookTarget(r.version, p.tree), r, dists.length > 0 && r.kind !== 'pip');
+  const manifest = newManifest(r.name, r.version, files, ctx.project.config.root, {
     tool_version: SAGEBUILD_VERSION,
     kind: r.kind,
     tree: p.tree,

@@ -105,7 +105,8 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: string[
     mkdirSync(p.buildRoot, { recursive: true });
     keepBuildDir = true;
     const check = ctx.check && r.scripts.check !== undefined;
-    const env = buildEnv(project.config, r, p, ctx.check, ctx.offline, ctx.jobserver?.makeflags);
+    const builtHere = (pkg: string) => (project.recipes.get(pkg)?.kind ?? 'none') !== 'none';
+    const env = buildEnv(project.config, r, p, ctx.check, ctx.offline, ctx.jobserver?.makeflags, builtHere);
     if (r.kind === 'pip') {
       // What the installed version put into the venv is this package's to take over again.
       const own = ctx.db.get(r.name).flatMap((e) => {
@@ -141,7 +142,7 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: string[
         await runScript(ctx, r, p, env, 'check');
         manifest.test_result = 'passed';
       } catch (e) {
-        // An interrupted check proves nothing: leave 'not completed' so the next --check reruns it.
+        // An interrupted check proves nothing: leave test_result empty so the next --check reruns it.
         if (!(e instanceof StepFailure && e.canceled)) {
           manifest.test_result = 'failed';
           writeManifest(p.tree, manifest);

@@ -37,8 +37,10 @@ sdh_configure() {
         --disable-static --disable-maintainer-mode --disable-dependency-tracking "$@"
     if [ $? -ne 0 ]; then
         echo "Retrying configure without --disable-maintainer-mode --disable-dependency-tracking"
-        ./configure --prefix="$SAGE_INST_LOCAL" --libdir="$SAGE_INST_LOCAL/lib" --disable-static "$@" \
-            || sdh_die "Error configuring $PKG_NAME"
+        if ! ./configure --prefix="$SAGE_INST_LOCAL" --libdir="$SAGE_INST_LOCAL/lib" --disable-static "$@"; then
+            [ -f "$(pwd)/config.log" ] && sdh_die "Error configuring $PKG_NAME; see the file $(pwd)/config.log for details"
+            sdh_die "Error configuring $PKG_NAME"
+        fi
     fi
 }
 
@@ -93,29 +95,126 @@ sdh_cmake() {
 
 # ---- Python packages: build a wheel, store it in the (staged) wheelhouse, install it later ----
 
-# sdh_build_wheel [pip wheel options] SRCDIR: build ./dist/<one>.whl from source, offline, with
-# the build dependencies already installed in the venv (no build isolation).
+# _sdh_pep517 HOOK SRCDIR OUTDIR [KEY=VALUE...]: call a PEP 517/660 hook (sdist, editable) of the
+# source's build backend directly, in the venv's python3, without build isolation (offline; the
+# backend must be installed). Config settings repeat as pip passes them (a repeated key: a list).
+_sdh_pep517() {
+    python3 - "$@" <<'_SDH_PEP517_'
+import importlib, os, sys
+hook, src, out, *settings = sys.argv[1:]
+out = os.path.abspath(out)
+config = {}
+for s in settings:
+    k, _, v = s.partition("=")
+    if k in config:
+        config[k] = (config[k] if isinstance(config[k], list) else [config[k]]) + [v]
+    else:
+        config[k] = v
+os.chdir(src)
+backend, backend_path = "setuptools.build_meta:__legacy__", []
+if os.path.exists("pyproject.toml"):
+    try:
+        import tomllib
+    except ImportError:
+        import tomli as tomllib
+    with open("pyproject.toml", "rb") as f:
+        system = tomllib.load(f).get("build-system", {})
+    backend = system.get("build-backend", backend)
+    backend_path = system.get("backend-path", [])
+sys.path[:0] = [os.path.abspath(p) for p in backend_path]
+module, _, attr = backend.partition(":")
+obj = importlib.import_module(module)
+for a in filter(None, attr.split(".")):
+    obj = getattr(obj, a)
+build = getattr(obj, "build_" + hook, None)
+if build is None:
+    sys.exit(f"the build backend {backend} of {src} has no build_{hook} hook")
+os.makedirs(out, exist_ok=True)
+print(os.path.join(out, build(out, config or None)))
+_SDH_PEP517_
+}
+
+# sdh_build_wheel [options] SRCDIR [pip wheel options]: build exactly one ./dist/*.whl from
+# source, offline. Sage's options:
+#   --no-build-isolation (also build's --no-isolation): build with the venv's packages; sagebuild's
+#       default, so that builds are offline and use exactly the packages the recipes installed
+#       (Sage 10 defaults to isolation provisioned from the wheelhouse);
+#   --build-isolation: an isolated build environment provisioned from the wheelhouse only
+#       ($SAGE_SPKG_WHEELS, no index); if that fails, retried without isolation, with Sage's warning;
+#   --sdist-then-wheel: build an sdist first (the backend's build_sdist), then the wheel from it
+#       (so MANIFEST.in decides what the wheel holds);
+#   --no-deps: for sdh_pip_install (sagebuild always installs with --no-deps);
+#   -C/--config-settings KEY=VALUE: passed to the build backend;
+#   --skip-dependency-check: accepted (python -m build's; pip never checks without isolation).
 sdh_build_wheel() {
     echo "Building a wheel for $PKG_NAME"
-    mkdir -p dist && rm -f dist/*.whl
-    local isolation=--no-build-isolation
-    local args=()
+    mkdir -p dist && rm -f dist/*.whl dist/*.tar.gz
+    local isolation=no sdist=no src=""
+    local settings=() extra=()
+    install_options=""
+    # Options may also follow the source folder (`sdh_pip_install . -Csetup-args=...`), as
+    # python -m build accepts them anywhere.
     while [ $# -gt 0 ]; do
         case "$1" in
-            --build-isolation) isolation="" ;;
-            --no-build-isolation) isolation=--no-build-isolation ;;
-            --no-deps) ;;
-            *) args+=("$1") ;;
+            --build-isolation) isolation=yes ;;
+            --no-build-isolation|--no-isolation) isolation=no ;;
+            --sdist-then-wheel) sdist=yes ;;
+            --no-deps) install_options="$install_options $1" ;;
+            --skip-dependency-check) ;;
+            -C|--config-settings|--config-setting)
+                [ $# -ge 2 ] || sdh_die "Error: $1 needs a KEY=VALUE argument"
+                shift; settings+=("$1") ;;
+            --config-settings=*|--config-setting=*) settings+=("${1#*=}") ;;
+            -C*) settings+=("${1#-C}") ;;
+            -*) extra+=("$1") ;; # other pip wheel options
+            *) [ -z "$src" ] || sdh_die "Error: sdh_build_wheel takes one source folder, got $src and $1"
+               src="$1" ;;
         esac
         shift
     done
-    [ ${#args[@]} -gt 0 ] || args=(.)
-    PIP_NO_INDEX=1 python3 -m pip wheel --verbose --disable-pip-version-check --no-binary :all: \
-        $isolation --no-deps --no-index --wheel-dir=dist "${args[@]}" \
-        || sdh_die "Error building a wheel for $PKG_NAME"
+    [ -n "$src" ] || src=.
+    set -- "${extra[@]}"
+    if [ "$sdist" = yes ]; then
+        local out sdist_file
+        out="$(mktemp)"
+        _sdh_pep517 sdist "$src" dist "${settings[@]}" > "$out"
+        local status=$?
+        cat "$out"
+        sdist_file="$(tail -n 1 "$out")"
+        rm -f "$out"
+        [ $status -eq 0 ] && [ -f "$sdist_file" ] || sdh_die "Error building an sdist for $PKG_NAME"
+        echo "Built the sdist $sdist_file; building the wheel from it"
+        src="$sdist_file"
+    fi
+    local cs=()
+    local s
+    for s in "${settings[@]}"; do cs+=("--config-settings=$s"); done
+    local pip_wheel=(python3 -m pip wheel --verbose --disable-pip-version-check --no-deps --no-index --wheel-dir=dist "${cs[@]}")
+    if [ "$isolation" = yes ]; then
+        if ! PIP_NO_INDEX=1 "${pip_wheel[@]}" --find-links="$SAGE_SPKG_WHEELS" "$@" "$src"; then
+            echo >&2 "Warning: building with build isolation (build dependencies from $SAGE_SPKG_WHEELS) failed."
+            echo >&2 "Retrying with --no-build-isolation."
+            rm -f dist/*.whl
+            PIP_NO_INDEX=1 "${pip_wheel[@]}" --no-binary :all: --no-build-isolation "$@" "$src" \
+                || sdh_die "Error building a wheel for $PKG_NAME"
+            echo >&2 "Warning: Wheel building needed to use \"--no-build-isolation\" to succeed. This means that a dependencies file in build/pkgs/ needs to be updated."
+        fi
+    else
+        PIP_NO_INDEX=1 "${pip_wheel[@]}" --no-binary :all: --no-build-isolation "$@" "$src" \
+            || sdh_die "Error building a wheel for $PKG_NAME"
+    fi
+    rm -f dist/*.tar.gz
     local n
     n=$(ls dist/*.whl 2>/dev/null | wc -l)
     [ "$n" -eq 1 ] || sdh_die "Error: building $PKG_NAME made $n wheels in dist/, expected exactly one"
+}
+
+# sdh_setup_bdist_wheel [setup.py bdist_wheel options]: Sage's older helper, building the wheel in
+# ./dist with `setup.py bdist_wheel` (for sources whose setup.py pip cannot drive).
+sdh_setup_bdist_wheel() {
+    echo "Building a wheel for $PKG_NAME with setup.py bdist_wheel"
+    mkdir -p dist && rm -f dist/*.whl
+    python3 setup.py --no-user-cfg bdist_wheel "$@" || sdh_die "Error building a wheel for $PKG_NAME"
 }
 
 sdh_build_and_store_wheel() {
@@ -126,8 +225,81 @@ sdh_build_and_store_wheel() {
 # sdh_pip_install [options] SRCDIR: build the wheel, store it, and have sagebuild pip-install it
 # from the wheelhouse once the package's files are merged into the prefix.
 sdh_pip_install() {
+    echo "Installing $PKG_NAME"
     sdh_build_wheel "$@"
+    sdh_store_and_pip_install_wheel $install_options .
+}
+
+# sdh_pip_editable_install SRCDIR [--config-settings=KEY=VALUE...]: Sage installs the source in
+# place with `pip install --editable --no-deps --no-index --no-build-isolation`. sagebuild stages
+# every install, so pip must not write into the venv from the recipe: instead the backend builds
+# an *editable wheel* (PEP 660: it holds only a .pth/finder pointing at the source) and sagebuild
+# stores and installs that wheel like any other, after the merge, under the pip lock; the
+# manifest, -clean, rollback and `pip uninstall` all work as for a normal wheel. The editable
+# wheel must point at the sources that stay, not at the build directory's copy of an in-tree src/
+# (it is deleted after the build): that copy is mapped back to the recipe's src/
+# ($SAGEBUILD_RECIPE_SRC), as Sage's build directory links src/ to the recipe's. The backend
+# writes its metadata (*.egg-info) there, as `pip install -e` does.
+sdh_pip_editable_install() {
+    echo "Installing $PKG_NAME (editable mode)"
+    local src="" settings=()
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            -C|--config-settings|--config-setting) shift; settings+=("$1") ;;
+            --config-settings=*|--config-setting=*) settings+=("${1#*=}") ;;
+            -C*) settings+=("${1#-C}") ;;
+            -e|--editable|--no-deps|--no-index|--no-build-isolation|--isolated|--verbose|-v) ;;
+            -*) sdh_die "Error: sdh_pip_editable_install: unsupported option $1" ;;
+            *) [ -z "$src" ] || sdh_die "Error: sdh_pip_editable_install takes one source directory, got $src and $1"
+               src="$1" ;;
+        esac
+        shift
+    done
+    [ -n "$src" ] || sdh_die "Error: sdh_pip_editable_install needs a source directory"
+    src="$(cd "$src" && pwd -P)" || sdh_die "Error: no source directory $src"
+    local copy
+    copy="$(cd "$SAGE_PKG_DIR/src" 2>/dev/null && pwd -P)"
+    if [ -n "$copy" ] && [ -n "$SAGEBUILD_RECIPE_SRC" ]; then
+        case "$src/" in
+            "$copy/"*) src="$SAGEBUILD_RECIPE_SRC${src#"$copy"}" ;;
+        esac
+    fi
+    mkdir -p dist && rm -f dist/*.whl
+    _sdh_pep517 editable "$src" dist "${settings[@]}" || sdh_die "Error installing $PKG_NAME (building an editable wheel of $src)"
     sdh_store_and_pip_install_wheel .
+}
+
+# sdh_pip_uninstall [pip uninstall args]: pip-uninstall from the venv under the exclusive pip lock
+# (Sage's sage-pip-uninstall); a failure is only a warning. Used by the spkg-piprm hooks.
+sdh_pip_uninstall() {
+    mkdir -p "$SAGE_VENV/var/lock"
+    flock -x "$SAGE_VENV/var/lock/pip3.lock" python3 -m pip uninstall --isolated --disable-pip-version-check --yes --no-input "$@"
+    local status=$?
+    if [ $status -ne 0 ]; then
+        echo "Warning: pip exited with status $status" >&2
+    fi
+    return 0
+}
+
+# sdh_preload_lib EXECUTABLE SONAME (Linux only): if EXECUTABLE (a program or a library) loads a
+# library starting with SONAME, append that library to LD_PRELOAD (Sage's issue 24885).
+sdh_preload_lib() {
+    local executable="$1"
+    local soname="$2"
+    if [ "$UNAME" != "Linux" ]; then
+        return 0
+    fi
+    local ldlibs
+    ldlibs="$(ldd "$(command -v "$executable" || echo "$executable")")" || sdh_die "Could not get shared library dependencies for $executable"
+    local lib
+    lib=$(echo "$ldlibs" | sed -n 's/\s*'"$soname"'.* => \(.\+\) .*/\1/p')
+    if [ -n "$lib" ]; then
+        if [ -n "$LD_PRELOAD" ]; then
+            export LD_PRELOAD="$LD_PRELOAD:$lib"
+        else
+            export LD_PRELOAD="$lib"
+        fi
+    fi
 }
 
 # sdh_store_wheel DIR: move the one DIR/dist/*.whl into the staged wheelhouse.
