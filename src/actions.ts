@@ -142,7 +142,10 @@ async function download(project: Project, requests: BuildRequest[], o: RunOption
   if (o.dryRun) {
     for (const name of names) {
       const r = project.recipes.get(name)!;
-      if (r.checksums) out([`${pkgId(r)}: ${existsSync(tarballPath(project.config, r)) ? 'in the upstream cache (verified when used)' : `would download ${downloadUrls(project.config, r).join(' or ') || '(no source: add mirrors or upstream_url)'}`}`]);
+      if (r.checksums) {
+        const sources = [...downloadUrls(project.config, r), ...(r.kind === 'wheel' ? ["pip's configured package index"] : [])];
+        out([`${pkgId(r)}: ${existsSync(tarballPath(project.config, r)) ? 'in the upstream cache (verified when used)' : `would download ${tarballPath(project.config, r)} from ${sources.join(' or ') || '(no source: add mirrors or upstream_url)'}`}`]);
+      }
       else if (r.kind === 'pip') out([`${pkgId(r)}: would run pip download -r ${r.dir}/requirements.txt`]);
     }
     return 0;

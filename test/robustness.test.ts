@@ -367,7 +367,7 @@ describe('recipes and targets', () => {
     assert.match(r.stdout, /^t-1 will be rebuilt/m);
     r = await rig.run('-n', 'download', 't');
     assert.equal(r.exitCode, 0, r.all);
-    assert.match(r.stdout, /t-1: would download http:\/\/127\.0\.0\.1:9\/t-1\.tar\.gz/);
+    assert.match(r.stdout, /t-1: would download \S+\/upstream\/t-1\.tar\.gz from http:\/\/127\.0\.0\.1:9\/t-1\.tar\.gz/);
     assert.ok(!rig.exists('upstream'));
     rig.cleanup();
   });

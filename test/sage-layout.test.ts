@@ -128,7 +128,7 @@ describe('a tree laid out as Sage\'s (build/pkgs beside build/make)', () => {
     });
     const r = await rig.run('-n', 'download', 'multi', 'multi2');
     assert.equal(r.exitCode, 0, r.all);
-    assert.match(r.stdout, /multi-1\.0: would download .*multi-1\.0-py3-none-any\.whl|multi-1\.0: .*no source/);
+    assert.match(r.stdout, /multi-1\.0: would download \S+\/multi-1\.0-py3-none-any\.whl from pip's configured package index/);
     const dl = await rig.run('--offline', 'download', 'multi', 'multi2');
     assert.match(dl.all, /multi-1\.0-py3-none-any\.whl is not in the upstream cache/);
     assert.match(dl.all, /multi2-2\.0\.tar\.gz is not in the upstream cache/);

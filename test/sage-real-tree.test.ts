@@ -2,7 +2,8 @@
 // folder): every query command works on the whole tree; only building what cannot be built fails.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT, Rig } from './rig.ts';
@@ -70,5 +71,48 @@ describe("Sage 10.10's real tree, unmodified", () => {
     const minor = Number(execFileSync('python3', ['-c', 'import sys; print(sys.version_info[1])'], { encoding: 'utf8' }));
     if (minor < 12) assert.match(line, /rpds_py-[\d.]+\.tar\.gz/);
     else assert.match(line, /manylinux|musllinux|\.tar\.gz/);
+  });
+});
+
+describe("real Python packages of Sage 10.10's tree, from pip's configured index", { timeout: 600_000 }, () => {
+  const rig = new Rig('sagepy');
+  after(() => rig.cleanup());
+
+  it('builds six, attrs and iniconfig (wheel packages) with pip into a per-interpreter venv; -clean; a rebuild reuses the downloaded wheel', async (t) => {
+    extractSageTree(rig, 'venv: auto\n');
+    // Sage 10.10 pins pip 26.0.1; use whatever pip wheel the configured index serves instead
+    // (a change to the temp copy only), so the test needs no network.
+    const dl = rig.path('pipdl');
+    try {
+      execFileSync('python3', ['-m', 'pip', 'download', '--disable-pip-version-check', '--no-deps', '--only-binary', ':all:', '--dest', dl, 'pip'], { stdio: 'ignore' });
+    } catch {
+      return t.skip("pip's configured package index serves no pip wheel here");
+    }
+    const wheel = readdirSync(dl).find((f) => /^pip-[\d.]+-py3-none-any\.whl$/.test(f));
+    assert.ok(wheel, readdirSync(dl).join(' '));
+    const version = wheel.split('-')[1]!;
+    const sha256 = createHash('sha256').update(readFileSync(path.join(dl, wheel))).digest('hex');
+    rig.write({ 'build/pkgs/pip/package-version.txt': `${version}\n`, 'build/pkgs/pip/checksums.ini': `tarball=pip-VERSION-py3-none-any.whl\nsha256=${sha256}\n` });
+
+    const r = await rig.start(['six', 'attrs', 'iniconfig'], { PIP_RETRIES: '0' });
+    assert.equal(r.exitCode, 0, String(r.all));
+    const all = String(r.all);
+    for (const w of ['six-1.17.0-py2.py3-none-any.whl', `pip-${version}-py3-none-any.whl`]) assert.match(all, new RegExp(`downloaded ${w.replace(/\./g, '\\.')} from pip's configured package index \\(sha256 verified\\)`));
+    const venv = readdirSync(rig.path('local/var/lib/sage')).find((d) => d.startsWith('venv-python'))!;
+    assert.ok(venv, 'venv: auto puts the venv under the prefix');
+    const python = rig.path('local/var/lib/sage', venv, 'bin/python3');
+    execFileSync(python, ['-c', 'import six, attr, iniconfig'], { stdio: 'pipe' });
+    execFileSync(python, ['-m', 'pip', 'check'], { stdio: 'pipe' });
+    const records = rig.manifests(path.join('local/var/lib/sage', venv));
+    for (const p of ['six-1.17.0', 'attrs-', 'iniconfig-', `pip-${version}`, 'python3_venv-']) assert.ok(records.some((m) => m.startsWith(p)), `${p}: ${records.join(' ')}`);
+
+    const c = await rig.start(['six-clean'], { PIP_RETRIES: '0' });
+    assert.equal(c.exitCode, 0, String(c.all));
+    assert.throws(() => execFileSync(python, ['-c', 'import six'], { stdio: 'pipe' }));
+    assert.ok(!readdirSync(rig.path('local/var/lib/sage', venv, 'var/lib/sage/wheels')).some((w) => w.startsWith('six-')), 'its wheel goes with it');
+    const again = await rig.start(['six'], { PIP_RETRIES: '0' });
+    assert.equal(again.exitCode, 0, String(again.all));
+    assert.doesNotMatch(String(again.all), /downloaded six/, 'the verified wheel in upstream/ is reused');
+    execFileSync(python, ['-c', 'import six'], { stdio: 'pipe' });
   });
 });

@@ -11,6 +11,9 @@ import type { Config } from '../config.js';
 import type { EventBus } from '../events.js';
 import { substituteVersion, type Recipe } from '../recipes.js';
 import { fileDigest, tarballName, tarballPath, verifyTarball } from './fetch.js';
+import { execFile } from 'node:child_process';
+import { pythonInfo } from '../python/interpreter.js';
+import { processEnv } from '../util/env.js';
 
 export class DownloadError extends Error {}
 
@@ -54,16 +57,68 @@ export async function ensureTarball(ctx: DownloadContext, r: Recipe): Promise<{ 
     ctx.bus.emit({ type: 'output', id: ctx.id, line: `sagebuild: ${mismatch}` });
   }
   const urls = downloadUrls(ctx.config, r);
-  if (mismatch && (ctx.offline || !urls.length)) throw new DownloadError(`${mismatch}; no download source to replace it${ctx.offline ? ' (--offline)' : ''}`);
+  const wheel = file.endsWith('.whl');
+  if (mismatch && (ctx.offline || (!urls.length && !wheel))) throw new DownloadError(`${mismatch}; no download source to replace it${ctx.offline ? ' (--offline)' : ''}`);
   if (ctx.offline) {
     throw new DownloadError(`${file} is not in the upstream cache and --offline forbids downloading; run 'sagebuild download ${r.name}' where the network is reachable, or copy the file there`);
   }
-  if (!urls.length) {
+  if (!urls.length && !wheel) {
     throw new DownloadError(`${file} is not in the upstream cache, no mirrors are configured ('mirrors:' in build.config.yaml) and ${r.checksums!.file} has no upstream_url=`);
   }
   limiter ??= pLimit(ctx.config.downloadJobs);
-  await limiter(() => downloadFirst(ctx, r, urls, file));
+  await limiter(async () => {
+    let failure: DownloadError | null = null;
+    if (urls.length) {
+      try {
+        return await downloadFirst(ctx, r, urls, file);
+      } catch (e) {
+        if (!(e instanceof DownloadError) || !wheel || ctx.signal.aborted) throw e;
+        failure = e;
+      }
+    }
+    // A wheel is also a file pip's configured package index may serve (a PyPI mirror, a local
+    // wheel cache): the same file, so the same checksum.
+    try {
+      await wheelFromPipIndex(ctx, r, file);
+    } catch (e) {
+      if (!(e instanceof DownloadError)) throw e;
+      throw new DownloadError(`${failure ? `${failure.message}\n  ` : `${file} is not in the upstream cache and no mirrors or upstream_url are configured; `}${e.message}`);
+    }
+  });
   return { file, downloaded: true };
+}
+
+/** `pip download` of exactly this wheel file from pip's configured index, verified like any download. */
+async function wheelFromPipIndex(ctx: DownloadContext, r: Recipe, file: string): Promise<void> {
+  const name = path.basename(file);
+  const [dist = '', version = ''] = name.split('-');
+  const dest = path.join(path.dirname(file), `.pip-download-${process.pid}-${dist}`);
+  mkdirSync(dest, { recursive: true });
+  ctx.bus.emit({ type: 'step', id: ctx.id, step: 'fetch', detail: `pip download ${dist}==${version} (pip's configured package index)` });
+  try {
+    let python: string;
+    try {
+      python = pythonInfo(ctx.config.python).executable;
+    } catch (e) {
+      throw new DownloadError(`pip's package index: ${(e as Error).message}`);
+    }
+    const res = await new Promise<{ code: number; out: string }>((resolve) => {
+      execFile(python, ['-m', 'pip', 'download', '--disable-pip-version-check', '--no-deps', '--only-binary', ':all:', '--dest', dest, `${dist}==${version}`], { env: processEnv(), signal: ctx.signal, encoding: 'utf8' }, (err, stdout, stderr) =>
+        resolve({ code: err ? 1 : 0, out: `${stdout}${stderr}` }),
+      );
+    });
+    const got = path.join(dest, name);
+    if (ctx.signal.aborted) throw new DownloadError('download interrupted');
+    if (!existsSync(got)) {
+      throw new DownloadError(`pip's configured package index: ${res.code ? `pip download ${dist}==${version} failed: ${res.out.trim().split('\n').pop()}` : `it serves ${dist} ${version}, but not the file ${name}`}`);
+    }
+    const v = await verifyTarball(got, r);
+    if (!v.ok) throw new DownloadError(`pip's configured package index served ${name} with ${v.algo} ${v.actual}, expected ${v.expected}`);
+    renameSync(got, file);
+    ctx.bus.emit({ type: 'output', id: ctx.id, line: `sagebuild: downloaded ${name} from pip's configured package index (${v.algo} verified)` });
+  } finally {
+    rmSync(dest, { recursive: true, force: true });
+  }
 }
 
 async function downloadFirst(ctx: DownloadContext, r: Recipe, urls: string[], file: string): Promise<void> {
