@@ -38,8 +38,8 @@ export function analyze(config: Config): Project {
     const named = groups.map((g) => ({ g, tarball: substituteVersion(g.tarball, upstreamVersion) }));
     return chooseTarball(named, tags).chosen.g;
   };
-  const recipes = readRecipes(config.pkgs, diags, broken, warnings, { chooseTarball: choose });
   const tree = readSageTree(config.pkgs);
+  const recipes = readRecipes(config.pkgs, diags, broken, warnings, { chooseTarball: choose, pythonNames: tree.bootstrapPython });
   for (const b of builtinRecipes(config)) if (!recipes.has(b.name)) recipes.set(b.name, b);
   for (const o of config.optional) {
     if (recipes.has(o) || broken.has(o)) continue;

@@ -93,6 +93,8 @@ export function upstreamVersionOf(version: string): string {
 export interface ReadOptions {
   /** Picks one of several `tarball=` groups (called only when there are several). */
   chooseTarball(name: string, groups: Checksums[], upstreamVersion: string): Checksums;
+  /** Packages that count as having a version_requirements.txt (Sage's bootstrap generates theirs). */
+  pythonNames?: Set<string>;
 }
 
 /** Without an interpreter to ask: the first group, as a checksums.ini with one group has. */
@@ -240,6 +242,7 @@ function readRecipe(name: string, dir: string, diags: Diagnostic[], warnings: st
   };
   const requirements = read('requirements.txt');
   const versionReq = read('version_requirements.txt');
+  const treesTxt = read('trees.txt');
   const srcPath = path.join(dir, 'src');
   const src = has('src') && statOrNull(srcPath)?.isDirectory() ? srcPath : null;
   const patchDir = path.join(dir, 'patches');
@@ -291,10 +294,33 @@ function readRecipe(name: string, dir: string, diags: Diagnostic[], warnings: st
     src,
     patches,
     requirements: requirements === null ? null : requirements.trim(),
-    python: requirements !== null || versionReq !== null || kind === 'wheel' || pythonSdist,
+    python: pythonTree(treesTxt, requirements !== null || versionReq !== null || !!opts.pythonNames?.has(name) || kind === 'wheel' || pythonSdist || pipInstalls(scripts.install)),
     ...(pythonSdist ? { pythonSdist } : {}),
     files: files.sort(),
   };
+}
+
+/**
+ * Whether the package installs into SAGE_VENV, as Sage's `Package.trees` decides: `trees.txt`
+ * first (SAGE_DOCS is the prefix, as Sage's default), else a Python package. Sage counts only
+ * (version_)requirements.txt; sagebuild also counts wheels and recipes whose install script
+ * pip-installs, since pip puts them into the venv whatever the tree (README: differences).
+ */
+function pythonTree(treesTxt: string | null, isPython: boolean): boolean {
+  const tree = treesTxt?.trim().split(/\s+/)[0];
+  if (tree === 'SAGE_VENV') return true;
+  if (tree === 'SAGE_LOCAL' || tree === 'SAGE_DOCS') return false;
+  return isPython;
+}
+
+/** The install script stores or pip-installs a wheel (sdh_pip_install and friends). */
+function pipInstalls(script: Script | undefined): boolean {
+  if (!script) return false;
+  try {
+    return /\bsdh_(pip_install|pip_editable_install|store_and_pip_install_wheel|store_wheel|build_and_store_wheel)\b/.test(readFileSync(script.path, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -11,6 +11,11 @@ export interface SageTreeFacts {
   /** The Makefile.in the variables were read from, for messages. */
   makefile: string | null;
   variables: Record<string, string[]>;
+  /**
+   * Packages Sage's `bootstrap` gives a generated version_requirements.txt (from pyproject.toml),
+   * which makes them install into SAGE_VENV; an unbootstrapped checkout lacks those files.
+   */
+  bootstrapPython: Set<string>;
 }
 
 /** What Sage's configure.ac substitutes into Makefile.in, for the values a build needs (configure.ac: SAGE_TOOLCHAIN=gcc). */
@@ -26,13 +31,26 @@ const COMPUTED = /^(SAGE_|SPKG_|OPTIONAL_|INSTALLED_|UNINSTALLED_|INST$|vers_|in
 export function readSageTree(pkgsDir: string): SageTreeFacts {
   const makeDir = path.resolve(pkgsDir, '..', 'make');
   const makefile = path.join(makeDir, 'Makefile.in');
+  const bootstrapPython = readBootstrapPython(path.resolve(pkgsDir, '..', '..', 'bootstrap'));
   let text: string;
   try {
     text = readFileSync(makefile, 'utf8');
   } catch {
-    return { makeDir: null, makefile: null, variables: {} };
+    return { makeDir: null, makefile: null, variables: {}, bootstrapPython };
   }
-  return { makeDir, makefile, variables: parseMakeVariables(text) };
+  return { makeDir, makefile, variables: parseMakeVariables(text), bootstrapPython };
+}
+
+/** The names of Sage's `for pkgname in ...; do` loop that writes version_requirements.txt files. */
+export function readBootstrapPython(file: string): Set<string> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return new Set();
+  }
+  const m = /for\s+pkgname\s+in\s+([a-z0-9_ \t]+);\s*do\s*\n\s*#[^\n]*version_requirements\.txt/.exec(text);
+  return new Set(m ? m[1]!.split(/\s+/).filter(Boolean) : []);
 }
 
 /**

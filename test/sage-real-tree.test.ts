@@ -7,6 +7,9 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT, Rig } from './rig.ts';
+import { loadConfig } from '../src/config.ts';
+import { analyze } from '../src/project.ts';
+import { readBootstrapPython } from '../src/sagetree.ts';
 
 export const SAGE_TARBALL = path.resolve(ROOT, '..', 'shared', 'data', 'sage-10.10-tree.tar.gz');
 
@@ -53,6 +56,20 @@ describe("Sage 10.10's real tree, unmodified", () => {
     assert.match(e.stdout, /sagelib-\S+ will be rebuilt/);
     const c = await rig.run('--check', '-n', 'six');
     assert.equal(c.exitCode, 0, c.stderr);
+  });
+
+  it('with a separate venv, packages land in the tree Sage gives them (bootstrap-generated version_requirements, trees.txt)', () => {
+    rig.write({ 'build.config.yaml': 'pkgs: build/pkgs\nvenv: pyvenv\n' });
+    try {
+      const project = analyze(loadConfig(null, {}, rig.dir));
+      const tree = (n: string) => (project.treeOf(project.recipes.get(n)!) === project.config.venv ? 'venv' : 'prefix');
+      assert.equal(readBootstrapPython(rig.path('bootstrap')).has('numpy'), true);
+      // numpy and cython get version_requirements.txt only from Sage's bootstrap; six is a wheel;
+      // sagemath_doc_html says SAGE_DOCS in trees.txt; gmp is a C library.
+      assert.deepEqual(['numpy', 'cython', 'six', 'sagemath_doc_html', 'gmp', 'highspy'].map(tree), ['venv', 'venv', 'venv', 'prefix', 'prefix', 'venv']);
+    } finally {
+      rig.write({ 'build.config.yaml': 'pkgs: build/pkgs\n' });
+    }
   });
 
   it('building a package that cannot be built is an error naming it and why, before anything runs', async () => {
