@@ -72,6 +72,25 @@ describe("Sage 10.10's real tree, unmodified", () => {
     }
   });
 
+  it("expands every package's dependencies as Sage's make does (the recorded 10.10 graph)", () => {
+    const graph = JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/sage-graph-10.10.json'), 'utf8')) as { packages: { name: string; type: string; deps: string[]; order_only_deps: string[]; optional_if_installed_deps: string[] }[] };
+    const project = analyze(loadConfig(null, {}, rig.dir));
+    const type = new Map(graph.packages.map((p) => [p.name, p.type]));
+    const mismatches: string[] = [];
+    for (const p of graph.packages) {
+      const d = project.deps.get(p.name)!;
+      // dependencies_optional counts when the package is installed: the standard ones are.
+      const optional = p.optional_if_installed_deps.filter((x) => type.get(x) === 'standard');
+      // make drops the order-only edge of the one cycle (sphinx | sphinxcontrib_websupport).
+      const orderOnly = [...p.order_only_deps, ...optional].filter((x) => !p.deps.includes(x) && !(p.name === 'sphinx' && x === 'sphinxcontrib_websupport'));
+      const ours = JSON.stringify([[...d.normal].sort(), [...d.orderOnly].sort()]);
+      const sages = JSON.stringify([[...new Set(p.deps)].sort(), [...new Set(orderOnly)].sort()]);
+      if (ours !== sages) mismatches.push(`${p.name}: ${ours} vs ${sages}`);
+    }
+    assert.deepEqual(mismatches, []);
+    assert.equal(graph.packages.length, 437);
+  });
+
   it('building a package that cannot be built is an error naming it and why, before anything runs', async () => {
     const r = await rig.run('configure');
     assert.equal(r.exitCode, 2, r.all);
