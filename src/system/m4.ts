@@ -1,0 +1,215 @@
+// A tolerant reader for the m4/autoconf subset of Sage's spkg-configure.m4 files.
+// Not an m4 interpreter: it splits text into plain text, quoted groups and macro calls,
+// keeping each argument's raw text so that evaluation can strip quotes level by level
+// exactly when m4 would (argument collection strips one level, rescanning strips the next).
+
+export type M4Node =
+  | { kind: 'text'; text: string }
+  | { kind: 'quoted'; inner: string; line: number }
+  | { kind: 'macro'; name: string; args: M4Arg[] | null; line: number; raw: string };
+
+/** One macro argument: raw text (quotes intact) and the line it starts on. */
+export interface M4Arg {
+  raw: string;
+  line: number;
+}
+
+/** Where a piece of text comes from, for messages such as `gmp/spkg-configure.m4:12`. */
+export interface M4Origin {
+  file: string;
+  line: number;
+}
+
+export class M4SyntaxError extends Error {
+  constructor(origin: M4Origin, message: string) {
+    super(`${origin.file}:${origin.line}: ${message}`);
+  }
+}
+
+const IDENT_START = /[A-Za-z_]/;
+const IDENT_CHAR = /[A-Za-z0-9_]/;
+
+/**
+ * Split `text` (starting at `origin.line`) into nodes. `isMacro` says which bare names
+ * (without `(`) are macros; a name directly followed by `(` is always a call, as in m4.
+ * Unquoted `#` starts a comment to the end of the line (kept as text, not scanned);
+ * `dnl` drops everything up to and including the next newline.
+ */
+export function parseM4(text: string, origin: M4Origin, isMacro: (name: string) => boolean): M4Node[] {
+  const nodes: M4Node[] = [];
+  let buf = '';
+  let line = origin.line;
+  let i = 0;
+  const flush = (): void => {
+    if (buf) nodes.push({ kind: 'text', text: buf });
+    buf = '';
+  };
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '[') {
+      const end = matchQuote(text, i, { ...origin, line });
+      flush();
+      nodes.push({ kind: 'quoted', inner: text.slice(i + 1, end), line });
+      line += countLines(text, i, end + 1);
+      i = end + 1;
+    } else if (c === '#') {
+      const nl = text.indexOf('\n', i);
+      const end = nl < 0 ? text.length : nl;
+      buf += text.slice(i, end);
+      i = end;
+    } else if (IDENT_START.test(c) && (i === 0 || !IDENT_CHAR.test(text[i - 1]!))) {
+      let j = i + 1;
+      while (j < text.length && IDENT_CHAR.test(text[j]!)) j++;
+      const name = text.slice(i, j);
+      if (name === 'dnl') {
+        const nl = text.indexOf('\n', j);
+        line += nl < 0 ? 0 : 1;
+        i = nl < 0 ? text.length : nl + 1;
+      } else if (text[j] === '(') {
+        const { args, end } = readArgs(text, j, { ...origin, line });
+        flush();
+        nodes.push({ kind: 'macro', name, args, line, raw: text.slice(i, end) });
+        line += countLines(text, i, end);
+        i = end;
+      } else if (isMacro(name)) {
+        flush();
+        nodes.push({ kind: 'macro', name, args: null, line, raw: name });
+        i = j;
+      } else {
+        buf += name;
+        i = j;
+      }
+    } else {
+      if (c === '\n') line++;
+      buf += c;
+      i++;
+    }
+  }
+  flush();
+  return nodes;
+}
+
+/** Index of the `]` closing the `[` at `start` (quotes nest). */
+function matchQuote(text: string, start: number, origin: M4Origin): number {
+  let depth = 0;
+  for (let i = start; i < text.length; i++) {
+    if (text[i] === '[') depth++;
+    else if (text[i] === ']' && --depth === 0) return i;
+  }
+  throw new M4SyntaxError(origin, 'unbalanced [ (no closing ])');
+}
+
+/** Arguments of a call whose `(` is at `open`: split at top-level commas, leading whitespace dropped (as m4 does). */
+function readArgs(text: string, open: number, origin: M4Origin): { args: M4Arg[]; end: number } {
+  const args: M4Arg[] = [];
+  let line = origin.line;
+  let i = open + 1;
+  let start = i;
+  let startLine = line;
+  let parens = 0;
+  const push = (end: number): void => {
+    const rawWithSpace = text.slice(start, end);
+    const lead = rawWithSpace.length - rawWithSpace.trimStart().length;
+    args.push({ raw: rawWithSpace.slice(lead), line: startLine + countLines(text, start, start + lead) });
+  };
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '[') {
+      const end = matchQuote(text, i, { ...origin, line });
+      line += countLines(text, i, end + 1);
+      i = end + 1;
+      continue;
+    }
+    if (c === '#') {
+      // m4 comments are recognized inside unquoted arguments too.
+      const nl = text.indexOf('\n', i);
+      i = nl < 0 ? text.length : nl;
+      continue;
+    }
+    if (c === 'd' && text.startsWith('dnl', i) && !IDENT_CHAR.test(text[i - 1] ?? ' ') && !IDENT_CHAR.test(text[i + 3] ?? ' ')) {
+      // dnl inside an unquoted argument: its comment may hold commas or parentheses.
+      const nl = text.indexOf('\n', i);
+      i = nl < 0 ? text.length : nl;
+      continue;
+    }
+    if (c === '\n') line++;
+    if (c === '(') parens++;
+    else if (c === ')' && parens > 0) parens--;
+    else if (c === ')' || (c === ',' && parens === 0)) {
+      push(i);
+      if (c === ')') return { args, end: i + 1 };
+      start = i + 1;
+      startLine = line;
+    }
+    i++;
+  }
+  throw new M4SyntaxError(origin, 'unterminated macro call (no closing ))');
+}
+
+function countLines(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) if (text[i] === '\n') n++;
+  return n;
+}
+
+/** An argument's value after m4 collects it: each top-level quoted group loses its brackets. */
+export function argValue(raw: string): string {
+  let out = '';
+  let depth = 0;
+  for (const c of raw) {
+    if (c === '[') {
+      if (depth++ > 0) out += c;
+    } else if (c === ']' && depth > 0) {
+      if (--depth > 0) out += c;
+    } else out += c;
+  }
+  return trimTrailingSpace(out);
+}
+
+/** m4 keeps trailing whitespace of arguments; autoconf code never depends on it, so drop it. */
+function trimTrailingSpace(s: string): string {
+  return s.replace(/\s+$/, '');
+}
+
+/** Autoconf quadrigraphs, turned into characters at the very end (as autom4te does). */
+export function unQuadrigraph(s: string): string {
+  return s
+    .replaceAll('@<:@', '[')
+    .replaceAll('@:>@', ']')
+    .replaceAll('@S|@', '$')
+    .replaceAll('@%:@', '#')
+    .replaceAll('@&t@', '');
+}
+
+/** Split a comma list (m4_foreach) at top-level commas; items are argument values. */
+export function splitCommaList(value: string): string[] {
+  const items: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const c of value) {
+    if (c === '[') depth++;
+    else if (c === ']') depth--;
+    if (c === ',' && depth === 0) {
+      items.push(argValue(cur.trimStart()));
+      cur = '';
+    } else cur += c;
+  }
+  if (cur.trim()) items.push(argValue(cur.trimStart()));
+  return items;
+}
+
+/** Replace whole-word occurrences of `name` in `body` (m4_foreach's loop variable). */
+export function substituteWord(body: string, name: string, value: string): string {
+  const re = new RegExp(`(?<![A-Za-z0-9_])${name}(?![A-Za-z0-9_])`, 'g');
+  return body.replace(re, () => value);
+}
+
+/** `$1`…`$9`, `$#`, `$@` in an AC_DEFUN body, textually (m4's expansion of a user macro). */
+export function substituteParams(body: string, args: string[]): string {
+  return body.replace(/\$([0-9#@*])/g, (_m, p: string) => {
+    if (p === '#') return String(args.length);
+    if (p === '@' || p === '*') return args.map((a) => `[${a}]`).join(',');
+    if (p === '0') return '';
+    return args[Number(p) - 1] ?? '';
+  });
+}
