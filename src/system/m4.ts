@@ -27,11 +27,14 @@ export class M4SyntaxError extends Error {
 }
 
 const IDENT_START = /[A-Za-z_]/;
+// m4 expands only defined names; an unknown all-caps name with `(` is taken to be a macro we
+// lack (and reported), while `find_package(` in a heredoc is plain text.
+const LOOKS_LIKE_MACRO = /^[A-Z][A-Z0-9]*_[A-Z0-9_]*$/;
 const IDENT_CHAR = /[A-Za-z0-9_]/;
 
 /**
  * Split `text` (starting at `origin.line`) into nodes. `isMacro` says which bare names
- * (without `(`) are macros; a name directly followed by `(` is always a call, as in m4.
+ * are macros; a name directly followed by `(` is a call if it is one or looks like one (all caps).
  * Unquoted `#` starts a comment to the end of the line (kept as text, not scanned);
  * `dnl` drops everything up to and including the next newline.
  */
@@ -65,7 +68,7 @@ export function parseM4(text: string, origin: M4Origin, isMacro: (name: string) 
         const nl = text.indexOf('\n', j);
         line += nl < 0 ? 0 : 1;
         i = nl < 0 ? text.length : nl + 1;
-      } else if (text[j] === '(') {
+      } else if (text[j] === '(' && (isMacro(name) || LOOKS_LIKE_MACRO.test(name))) {
         const { args, end } = readArgs(text, j, { ...origin, line });
         flush();
         nodes.push({ kind: 'macro', name, args, line, raw: text.slice(i, end) });

@@ -226,10 +226,15 @@ class Parser {
     const words: string[] = [];
     const start = t.start;
     let end = t.end;
+    // A macro call is a command of its own: m4 expansions end in a newline, even where a
+    // `dnl` swallowed the one in the source.
     while (this.peek()?.t === 'word') {
-      const w = this.toks[this.pos++]!;
+      const w = this.toks[this.pos]!;
+      if (PLACEHOLDER.test(w.v) && words.length > 0) break;
+      this.pos++;
       words.push(w.v);
       end = w.end;
+      if (PLACEHOLDER.test(w.v)) break;
     }
     if (words.length === 0) throw new Unevaluable(`shell syntax near '${t.v}'`);
     return { k: 'simple', words, raw: this.src.slice(start, end) };
