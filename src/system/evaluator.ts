@@ -96,7 +96,11 @@ export class PackageEval {
   /** A failed check, remembered as the likely reason if the package ends up building. */
   fail(what: string): void {
     this.lastFailure = `${what} (${this.where()})`;
+    this.failedSinceChecking = true;
   }
+
+  /** Set by fail(); AC_MSG_RESULT([no]) only counts as the failure when no probe reported one. */
+  failedSinceChecking = false;
 
   fact(what: string): void {
     if (!this.facts.includes(what)) this.facts.push(what);
@@ -338,11 +342,12 @@ h.set('AC_DEFINE_UNQUOTED', h.get('AC_DEFINE')!);
 
 h.set('AC_MSG_CHECKING', async (ev, a) => {
   ev.checking = ev.text(a[0]).trim();
+  ev.failedSinceChecking = false;
   return 0;
 });
 h.set('AC_MSG_RESULT', async (ev, a) => {
   const result = (await ev.word(a[0]).catch(() => ev.text(a[0]))).trim();
-  if (ev.checking && /^no\b/.test(result)) ev.fail(`${ev.checking}: ${result}`);
+  if (ev.checking && /^no\b/.test(result) && !ev.failedSinceChecking) ev.fail(`${ev.checking}: ${result}`);
   ev.checking = null;
   return 0;
 });

@@ -266,18 +266,21 @@ h.set('AC_PATH_PROGS_FEATURE_CHECK', async (ev, a) => {
   const progs = words(await ev.word(a[1]));
   const where = await searchPath(ev, a[4]);
   ev.vars.set(`ac_path_${name}_found`, 'false');
+  let rejected: string | null = null;
   search: for (const prog of progs) {
     for (const candidate of await findPrograms(prog, where)) {
       ev.vars.set(`ac_path_${name}`, candidate);
       ev.lastVersion = null;
+      ev.lastFailure = null;
       await ev.code(a[2]);
+      if (ev.lastFailure) rejected = `${candidate}: ${String(ev.lastFailure).replace(/ \([^()]*:\d+\)$/, '')}`;
       const result = ev.vars.get(`ac_cv_path_${name}`);
       if (result && result === candidate) ev.fact(`${prog}${ev.lastVersion ? ` ${ev.lastVersion}` : ''} at ${candidate}`);
       if (/^(:|true)$/.test(ev.vars.get(`ac_path_${name}_found`) ?? '')) break search;
     }
   }
   if (!ev.vars.get(`ac_cv_path_${name}`)) {
-    ev.fail(`no suitable ${progs.join(' or ')} in PATH${ev.checking ? ` (${ev.checking})` : ''}`);
+    ev.fail(`no suitable ${progs.join(' or ')} in PATH${ev.checking ? ` (${ev.checking})` : ''}${rejected ? `; ${rejected}` : ''}`);
     return ev.code(a[3]);
   }
   return 0;
