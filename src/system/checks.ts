@@ -14,7 +14,7 @@ export interface ProcResult {
   stderr: string;
 }
 
-export type Lang = 'C' | 'C++';
+export type Lang = 'C' | 'C++' | 'Fortran';
 export type CompileMode = 'compile' | 'link' | 'run';
 
 /** Flags of one test compilation, as words (configure never quotes inside these variables). */
@@ -93,9 +93,9 @@ export class Prober {
   async compile(lang: Lang, source: string, flags: CompileFlags, mode: CompileMode, compiler?: string): Promise<ProcResult> {
     const dir = await this.scratch();
     try {
-      const file = lang === 'C' ? 'conftest.c' : 'conftest.cpp';
+      const file = { C: 'conftest.c', 'C++': 'conftest.cpp', Fortran: 'conftest.f' }[lang];
       await writeFile(path.join(dir, file), source);
-      const cc = words(compiler ?? (lang === 'C' ? this.opts.cc : this.opts.cxx));
+      const cc = words(compiler ?? (lang === 'C' ? this.opts.cc : lang === 'C++' ? this.opts.cxx : 'gfortran'));
       const [exe, ...pre] = cc;
       if (!exe) return { status: 127, stdout: '', stderr: 'no compiler configured' };
       const common = [...pre, ...words(flags.cflags), ...words(flags.cppflags)];

@@ -30,6 +30,7 @@ import { ConfigureError, PackageEval, coreHandlers } from './evaluator.ts';
 import type { Handler, PackageVars, UserMacro, World } from './evaluator.ts';
 import { argValue, parseM4 } from './m4.ts';
 import type { M4Arg, M4Node } from './m4.ts';
+import { libraryHandlers } from './probes-libs.ts';
 import { probeHandlers } from './probes.ts';
 import { sageHandlers } from './sage.ts';
 import { Unevaluable } from './shell.ts';
@@ -61,7 +62,7 @@ export interface DecideInput {
   m4Files?: string[];
 }
 
-const HANDLERS: Map<string, Handler> = new Map([...coreHandlers, ...probeHandlers, ...sageHandlers]);
+const HANDLERS: Map<string, Handler> = new Map([...coreHandlers, ...probeHandlers, ...libraryHandlers, ...sageHandlers]);
 
 /** sage-build-env: SAGE_CONFIGURE_<X>="--with-x=$SAGE_X_PREFIX" when the prefix is not empty. */
 const CONFIGURE_FLAGS: Record<string, string> = {
@@ -110,6 +111,7 @@ async function decideIn(input: DecideInput, scratch: string): Promise<Map<string
   const gnu = new Map<Lang, Promise<boolean>>();
   const world: World = {
     prober,
+    root: treeRoot(input.packages),
     userMacros,
     packageByUpper: new Map(input.packages.map((p) => [p.name.toUpperCase(), p.name])),
     isGnu: (lang) => {
@@ -173,6 +175,14 @@ function define(args: M4Arg[], file: string, userMacros: Map<string, UserMacro>)
   if (!HANDLERS.has(name) && !userMacros.has(name)) {
     userMacros.set(name, { body: argValue(args[1]?.raw ?? ''), file, line: args[1]?.line ?? 1 });
   }
+}
+
+/** SAGE_ROOT when the recipes live in <root>/build/pkgs/<name> (m4_include paths are relative to it). */
+function treeRoot(packages: SystemPackage[]): string | null {
+  const dir = packages[0]?.dir;
+  if (!dir) return null;
+  const pkgs = path.dirname(path.resolve(dir));
+  return path.basename(pkgs) === 'pkgs' && path.basename(path.dirname(pkgs)) === 'build' ? path.dirname(path.dirname(pkgs)) : null;
 }
 
 function reaches(waits: Map<string, Set<string>>, from: string, to: string, seen = new Set<string>()): boolean {
@@ -276,7 +286,9 @@ function outcome(ev: PackageEval, undecided: string | null, notRequired: boolean
   else if (notRequired && install === 'no') {
     decision = { state: 'system', evidence: `not required on this system (REQUIRED-CHECK in ${ev.file})`, exports, required: false };
   } else if (install === 'yes') {
-    decision = { state: 'build', evidence: ev.installReason ?? ev.lastFailure ?? `sets sage_spkg_install_${ev.name}=yes`, exports, required: true };
+    // A package that defaults to installing is explained by the check that then failed to clear it.
+    const reason = ev.reasonIsDefault && ev.lastFailure ? ev.lastFailure : ev.installReason;
+    decision = { state: 'build', evidence: reason ?? ev.lastFailure ?? `sets sage_spkg_install_${ev.name}=yes`, exports, required: true };
   } else {
     decision = { state: 'system', evidence: ev.facts.join(', ') || 'the CHECK found nothing missing', exports, required: true };
   }

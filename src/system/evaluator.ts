@@ -3,6 +3,8 @@
 // shell text in between runs in shell.ts. Shell variables live in one map per package, as
 // the one configure shell would hold them; other packages' results come in via AC_REQUIRE.
 
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { argValue, parseM4, splitCommaList, substituteParams, substituteWord, unQuadrigraph } from './m4.ts';
 import type { M4Arg, M4Node } from './m4.ts';
 import { BreakSignal, PH_CLOSE, PH_OPEN, Unevaluable, casePattern, expandHeredoc, expandJoined, runShell } from './shell.ts';
@@ -33,6 +35,8 @@ export interface World {
   requirePackage(from: string, target: string): Promise<PackageVars>;
   /** Package name for `SAGE_SPKG_CONFIGURE_<UPPER>`. */
   packageByUpper: Map<string, string>;
+  /** SAGE_ROOT of the recipe tree, for m4_include; null when the packages are not in a Sage tree. */
+  root: string | null;
   /** Compiler facts computed once: is the C / C++ compiler GNU-compatible. */
   isGnu(lang: Lang): Promise<boolean>;
 }
@@ -53,7 +57,9 @@ export class Vars extends Map<string, string> {
 
 export type Handler = (ev: PackageEval, args: M4Arg[], node: M4Node & { kind: 'macro' }) => Promise<number>;
 
-const MACRO_PREFIX = /^(AC|AS|AM|AX|PKG|LT|m4|_AC|_AS|_PKG|LIBCURL)_/;
+// Bare names (no parentheses) that are macros even when we lack them. Not PKG_ or LIBCURL_:
+// $PKG_CONFIG and $LIBCURL_CPPFLAGS are shell variables, and m4 leaves undefined names alone.
+const MACRO_PREFIX = /^(AC|AS|AM|AX|m4|_AC|_AS)_/;
 const SPKG_TEXT = new Set(['SPKG_NAME', 'SPKG_INSTALL', 'SPKG_REQUIRE', 'SPKG_USE_SYSTEM']);
 
 export class PackageEval {
@@ -67,7 +73,11 @@ export class PackageEval {
   readonly overrides = new Map<string, string>();
   lastFailure: string | null = null;
   installReason: string | null = null;
+  /** The install flag was set to yes before any check failed ("default to installing the SPKG"). */
+  reasonIsDefault = false;
   checking: string | null = null;
+  /** The last "checking …: result" pair, for failures that only shell text reports. */
+  lastResult: string | null = null;
   lastVersion: string | null = null;
   line = 1;
   private readonly pushdefs = new Map<string, string[]>();
@@ -114,7 +124,9 @@ export class PackageEval {
       return;
     }
     if (value === 'yes' && this.installReason === null) {
-      this.installReason = this.lastFailure ?? `sets ${key}=yes (${this.where()})`;
+      const after = this.lastResult ? ` after "${this.lastResult}"` : '';
+      this.installReason = this.lastFailure ?? `sets ${key}=yes${after} (${this.where()})`;
+      this.reasonIsDefault = this.lastFailure === null;
     }
     if (value !== 'yes') this.installReason = null;
   }
@@ -214,7 +226,7 @@ export class PackageEval {
   /** Macros that expand to text rather than run: m4_pushdef names, SPKG_NAME, file descriptors… */
   textMacro(n: M4Node & { kind: 'macro' }): string | null {
     const stack = this.pushdefs.get(n.name);
-    if (stack && stack.length > 0) return stack[stack.length - 1]!;
+    if (stack && stack.length > 0) return this.expandDefinition(stack[stack.length - 1]!);
     switch (n.name) {
       case 'SPKG_NAME':
         return this.name;
@@ -229,6 +241,8 @@ export class PackageEval {
         return '2';
       case 'AS_DIRNAME':
         return `dirname -- ${this.text(n.args?.[0])}`;
+      case 'm4_include':
+        return this.include(n.args?.[0]);
       case 'm4_normalize':
         return this.text(n.args?.[0]).replace(/\s+/g, ' ').trim();
       case 'm4_toupper':
@@ -243,6 +257,31 @@ export class PackageEval {
         return `${this.confdefText()}${this.text(n.args?.[0])}\n${externC(this.text(n.args?.[1]), this.lang)}int main (void) { return ${this.text(n.args?.[1])} (); }\n`;
       default:
         return null;
+    }
+  }
+
+  private depth = 0;
+
+  /** A definition's value is rescanned, as m4 does (MODULES → m4_include(...) → the file's text). */
+  private expandDefinition(value: string): string {
+    if (this.depth > 20) throw new Unevaluable(`m4 definitions nest too deeply (${this.where()})`);
+    this.depth++;
+    try {
+      return this.render(this.parse(value, this.line));
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /** m4_include: a file of the Sage tree (paths are relative to SAGE_ROOT, as configure runs there). */
+  private include(arg: M4Arg | undefined): string {
+    const rel = this.text(arg).trim();
+    if (!this.world.root) throw new Unevaluable(`m4_include(${rel}) without a Sage tree root (${this.where()})`);
+    try {
+      // Synchronous: m4 text expansion is synchronous here, and these files are a few bytes.
+      return readFileSync(path.join(this.world.root, rel), 'utf8');
+    } catch {
+      throw new Unevaluable(`m4_include(${rel}): no such file (${this.where()})`);
     }
   }
 
@@ -348,6 +387,7 @@ h.set('AC_MSG_CHECKING', async (ev, a) => {
 h.set('AC_MSG_RESULT', async (ev, a) => {
   const result = (await ev.word(a[0]).catch(() => ev.text(a[0]))).trim();
   if (ev.checking && /^no\b/.test(result) && !ev.failedSinceChecking) ev.fail(`${ev.checking}: ${result}`);
+  if (ev.checking) ev.lastResult = `${ev.checking}: ${result}`;
   ev.checking = null;
   return 0;
 });

@@ -20,7 +20,7 @@ const DEFAULT_INCLUDES = [
 function flags(ev: PackageEval, extraLibs = '', extra: Partial<CompileFlags> = {}): CompileFlags {
   const v = (k: string): string => ev.vars.get(k) ?? '';
   return {
-    cflags: `${ev.lang === 'C' ? v('CFLAGS') : v('CXXFLAGS')} ${extra.cflags ?? ''}`,
+    cflags: `${v({ C: 'CFLAGS', 'C++': 'CXXFLAGS', Fortran: 'FCFLAGS' }[ev.lang])} ${extra.cflags ?? ''}`,
     cppflags: `${v('CPPFLAGS')} ${extra.cppflags ?? ''}`,
     ldflags: `${v('LDFLAGS')} ${extra.ldflags ?? ''}`,
     libs: `${extraLibs} ${v('LIBS')}`,
@@ -29,7 +29,7 @@ function flags(ev: PackageEval, extraLibs = '', extra: Partial<CompileFlags> = {
 
 /** Compile/link/run `source` in the current language with the configured compiler. */
 export async function tryProgram(ev: PackageEval, source: string, mode: CompileMode, extraLibs = '', extra: Partial<CompileFlags> = {}): Promise<boolean> {
-  const compiler = ev.lang === 'C' ? ev.vars.get('CC') : ev.vars.get('CXX');
+  const compiler = ev.vars.get({ C: 'CC', 'C++': 'CXX', Fortran: 'FC' }[ev.lang]);
   const r = await ev.world.prober.compile(ev.lang, source, flags(ev, extraLibs, extra), mode, compiler);
   return r.status === 0;
 }
@@ -140,7 +140,7 @@ h.set('AC_TRY_COMPILE', async (ev, a) => {
 
 // ---- pkg-config ------------------------------------------------------------------------------
 
-async function pkgExists(ev: PackageEval, spec: string): Promise<{ ok: boolean; error: string }> {
+export async function pkgExists(ev: PackageEval, spec: string): Promise<{ ok: boolean; error: string }> {
   const r = await ev.world.prober.pkgConfig(['--exists', '--print-errors', spec], ev.vars);
   return { ok: r.status === 0, error: r.stderr.trim().split('\n')[0] ?? '' };
 }
@@ -394,43 +394,6 @@ h.set('AX_ABSOLUTE_HEADER', async (ev, a) => {
   const found = re.exec(r.stdout)?.[1] ?? '';
   ev.vars.set(`gl_cv_absolute_${cacheName(header)}`, found);
   return 0;
-});
-
-/** AM_ICONV (gettext's iconv.m4): iconv_open links with the C library or with -liconv. */
-h.set('AM_ICONV', async (ev) => {
-  const program = `#include <stdlib.h>\n#include <iconv.h>\nint main (void) { iconv_t cd = iconv_open ("", ""); iconv (cd, NULL, NULL, NULL, NULL); iconv_close (cd); return 0; }\n`;
-  for (const lib of ['', '-liconv']) {
-    if (await tryProgram(ev, program, 'link', lib)) {
-      ev.vars.set('am_cv_func_iconv', 'yes');
-      ev.vars.set('LIBICONV', lib);
-      ev.fact(lib ? 'iconv in -liconv' : 'iconv in the C library');
-      return 0;
-    }
-  }
-  ev.vars.set('am_cv_func_iconv', 'no');
-  ev.fail('iconv_open does not link');
-  return 0;
-});
-
-/** AX_CHECK_OPENSSL: pkg-config openssl, else the usual prefixes; then a link test of SSL_new. */
-h.set('AX_CHECK_OPENSSL', async (ev, a) => {
-  let includes = '';
-  let ldflags = '';
-  let libs = '-lssl -lcrypto';
-  if ((await pkgExists(ev, 'openssl')).ok) {
-    const pc = ev.world.prober;
-    includes = (await pc.pkgConfig(['--cflags-only-I', 'openssl'], ev.vars)).stdout.trim();
-    ldflags = (await pc.pkgConfig(['--libs-only-L', 'openssl'], ev.vars)).stdout.trim();
-    libs = (await pc.pkgConfig(['--libs-only-l', 'openssl'], ev.vars)).stdout.trim();
-  }
-  ev.vars.set('OPENSSL_INCLUDES', includes);
-  ev.vars.set('OPENSSL_LDFLAGS', ldflags);
-  ev.vars.set('OPENSSL_LIBS', libs);
-  const program = '#include <openssl/ssl.h>\nint main (void) { SSL_new (NULL); return 0; }\n';
-  const ok = await tryProgram(ev, program, 'link', libs, { cppflags: includes, ldflags });
-  if (ok) ev.fact(`openssl/ssl.h + ${libs}`);
-  else ev.fail('OpenSSL headers/libraries not found (SSL_new does not link)');
-  return ok ? ev.code(a[0]) : ev.code(a[1]);
 });
 
 export const probeHandlers = h;
