@@ -226,6 +226,43 @@ describe('decisions across packages', () => {
     assert.deepEqual([get(m, 'optional').state, get(m, 'optional').required], ['system', false]);
   });
 
+  it('as Sage does: a package already installed in SAGE_LOCAL stays an SPKG; --with-system-X=force that fails is undecided', async () => {
+    const local = path.join(tmp, 'local-installed');
+    mkdirSync(path.join(local, 'var', 'lib', 'sage', 'installed'), { recursive: true });
+    writeFileSync(path.join(local, 'var', 'lib', 'sage', 'installed', 'kept-1.0'), '{}');
+    const m = await decide(
+      {
+        kept: configure('kept', 'true'),
+        forced: configure('forced', 'AC_CHECK_HEADER([sagebuild/nonexistent.h], [], [sage_spkg_install_forced=yes])'),
+      },
+      { SAGE_LOCAL: local, sage_use_system_forced: 'force' },
+    );
+    assert.equal(get(m, 'kept').state, 'build');
+    assert.match(get(m, 'kept').evidence, /already installed in SAGE_LOCAL \(kept-1\.0\)/);
+    assert.equal(get(m, 'forced').state, 'undecided');
+    assert.match(get(m, 'forced').evidence, /--with-system-forced=force, but no system package could be used: header sagebuild\/nonexistent\.h not found/);
+  });
+
+  it('an aborted signal rejects with AbortError', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const root = path.join(tmp, 'aborted');
+    const dir = path.join(root, 'pkgs', 'one');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'spkg-configure.m4'), configure('one', 'AC_CHECK_HEADER([zlib.h])'));
+    await assert.rejects(
+      decideSystemPackages({
+        packages: [{ name: 'one', dir, configureM4: path.join(dir, 'spkg-configure.m4') }],
+        env: process.env as Record<string, string>,
+        cc: 'gcc',
+        cxx: 'g++',
+        workDir: path.join(root, 'work'),
+        signal: controller.signal,
+      }),
+      { name: 'AbortError' },
+    );
+  });
+
   it('Python packages build (no --enable-system-site-packages), with that reason', async () => {
     const m = await decide({ pyfoo: 'SAGE_SPKG_CONFIGURE([pyfoo], [SAGE_PYTHON_PACKAGE_CHECK([pyfoo])])\n' });
     assert.equal(get(m, 'pyfoo').state, 'build');

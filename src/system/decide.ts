@@ -22,7 +22,7 @@
 // Decision.exports: the configure variables the package's m4 AC_SUBSTs (SAGE_GMP_PREFIX…),
 // `$SAGE_LOCAL` expanded from env, plus SAGE_CONFIGURE_<X> as sage-build-env derives them.
 
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Prober } from './checks.ts';
 import type { Lang } from './checks.ts';
@@ -243,6 +243,13 @@ async function evaluate(l: Loaded, world: World, baseVars: Map<string, string>, 
   let notRequired = false;
   try {
     await ev.code(a[3]); // PRE
+    const installed = await installedAs(ev.vars.get('SAGE_LOCAL') ?? '', name);
+    if (installed) {
+      // Sage: "has already been installed by SageMath" -> keep (and update) the SPKG.
+      ev.lastFailure = `already installed in SAGE_LOCAL (${installed}); Sage keeps the SPKG`;
+      ev.vars.set(installVar, 'yes');
+      ev.vars.set(useVar, 'installed');
+    }
     if (!ev.vars.get(requireVar)) ev.vars.set(requireVar, 'yes');
     await ev.code(a[2]); // REQUIRED-CHECK
     if (ev.vars.get(installVar) === 'no') {
@@ -250,8 +257,12 @@ async function evaluate(l: Loaded, world: World, baseVars: Map<string, string>, 
       else if (ev.vars.get(useVar) === 'no') {
         ev.lastFailure = `${useVar}=no`;
         ev.vars.set(installVar, 'yes');
-      } else if (ev.hasCode(a[1])) await ev.code(a[1]); // CHECK
-      else {
+      } else if (ev.hasCode(a[1])) {
+        await ev.code(a[1]); // CHECK
+        if (ev.vars.get(installVar) === 'yes' && ev.vars.get(useVar) === 'force') {
+          throw new ConfigureError(`--with-system-${name}=force, but no system package could be used: ${ev.installReason ?? ev.lastFailure ?? 'the check failed'}`);
+        }
+      } else {
         ev.lastFailure = 'SAGE_SPKG_CONFIGURE has no CHECK';
         ev.vars.set(installVar, 'yes');
       }
@@ -266,6 +277,17 @@ async function evaluate(l: Loaded, world: World, baseVars: Map<string, string>, 
     undecided ??= reasonOf(err);
   }
   return outcome(ev, undecided, notRequired);
+}
+
+/** The installation record `<name>-<version>` in $SAGE_LOCAL/var/lib/sage/installed, if any. */
+async function installedAs(sageLocal: string, name: string): Promise<string | null> {
+  if (!sageLocal) return null;
+  try {
+    const records = await readdir(path.join(sageLocal, 'var', 'lib', 'sage', 'installed'));
+    return records.find((r) => r.startsWith(`${name}-`)) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 function reasonOf(err: unknown): string {
