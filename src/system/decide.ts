@@ -11,7 +11,7 @@
 //   should be set: gcc's check looks at $SAGE_LOCAL/bin/gcc, and exports name it.
 // * cc / cxx: the compilers (as in CC/CXX), used for every compile and link test.
 // * workDir: an existing folder for scratch files (one subfolder per package and per test).
-// * jobs: at most this many processes at once (default: 4). Package checks all run
+// * jobs: at most this many processes at once (default: the number of CPUs). Package checks all run
 //   concurrently; AC_REQUIRE and SAGE_SPKG_DEPCHECK wait for the other package's result, so
 //   dependency chains resolve in dependency order (a cycle makes the packages on it undecided).
 // * m4Files: extra m4 files whose AC_DEFUNs the checks may call (Sage's m4/sage_check_pari_dep.m4).
@@ -23,6 +23,7 @@
 // `$SAGE_LOCAL` expanded from env, plus SAGE_CONFIGURE_<X> as sage-build-env derives them.
 
 import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { Prober } from './checks.ts';
 import type { Lang } from './checks.ts';
@@ -99,7 +100,7 @@ export async function decideSystemPackages(input: DecideInput): Promise<Map<stri
 }
 
 async function decideIn(input: DecideInput, scratch: string): Promise<Map<string, Decision>> {
-  const prober = new Prober({ cc: input.cc, cxx: input.cxx, env: input.env, workDir: scratch, jobs: input.jobs ?? 4, signal: input.signal });
+  const prober = new Prober({ cc: input.cc, cxx: input.cxx, env: input.env, workDir: scratch, jobs: input.jobs ?? os.availableParallelism(), signal: input.signal });
   const userMacros = new Map<string, UserMacro>();
   const byName = new Map(input.packages.map((p) => [p.name, p]));
   const loaded = new Map<string, Loaded>();
