@@ -169,6 +169,27 @@ describe('checks with real processes', () => {
     assert.equal(get(m, 'lang_c').state, 'build');
   });
 
+  it('m4 constructs: m4_foreach with names built across quotes, m4_pushdef, AC_DEFUN with $1', async () => {
+    const m = await decide({
+      loops: `AC_DEFUN([FIXTURE_MUST_BUILD], [
+          AC_MSG_NOTICE([building because $1])
+          sage_spkg_install_loops=yes
+        ])
+        SAGE_SPKG_CONFIGURE([loops], [
+          m4_pushdef([FAKE_MIN], [2.0])
+          m4_foreach([prog], [[sh], [cat]], [
+            AC_CHECK_PROGS([FOUND_]m4_toupper(prog), prog)
+            AS_VAR_IF([FOUND_]m4_toupper(prog), [""], [FIXTURE_MUST_BUILD([prog is missing])])
+            AC_SUBST([FOUND_]m4_toupper(prog))
+          ])
+          AX_COMPARE_VERSION([2.5.1], [ge], FAKE_MIN, [], [FIXTURE_MUST_BUILD([too old])])
+          m4_popdef([FAKE_MIN])
+        ])`,
+    });
+    assert.equal(get(m, 'loops').state, 'system', get(m, 'loops').evidence);
+    assert.deepEqual(get(m, 'loops').exports, { FOUND_SH: 'sh', FOUND_CAT: 'cat' });
+  });
+
   it('shell between macros: if/elif/else/fi, command substitution, AS_CASE, AS_VAR_IF', async () => {
     const m = await decide({
       sh_if: configure('sh_if', `ver=\`echo 1.2.3 | cut -d. -f2\`

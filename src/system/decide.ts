@@ -29,7 +29,7 @@ import { Prober } from './checks.ts';
 import type { Lang } from './checks.ts';
 import { ConfigureError, PackageEval, coreHandlers } from './evaluator.ts';
 import type { Handler, PackageVars, UserMacro, World } from './evaluator.ts';
-import { argValue, parseM4 } from './m4.ts';
+import { argSource, argValue, parseM4 } from './m4.ts';
 import type { M4Arg, M4Node } from './m4.ts';
 import { libraryHandlers } from './probes-libs.ts';
 import { probeHandlers } from './probes.ts';
@@ -174,7 +174,7 @@ async function loadDefinitions(file: string, userMacros: Map<string, UserMacro>)
 function define(args: M4Arg[], file: string, userMacros: Map<string, UserMacro>): void {
   const name = argValue(args[0]?.raw ?? '').trim();
   if (!HANDLERS.has(name) && !userMacros.has(name)) {
-    userMacros.set(name, { body: argValue(args[1]?.raw ?? ''), file, line: args[1]?.line ?? 1 });
+    userMacros.set(name, { body: argSource(args[1]?.raw ?? ''), file, line: args[1]?.line ?? 1 });
   }
 }
 

@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { argValue, parseM4, splitCommaList, substituteParams, substituteWord, unQuadrigraph } from './m4.ts';
+import { argSource, argValue, parseM4, stripMarks, splitCommaList, substituteParams, substituteWord, unQuadrigraph } from './m4.ts';
 import type { M4Arg, M4Node } from './m4.ts';
 import { BreakSignal, PH_CLOSE, PH_OPEN, Unevaluable, casePattern, expandHeredoc, expandJoined, runShell } from './shell.ts';
 import type { ShellHost } from './shell.ts';
@@ -150,7 +150,7 @@ export class PackageEval {
   /** An argument as literal text after m4 (quotes stripped twice, text macros expanded). */
   text(arg: M4Arg | undefined): string {
     if (!arg) return '';
-    return unQuadrigraph(this.render(this.parse(argValue(arg.raw), arg.line)));
+    return unQuadrigraph(this.render(this.parse(argSource(arg.raw), arg.line)));
   }
 
   private render(nodes: M4Node[]): string {
@@ -158,7 +158,7 @@ export class PackageEval {
     for (const n of nodes) {
       if (n.kind === 'text') out += n.text;
       else if (n.kind === 'quoted') out += n.inner;
-      else out += this.textMacro(n) ?? n.raw;
+      else out += this.textMacro(n) ?? stripMarks(n.raw);
     }
     return out;
   }
@@ -180,7 +180,7 @@ export class PackageEval {
   /** Run an argument as configure code; returns the shell status of its last command. */
   async code(arg: M4Arg | undefined): Promise<number> {
     if (!arg) return 0;
-    return this.runText(argValue(arg.raw), arg.line);
+    return this.runText(argSource(arg.raw), arg.line);
   }
 
   /** Run m4 text as configure code: macros become placeholders that the shell calls back. */
@@ -297,7 +297,7 @@ export class PackageEval {
       if (handler) return await handler(this, n.args ?? [], n);
       const user = this.world.userMacros.get(n.name);
       if (user) {
-        const body = substituteParams(user.body, (n.args ?? []).map((a) => argValue(a.raw)));
+        const body = substituteParams(user.body, (n.args ?? []).map((a) => argSource(a.raw)));
         return await this.runText(body, user.line);
       }
       throw new Unevaluable(`${n.name} (${this.where()})`);
@@ -400,7 +400,7 @@ h.set('AC_MSG_ERROR', async (ev, a) => {
 h.set('AC_MSG_FAILURE', h.get('AC_MSG_ERROR')!);
 
 h.set('m4_pushdef', async (ev, a) => {
-  ev.pushdef(ev.text(a[0]).trim(), argValue(a[1]?.raw ?? ''));
+  ev.pushdef(ev.text(a[0]).trim(), argSource(a[1]?.raw ?? ''));
   return 0;
 });
 h.set('m4_define', h.get('m4_pushdef')!);
@@ -414,7 +414,7 @@ h.set('m4_ifvaln', h.get('m4_ifval')!);
 /** m4_foreach / m4_foreach_w: the body once per item with the loop name substituted (m4 expansion). */
 async function foreach(ev: PackageEval, a: M4Arg[], items: string[]): Promise<number> {
   const name = ev.text(a[0]).trim();
-  const body = argValue(a[2]?.raw ?? '');
+  const body = argSource(a[2]?.raw ?? '');
   let status = 0;
   try {
     for (const item of items) status = await ev.runText(substituteWord(body, name, item), a[2]?.line ?? ev.line);
@@ -429,7 +429,7 @@ h.set('m4_foreach_w', async (ev, a) => foreach(ev, a, ev.text(a[1]).split(/\s+/)
 
 h.set('AC_DEFUN', async (ev, a) => {
   const name = ev.text(a[0]).trim();
-  if (!ev.handlers.has(name)) ev.world.userMacros.set(name, { body: argValue(a[1]?.raw ?? ''), file: ev.file, line: a[1]?.line ?? ev.line });
+  if (!ev.handlers.has(name)) ev.world.userMacros.set(name, { body: argSource(a[1]?.raw ?? ''), file: ev.file, line: a[1]?.line ?? ev.line });
   return 0;
 });
 h.set('AC_DEFUN_ONCE', h.get('AC_DEFUN')!);

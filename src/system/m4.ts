@@ -49,10 +49,12 @@ export function parseM4(text: string, origin: M4Origin, isMacro: (name: string) 
   };
   while (i < text.length) {
     const c = text[i]!;
-    if (c === '[') {
+    if (c === QUOTE_MARK) {
+      i++;
+    } else if (c === '[') {
       const end = matchQuote(text, i, { ...origin, line });
       flush();
-      nodes.push({ kind: 'quoted', inner: text.slice(i + 1, end), line });
+      nodes.push({ kind: 'quoted', inner: stripMarks(text.slice(i + 1, end)), line });
       line += countLines(text, i, end + 1);
       i = end + 1;
     } else if (c === '#') {
@@ -155,18 +157,33 @@ function countLines(text: string, from: number, to: number): number {
   return n;
 }
 
-/** An argument's value after m4 collects it: each top-level quoted group loses its brackets. */
-export function argValue(raw: string): string {
+/**
+ * Where m4 removed a quote: a token boundary for the next scan (`[FOURTITWO_]m4_toupper(x)` is
+ * text followed by a macro call, `PALP[]prog` two words), dropped from all output.
+ */
+export const QUOTE_MARK = '\u0003';
+
+/** An argument's value after m4 collects it, to be scanned again: top-level quotes become QUOTE_MARKs. */
+export function argSource(raw: string): string {
   let out = '';
   let depth = 0;
   for (const c of raw) {
     if (c === '[') {
-      if (depth++ > 0) out += c;
+      out += depth++ > 0 ? c : QUOTE_MARK;
     } else if (c === ']' && depth > 0) {
-      if (--depth > 0) out += c;
+      out += --depth > 0 ? c : QUOTE_MARK;
     } else out += c;
   }
   return trimTrailingSpace(out);
+}
+
+/** An argument's value as plain text: each top-level quoted group loses its brackets. */
+export function argValue(raw: string): string {
+  return stripMarks(argSource(raw));
+}
+
+export function stripMarks(s: string): string {
+  return s.replaceAll(QUOTE_MARK, '');
 }
 
 /** m4 keeps trailing whitespace of arguments; autoconf code never depends on it, so drop it. */
