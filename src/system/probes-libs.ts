@@ -1,5 +1,5 @@
 // Handlers for library-specific macros from Sage's m4/ folder and autoconf-archive, each
-// reduced to what it decides: OpenSSL, libcurl, ZeroMQ, iconv, Perl modules, Fortran.
+// reduced to what it decides: OpenSSL, libcurl, ZeroMQ, PPL, iconv, Perl modules, Fortran.
 // Each follows its m4 file's logic (named below) with the same probes, not its every detail.
 
 import { findProgram, words } from './checks.ts';
@@ -107,6 +107,40 @@ h.set('AX_PROG_PERL_MODULES', async (ev, a) => {
     return ev.code(a[2]);
   }
   ev.fact(`Perl modules ${(await ev.word(a[0])).trim()}`);
+  return ev.code(a[1]);
+});
+
+/** AM_PATH_PPL (m4/ppl.m4): ppl-config's flags and version, then a C++ program using the PPL must link and run. */
+h.set('AM_PATH_PPL', async (ev, a) => {
+  const min = (await ev.word(a[0])) || '0.0';
+  const config = ev.vars.get('PPL_CONFIG') || (await findProgram('ppl-config', ev.vars.get('PATH') ?? ''));
+  if (!config) {
+    ev.fail('ppl-config not found in PATH');
+    return ev.code(a[2]);
+  }
+  const out = async (arg: string): Promise<string> => (await ev.world.prober.run(config, [arg], { cwd: ev.cwd })).stdout.trim();
+  const [cppflags, ldflagsAll, version] = [await out('--cppflags'), await out('--ldflags'), await out('--version')];
+  // ppl.m4 splits --ldflags: -l flags go to PPL_LIBS, the others to PPL_LDFLAGS.
+  const libs = words(ldflagsAll).filter((f) => f.startsWith('-l')).join(' ');
+  const ldflags = words(ldflagsAll).filter((f) => !f.startsWith('-l')).join(' ');
+  if (!compareVersionOp(version, 'ge', min)) {
+    ev.fail(`PPL ${version} is older than ${min}`);
+    return ev.code(a[2]);
+  }
+  ev.langs.push('C++');
+  try {
+    const program = '#include <ppl.hh>\nint main () { Parma_Polyhedra_Library::C_Polyhedron ph (2); return ph.space_dimension () == 2 ? 0 : 1; }\n';
+    if (!(await tryProgram(ev, program, 'run', libs, { cppflags, ldflags }))) {
+      ev.fail(`a program using the PPL (${libs}) does not link and run`);
+      return await ev.code(a[2]);
+    }
+  } finally {
+    ev.langs.pop();
+  }
+  ev.vars.set('PPL_CPPFLAGS', cppflags);
+  ev.vars.set('PPL_LDFLAGS', ldflags);
+  ev.vars.set('PPL_LIBS', libs);
+  ev.fact(`PPL ${version} (ppl-config)`);
   return ev.code(a[1]);
 });
 

@@ -2,6 +2,7 @@
 // programs, pkg-config, programs in PATH, versions, and the compiler facts gcc's check reads.
 // Each records a short fact (success) or failure, which become a decision's evidence.
 
+import path from 'node:path';
 import { findProgram, findPrograms, words } from './checks.ts';
 import type { CompileFlags, CompileMode, Lang } from './checks.ts';
 import type { Handler, PackageEval } from './evaluator.ts';
@@ -218,7 +219,7 @@ async function pathProgs(ev: PackageEval, a: M4Arg[]): Promise<number> {
   const value = found ?? (await ev.word(a[2]));
   ev.vars.set(name, value);
   ev.vars.set(`ac_cv_path_${name}`, value);
-  if (found) ev.fact(`${found}`);
+  if (found) ev.fact(`${path.basename(found)} at ${found}`);
   else ev.fail(`program ${progs.join(' or ')} not found in PATH`);
   return 0;
 }
@@ -232,7 +233,7 @@ h.set('AC_CHECK_PROG', async (ev, a) => {
   const prog = words(await ev.word(a[1]))[0] ?? '';
   const found = await findProgram(prog, await searchPath(ev, a[4]));
   ev.vars.set(name, found ? await ev.word(a[2]) : await ev.word(a[3]));
-  if (found) ev.fact(found);
+  if (found) ev.fact(`${prog} at ${found}`);
   else ev.fail(`program ${prog} not found in PATH`);
   return 0;
 });
@@ -246,7 +247,7 @@ h.set('AC_CHECK_PROGS', async (ev, a) => {
     const found = await findProgram(p, where);
     if (found) {
       ev.vars.set(name, p);
-      ev.fact(found);
+      ev.fact(`${p} at ${found}`);
       return 0;
     }
   }
