@@ -20,7 +20,8 @@
 // required here — then `required` is false), `build` (evidence names the check that failed),
 // `undecided` (evidence names the construct that could not be evaluated; such packages build).
 // Decision.exports: the configure variables the package's m4 AC_SUBSTs (SAGE_GMP_PREFIX…),
-// `$SAGE_LOCAL` expanded from env, plus SAGE_CONFIGURE_<X> as sage-build-env derives them.
+// `$SAGE_LOCAL` and `${prefix}` (the same in Sage) expanded from env.SAGE_LOCAL when it is set,
+// plus SAGE_CONFIGURE_<X> as sage-build-env derives them.
 
 import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -336,7 +337,8 @@ function finish(all: (readonly [string, Outcome])[], env: Record<string, string>
 function finalExports(exports: Record<string, string>, env: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(exports)) {
-    out[k] = env.SAGE_LOCAL !== undefined ? v.replaceAll('$SAGE_LOCAL', env.SAGE_LOCAL) : v;
+    // Sage's configure.ac sets SAGE_LOCAL="$prefix"; the values are expanded where they are used.
+    out[k] = env.SAGE_LOCAL === undefined ? v : v.replace(/\$\{?(SAGE_LOCAL|prefix)\}?(?![A-Za-z0-9_])/g, env.SAGE_LOCAL);
     const flag = CONFIGURE_FLAGS[k];
     if (flag && out[k]) out[`SAGE_CONFIGURE_${flag.toUpperCase()}`] = `--with-${flag}=${out[k]}`;
   }
