@@ -242,7 +242,6 @@ async function evaluate(l: Loaded, world: World, baseVars: Map<string, string>, 
   if (!ev.vars.get(useVar)) ev.vars.set(useVar, 'yes');
   ev.vars.set(installVar, 'no');
   let undecided: string | null = null;
-  let notRequired = false;
   try {
     await ev.code(a[3]); // PRE
     const installed = await installedAs(ev.vars.get('SAGE_LOCAL') ?? '', name);
@@ -255,8 +254,9 @@ async function evaluate(l: Loaded, world: World, baseVars: Map<string, string>, 
     if (!ev.vars.get(requireVar)) ev.vars.set(requireVar, 'yes');
     await ev.code(a[2]); // REQUIRED-CHECK
     if (ev.vars.get(installVar) === 'no') {
-      if (ev.vars.get(requireVar) === 'no') notRequired = true;
-      else if (ev.vars.get(useVar) === 'no') {
+      if (ev.vars.get(requireVar) === 'no') {
+        // not required here: no CHECK (Sage: "SPKG is not required on this system")
+      } else if (ev.vars.get(useVar) === 'no') {
         ev.lastFailure = `${useVar}=no`;
         ev.vars.set(installVar, 'yes');
       } else if (ev.hasCode(a[1])) {
@@ -278,7 +278,7 @@ async function evaluate(l: Loaded, world: World, baseVars: Map<string, string>, 
   } catch (err) {
     undecided ??= reasonOf(err);
   }
-  return outcome(ev, undecided, notRequired);
+  return outcome(ev, undecided);
 }
 
 /** The installation record `<name>-<version>` in $SAGE_LOCAL/var/lib/sage/installed, if any. */
@@ -299,7 +299,7 @@ function reasonOf(err: unknown): string {
   return `evaluation failed: ${err instanceof Error ? err.message : String(err)}`;
 }
 
-function outcome(ev: PackageEval, undecided: string | null, notRequired: boolean): Outcome {
+function outcome(ev: PackageEval, undecided: string | null): Outcome {
   const v = (k: string): string => ev.vars.get(k) ?? '';
   const install = v(`sage_spkg_install_${ev.name}`) === 'yes' ? 'yes' : 'no';
   const vars: PackageVars = { install, require: v(`sage_require_${ev.name}`), useSystem: v(`sage_use_system_${ev.name}`) };
@@ -307,8 +307,9 @@ function outcome(ev: PackageEval, undecided: string | null, notRequired: boolean
   for (const name of ev.exports) exports[name] = v(name);
   let decision: Decision;
   if (undecided) decision = { state: 'undecided', evidence: undecided, exports, required: true };
-  else if (notRequired && install === 'no') {
-    decision = { state: 'system', evidence: `not required on this system (REQUIRED-CHECK in ${ev.file})`, exports, required: false };
+  else if (install === 'no' && vars.require !== 'yes') {
+    // SAGE_SPKG_FINALIZE reads sage_require_<pkg> at the end: anything but yes is "not required".
+    decision = { state: 'system', evidence: `not required on this system (${ev.requireReason ?? `sage_require_${ev.name}=${vars.require}`})`, exports, required: false };
   } else if (install === 'yes') {
     // A package that defaults to installing is explained by the check that then failed to clear it.
     const reason = ev.reasonIsDefault && ev.lastFailure ? ev.lastFailure : ev.installReason;

@@ -79,6 +79,8 @@ export class PackageEval {
   /** The last "checking …: result" pair, for failures that only shell text reports. */
   lastResult: string | null = null;
   lastVersion: string | null = null;
+  /** Where sage_require_<pkg> was last set, for "not required" decisions. */
+  requireReason: string | null = null;
   line = 1;
   private readonly pushdefs = new Map<string, string[]>();
   private readonly required = new Set<string>();
@@ -117,6 +119,7 @@ export class PackageEval {
   }
 
   private noteSet(key: string, value: string): void {
+    if (key === `sage_require_${this.name}`) this.requireReason = `${key}=${value}, ${this.where()}`;
     const m = /^sage_spkg_install_(\w+)$/.exec(key);
     if (!m) return;
     if (m[1] !== this.name) {
