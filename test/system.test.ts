@@ -237,11 +237,12 @@ describe('decisions across packages', () => {
 
   it('AC_REQUIRE reads another package result; REQUIRED-CHECK can make a package not required', async () => {
     const m = await decide({
-      lib: configure('lib', 'sage_spkg_install_lib=yes'),
+      lib: configure('lib', 'dnl a comment line\ntrue\n\n  sage_spkg_install_lib=yes'),
       follower: configure('follower', `AC_REQUIRE([SAGE_SPKG_CONFIGURE_LIB])
         if test x$sage_spkg_install_lib = xyes; then sage_spkg_install_follower=yes; fi`),
       optional: 'SAGE_SPKG_CONFIGURE([optional], [sage_spkg_install_optional=yes], [sage_require_optional=no])\n',
     });
+    assert.equal(get(m, 'lib').evidence, 'sets sage_spkg_install_lib=yes (lib/spkg-configure.m4:5)');
     assert.equal(get(m, 'follower').state, 'build');
     assert.match(get(m, 'follower').evidence, /lib will be built/);
     assert.deepEqual([get(m, 'optional').state, get(m, 'optional').required], ['system', false]);

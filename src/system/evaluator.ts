@@ -191,21 +191,34 @@ export class PackageEval {
     const nodes = this.parse(text, line);
     const macros: (M4Node & { kind: 'macro' })[] = [];
     let src = '';
+    const lines: number[] = []; // source line of each character of src
+    const append = (piece: string, from: number, follow: boolean): void => {
+      let l = from;
+      for (const c of piece) {
+        lines.push(l);
+        if (follow && c === '\n') l++;
+      }
+      src += piece;
+    };
     for (const n of nodes) {
-      if (n.kind === 'text') src += unQuadrigraph(n.text);
-      else if (n.kind === 'quoted') src += unQuadrigraph(n.inner);
+      if (n.kind === 'text') append(unQuadrigraph(n.text), n.line, true);
+      else if (n.kind === 'quoted') append(unQuadrigraph(n.inner), n.line, true);
       else {
         const t = this.textMacro(n);
-        if (t !== null) src += t;
+        if (t !== null) append(t, n.line, false);
         else {
-          src += `${PH_OPEN}${macros.length}${PH_CLOSE}`;
+          append(`${PH_OPEN}${macros.length}${PH_CLOSE}`, n.line, false);
           macros.push(n);
         }
       }
     }
     if (!src.trim()) return 0;
     try {
-      return await runShell(src, this.host((i) => this.runMacro(macros[i]!)));
+      const host = this.host((i) => this.runMacro(macros[i]!));
+      host.at = (offset) => {
+        this.line = lines[offset] ?? line;
+      };
+      return await runShell(src, host);
     } catch (err) {
       if (err instanceof Unevaluable && !/\(\S+:\d+\)$/.test(err.message)) {
         throw new Unevaluable(`${err.message} (${this.where(line)})`);

@@ -4,7 +4,7 @@
 // exactly when m4 would (argument collection strips one level, rescanning strips the next).
 
 export type M4Node =
-  | { kind: 'text'; text: string }
+  | { kind: 'text'; text: string; line: number }
   | { kind: 'quoted'; inner: string; line: number }
   | { kind: 'macro'; name: string; args: M4Arg[] | null; line: number; raw: string };
 
@@ -42,10 +42,15 @@ export function parseM4(text: string, origin: M4Origin, isMacro: (name: string) 
   const nodes: M4Node[] = [];
   let buf = '';
   let line = origin.line;
+  let bufLine = line;
   let i = 0;
   const flush = (): void => {
-    if (buf) nodes.push({ kind: 'text', text: buf });
+    if (buf) nodes.push({ kind: 'text', text: buf, line: bufLine });
     buf = '';
+  };
+  const add = (s: string): void => {
+    if (!buf) bufLine = line;
+    buf += s;
   };
   while (i < text.length) {
     const c = text[i]!;
@@ -60,13 +65,14 @@ export function parseM4(text: string, origin: M4Origin, isMacro: (name: string) 
     } else if (c === '#') {
       const nl = text.indexOf('\n', i);
       const end = nl < 0 ? text.length : nl;
-      buf += text.slice(i, end);
+      add(text.slice(i, end));
       i = end;
     } else if (IDENT_START.test(c) && (i === 0 || !IDENT_CHAR.test(text[i - 1]!))) {
       let j = i + 1;
       while (j < text.length && IDENT_CHAR.test(text[j]!)) j++;
       const name = text.slice(i, j);
       if (name === 'dnl') {
+        flush(); // the next text starts on a later line than this text's newlines say
         const nl = text.indexOf('\n', j);
         line += nl < 0 ? 0 : 1;
         i = nl < 0 ? text.length : nl + 1;
@@ -81,12 +87,12 @@ export function parseM4(text: string, origin: M4Origin, isMacro: (name: string) 
         nodes.push({ kind: 'macro', name, args: null, line, raw: name });
         i = j;
       } else {
-        buf += name;
+        add(name);
         i = j;
       }
     } else {
+      add(c);
       if (c === '\n') line++;
-      buf += c;
       i++;
     }
   }

@@ -16,6 +16,8 @@ export interface ShellHost {
   vars: Map<string, string>;
   cwd: string;
   runMacro(index: number): Promise<number>;
+  /** Called with the source offset of each command before it runs (for line numbers). */
+  at?(offset: number): void;
   /** Run `script` with bash (variables exported); returns status and stdout. */
   runBash(script: string): Promise<{ status: number; stdout: string }>;
 }
@@ -30,9 +32,9 @@ type Tok =
   | { t: 'word'; v: string; start: number; end: number }
   | { t: 'op'; v: string; start: number; end: number };
 
-interface Simple { k: 'simple'; words: string[]; raw: string }
+interface Simple { k: 'simple'; words: string[]; raw: string; start: number }
 interface If { k: 'if'; clauses: { cond: Seq; body: Seq }[]; otherwise: Seq | null }
-interface External { k: 'external'; raw: string }
+interface External { k: 'external'; raw: string; start: number }
 type Cmd = Simple | If | External;
 interface Pipeline { neg: boolean; cmd: Cmd }
 interface AndOr { first: Pipeline; rest: { op: '&&' | '||'; p: Pipeline }[] }
@@ -202,7 +204,7 @@ class Parser {
       this.command();
     }
     const end = this.toks[this.pos - 1]!.end;
-    return { neg, cmd: { k: 'external', raw: this.src.slice(start, end) } };
+    return { neg, cmd: { k: 'external', raw: this.src.slice(start, end), start } };
   }
 
   private command(): Cmd {
@@ -218,7 +220,7 @@ class Parser {
         if (u.v === '(') depth++;
         if (u.v === ')') depth--;
       } while (depth > 0);
-      return { k: 'external', raw: this.src.slice(start, this.toks[this.pos - 1]!.end) };
+      return { k: 'external', raw: this.src.slice(start, this.toks[this.pos - 1]!.end), start };
     }
     if (t.t === 'word' && ['while', 'for', 'case', 'until', '{'].includes(t.v)) {
       throw new Unevaluable(`shell '${t.v}' compound command`);
@@ -237,7 +239,7 @@ class Parser {
       if (PLACEHOLDER.test(w.v)) break;
     }
     if (words.length === 0) throw new Unevaluable(`shell syntax near '${t.v}'`);
-    return { k: 'simple', words, raw: this.src.slice(start, end) };
+    return { k: 'simple', words, raw: this.src.slice(start, end), start };
   }
 
   private ifCommand(): If {
@@ -300,6 +302,7 @@ async function runCmd(cmd: Cmd, host: ShellHost): Promise<number> {
     }
     return cmd.otherwise ? runSeq(cmd.otherwise, host) : 0;
   }
+  host.at?.(cmd.start);
   if (cmd.k === 'external') return runExternal(cmd.raw, host);
   return runSimple(cmd, host);
 }
