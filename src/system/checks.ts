@@ -29,8 +29,6 @@ const TIMEOUT_MS = 120_000;
 
 export class Prober {
   private readonly limit: ReturnType<typeof pLimit>;
-  /** Counts processes started, for callers that report cost. */
-  processes = 0;
 
   constructor(
     private readonly opts: {
@@ -52,7 +50,6 @@ export class Prober {
 
   private spawnOnce(cmd: string, args: string[], o: { cwd: string; env?: Record<string, string> }): Promise<ProcResult> {
     this.opts.signal?.throwIfAborted();
-    this.processes++;
     return new Promise((resolve, reject) => {
       const child = spawn(cmd, args, {
         cwd: o.cwd,

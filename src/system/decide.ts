@@ -142,9 +142,12 @@ async function decideIn(input: DecideInput, scratch: string): Promise<Map<string
     }
     return o;
   };
-  const all = await Promise.all(input.packages.map(async (p) => [p.name, await outcomeOf(p.name)] as const));
+  // allSettled: on abort or error, no check may still be running when the scratch folder goes.
+  const settled = await Promise.allSettled(input.packages.map(async (p) => [p.name, await outcomeOf(p.name)] as const));
   input.signal?.throwIfAborted();
-  return finish(all, input.env);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return finish(settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])), input.env);
 }
 
 async function load(pkg: SystemPackage, userMacros: Map<string, UserMacro>): Promise<Loaded> {
