@@ -295,7 +295,10 @@ describe('decisions across packages', () => {
     const m = await decide({
       weird: configure('weird', 'AC_CHECK_HEADER([zlib.h])\nSAGEBUILD_UNKNOWN_MACRO([x], [y])'),
       loop: configure('loop', 'for f in a b; do sage_spkg_install_loop=yes; done'),
+      unbalanced: 'SAGE_SPKG_CONFIGURE([unbalanced], [\n  AC_CHECK_HEADER([zlib.h)\n])\n',
     });
+    assert.equal(get(m, 'unbalanced').state, 'undecided');
+    assert.match(get(m, 'unbalanced').evidence, /unbalanced\/spkg-configure\.m4:1: unbalanced \[/);
     assert.equal(get(m, 'weird').state, 'undecided');
     assert.match(get(m, 'weird').evidence, /SAGEBUILD_UNKNOWN_MACRO \(weird\/spkg-configure\.m4:3\)/);
     assert.equal(get(m, 'loop').state, 'undecided');
