@@ -333,28 +333,43 @@ int main () { auto f = [](int x) { return x + 1; }; std::vector<int> v{1, 2}; st
   for (auto& i : v) i = f(i); return p ? 1 : 0; }
 `;
 
-/** AX_CXX_COMPILE_STDCXX(11): compile a C++11 program, adding -std=gnu++11 to CXX if needed. */
-async function cxx11(ev: PackageEval): Promise<number> {
+/**
+ * AX_CXX_COMPILE_STDCXX(VERSION, [ext|noext], [mandatory|optional]) (m4/ax_cxx_compile_stdcxx.m4):
+ * this version never tries the compiler's default; it appends the first switch that works
+ * (-std=gnu++11 first) to CXX, so Sage's CXX becomes `g++ -std=gnu++11`.
+ */
+async function cxxStd(ev: PackageEval, version: string, ext: string, mandatory: boolean): Promise<number> {
+  const alternatives = ({ '11': ['11', '0x'], '14': ['14', '1y'], '17': ['17', '1z'] } as Record<string, string[]>)[version];
+  if (!alternatives) throw new ConfigureError(`AX_CXX_COMPILE_STDCXX: unsupported version ${version} (${ev.where()})`);
+  const switches = [
+    ...(ext === 'noext' ? [] : alternatives.map((alt) => `-std=gnu++${alt}`)),
+    ...(ext === 'ext' ? [] : alternatives.flatMap((alt) => [`-std=c++${alt}`, `+std=c++${alt}`, `-h std=c++${alt}`])),
+  ];
   ev.langs.push('C++');
+  let found: string | null = null;
   try {
-    let ok = await tryProgram(ev, CXX11_PROGRAM, 'compile');
-    if (!ok && (await tryProgram(ev, CXX11_PROGRAM, 'compile', '', { cflags: '-std=gnu++11' }))) {
-      ev.vars.set('CXX', `${ev.vars.get('CXX') ?? ''} -std=gnu++11`);
-      ok = true;
+    for (const sw of switches) {
+      if (await tryProgram(ev, CXX11_PROGRAM, 'compile', '', { cflags: sw })) {
+        found = sw;
+        break;
+      }
     }
-    ev.vars.set('HAVE_CXX11', ok ? '1' : '0');
-    if (ok) ev.fact('C++11 compiler');
-    else ev.fail('the C++ compiler does not support C++11');
   } finally {
     ev.langs.pop();
   }
+  if (found === null) {
+    if (mandatory) throw new ConfigureError(`A compiler with support for C++${version} language features is required (${ev.where()})`);
+    ev.vars.set(`HAVE_CXX${version}`, '0');
+    ev.fail(`the C++ compiler does not support C++${version}`);
+    return 0;
+  }
+  ev.vars.set('CXX', `${ev.vars.get('CXX') ?? ''} ${found}`);
+  ev.vars.set(`HAVE_CXX${version}`, '1');
+  ev.fact(`C++${version} with ${found}`);
   return 0;
 }
-h.set('AX_CXX_COMPILE_STDCXX_11', cxx11);
-h.set('AX_CXX_COMPILE_STDCXX', async (ev, a) => {
-  if (ev.text(a[0]).trim() !== '11') throw new ConfigureError(`AX_CXX_COMPILE_STDCXX(${ev.text(a[0])}) is not supported (${ev.where()})`);
-  return cxx11(ev);
-});
+h.set('AX_CXX_COMPILE_STDCXX_11', async (ev, a) => cxxStd(ev, '11', ev.text(a[0]).trim(), ev.text(a[1]).trim() !== 'optional'));
+h.set('AX_CXX_COMPILE_STDCXX', async (ev, a) => cxxStd(ev, ev.text(a[0]).trim(), ev.text(a[1]).trim(), ev.text(a[2]).trim() !== 'optional'));
 
 async function compilerVersion(ev: PackageEval, varName: string, compilerVar: string, gnuVar: string): Promise<number> {
   if (ev.vars.get(gnuVar) !== 'yes') {
