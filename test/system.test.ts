@@ -285,6 +285,35 @@ describe('decisions across packages', () => {
     );
   });
 
+  it('AC_REQUIRE is hoisted as autoconf does: a REQUIRED-CHECK sees a package that only the CHECK requires', async () => {
+    const m = await decide({
+      tool: configure('tool', 'true'),
+      // distlib's shape: REQUIRED-CHECK reads $sage_spkg_install_tool, the CHECK AC_REQUIREs it.
+      helper: `SAGE_SPKG_CONFIGURE([helper], [
+          AC_REQUIRE([SAGE_SPKG_CONFIGURE_TOOL])
+          sage_spkg_install_helper=yes
+        ], [AS_VAR_SET([SPKG_REQUIRE], [$sage_spkg_install_tool])])`,
+    });
+    assert.deepEqual([get(m, 'helper').state, get(m, 'helper').required], ['system', false]);
+  });
+
+  it('shell details that decide: echo >file writes, test with too many arguments fails, changequote', async () => {
+    const m = await decide({
+      echoed: configure('echoed', `f=$(mktemp)
+        echo -e 'a\nb' >$f
+        AS_IF([test "$(wc -l <$f)" -eq 2], [], [sage_spkg_install_echoed=yes])
+        rm -f $f`),
+      toomany: configure('toomany', 'AS_IF([test x$(printf "a b") = x], [], [sage_spkg_install_toomany=yes])'),
+      quotes: configure('quotes', `changequote(<<, >>)dnl
+        v='[1, [2]]'
+        changequote([, ])dnl
+        AS_IF([test "$v" = "@<:@1, @<:@2@:>@@:>@"], [], [sage_spkg_install_quotes=yes])`),
+    });
+    assert.equal(get(m, 'echoed').state, 'system', get(m, 'echoed').evidence);
+    assert.equal(get(m, 'toomany').state, 'build');
+    assert.equal(get(m, 'quotes').state, 'system', get(m, 'quotes').evidence);
+  });
+
   it('Python packages build (no --enable-system-site-packages), with that reason', async () => {
     const m = await decide({ pyfoo: 'SAGE_SPKG_CONFIGURE([pyfoo], [SAGE_PYTHON_PACKAGE_CHECK([pyfoo])])\n' });
     assert.equal(get(m, 'pyfoo').state, 'build');

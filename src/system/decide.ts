@@ -34,7 +34,7 @@ import { argSource, argValue, parseM4 } from './m4.ts';
 import type { M4Arg, M4Node } from './m4.ts';
 import { libraryHandlers } from './probes-libs.ts';
 import { probeHandlers } from './probes.ts';
-import { sageHandlers } from './sage.ts';
+import { importRequired, sageHandlers } from './sage.ts';
 import { Unevaluable } from './shell.ts';
 
 export type DecisionState = 'system' | 'build' | 'undecided';
@@ -246,6 +246,7 @@ async function evaluate(l: Loaded, world: World, baseVars: Map<string, string>, 
   ev.vars.set(installVar, 'no');
   let undecided: string | null = null;
   try {
+    await importRequired(ev, l.call.raw);
     await ev.code(a[3]); // PRE
     const installed = await installedAs(ev.vars.get('SAGE_LOCAL') ?? '', name);
     if (installed) {

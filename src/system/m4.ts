@@ -52,9 +52,29 @@ export function parseM4(text: string, origin: M4Origin, isMacro: (name: string) 
     if (!buf) bufLine = line;
     buf += s;
   };
+  // changequote(<<, >>) … changequote([, ]) (msolve): while other quotes are in force, brackets
+  // are plain text and the new quotes delimit literal text. Macro arguments keep [ ] quoting.
+  let quotes: [string, string] | null = null;
   while (i < text.length) {
     const c = text[i]!;
-    if (c === QUOTE_MARK) {
+    if (quotes && text.startsWith(quotes[0], i)) {
+      const end = text.indexOf(quotes[1], i + quotes[0].length);
+      if (end < 0) throw new M4SyntaxError({ ...origin, line }, `unbalanced ${quotes[0]} (no closing ${quotes[1]})`);
+      flush();
+      nodes.push({ kind: 'quoted', inner: text.slice(i + quotes[0].length, end), line });
+      line += countLines(text, i, end);
+      i = end + quotes[1].length;
+    } else if (quotes && (c === '[' || c === ']')) {
+      add(c);
+      i++;
+    } else if (text.startsWith('changequote(', i) && (i === 0 || !IDENT_CHAR.test(text[i - 1]!))) {
+      const close = text.indexOf(')', i);
+      const args = text.slice(i + 'changequote('.length, close < 0 ? text.length : close).split(',').map((q) => q.trim());
+      if (close < 0 || args.length !== 2 || !args[0] || !args[1]) throw new M4SyntaxError({ ...origin, line }, 'changequote needs two quote strings');
+      quotes = args[0] === '[' && args[1] === ']' ? null : [args[0], args[1]];
+      flush();
+      i = close + 1;
+    } else if (c === QUOTE_MARK) {
       i++;
     } else if (c === '[') {
       const end = matchQuote(text, i, { ...origin, line });

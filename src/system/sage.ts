@@ -7,13 +7,42 @@ import { Unevaluable } from './shell.ts';
 const h = new Map<string, Handler>();
 
 /** Copy another package's configure variables into this package's shell, as the shared configure shell has them. */
-async function importPackage(ev: PackageEval, target: string): Promise<string> {
+async function importPackage(ev: PackageEval, target: string, note = true): Promise<string> {
   const r = await ev.world.requirePackage(ev.name, target);
   ev.vars.quietSet(`sage_spkg_install_${target}`, r.install);
   ev.vars.quietSet(`sage_require_${target}`, r.require);
   ev.vars.quietSet(`sage_use_system_${target}`, r.useSystem);
-  if (r.install === 'yes') ev.lastFailure = `${target} will be built (${ev.where()})`;
+  if (note && r.install === 'yes') ev.lastFailure = `${target} will be built (${ev.where()})`;
   return r.install;
+}
+
+/**
+ * autoconf expands an AC_REQUIRE'd macro before the outermost macro that requires it, so every
+ * package a SAGE_SPKG_CONFIGURE call requires (AC_REQUIRE, SAGE_SPKG_DEPCHECK, also inside
+ * macros it calls) is configured before any of its code runs: distlib's REQUIRED-CHECK reads
+ * $sage_spkg_install_virtualenv, which only its CHECK AC_REQUIREs.
+ */
+export async function importRequired(ev: PackageEval, raw: string): Promise<void> {
+  for (const target of requiredPackages(ev, raw, new Set())) {
+    if (target !== ev.name) await importPackage(ev, target, false);
+  }
+}
+
+function requiredPackages(ev: PackageEval, raw: string, seen: Set<string>): Set<string> {
+  const found = new Set<string>();
+  for (const m of raw.matchAll(/AC_REQUIRE\(\s*\[?\s*SAGE_SPKG_CONFIGURE_([A-Z0-9_]+)/g)) {
+    const target = ev.world.packageByUpper.get(m[1]!);
+    if (target) found.add(target);
+  }
+  for (const m of raw.matchAll(/SAGE_SPKG_DEPCHECK\(\s*\[([^\]]*)\]/g)) {
+    for (const dep of m[1]!.split(/\s+/).filter(Boolean)) if (ev.world.packageByUpper.has(dep.toUpperCase())) found.add(dep);
+  }
+  for (const [name, macro] of ev.world.userMacros) {
+    if (seen.has(name) || !new RegExp(`(?<![A-Za-z0-9_])${name}(?![A-Za-z0-9_])`).test(raw)) continue;
+    seen.add(name);
+    for (const t of requiredPackages(ev, macro.body, seen)) found.add(t);
+  }
+  return found;
 }
 
 h.set('AC_REQUIRE', async (ev, a) => {

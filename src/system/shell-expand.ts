@@ -135,8 +135,12 @@ async function commandSubst(script: string, host: ShellHost, onSub?: (s: number)
 
 // ---- test / [ --------------------------------------------------------------------------
 
-/** POSIX `test` with -a/-o/!/( ): the forms configure scripts use. */
-export async function evalTest(args: string[], host: ShellHost): Promise<boolean> {
+/** A `test` expression test(1) rejects ("too many arguments"): its status is 2. */
+class TestSyntax extends Error {}
+
+/** POSIX `test` with -a/-o/!/( ): exit status 0 (true), 1 (false) or 2 (syntax error, as test(1)). */
+export async function testStatus(args: string[], host: ShellHost): Promise<number> {
+  if (args.length === 0) return 1;
   let pos = 0;
   const peek = (): string | undefined => args[pos];
   const orExpr = async (): Promise<boolean> => {
@@ -166,26 +170,33 @@ export async function evalTest(args: string[], host: ShellHost): Promise<boolean
   };
   const primary = async (): Promise<boolean> => {
     const a = args[pos];
-    if (a === '(' ) {
+    if (a === undefined) throw new TestSyntax('argument expected');
+    if (a === '(' && args.length - pos > 1) {
       pos++;
       const v = await orExpr();
-      pos++;
+      if (args[pos++] !== ')') throw new TestSyntax("')' expected");
       return v;
     }
     const op = args[pos + 1];
-    if (op !== undefined && BINARY.has(op) && pos + 2 < args.length + 0 && args[pos + 2] !== undefined) {
+    if (op !== undefined && BINARY.has(op) && args[pos + 2] !== undefined) {
       pos += 3;
-      return binary(a ?? '', op, args[pos - 1]!, host);
+      return binary(a, op, args[pos - 1]!, host);
     }
-    if (a !== undefined && UNARY.has(a) && args[pos + 1] !== undefined) {
+    if (UNARY.has(a) && args[pos + 1] !== undefined) {
       pos += 2;
       return unary(a, args[pos - 1]!, host);
     }
     pos++;
-    return (a ?? '') !== '';
+    return a !== '';
   };
-  if (args.length === 0) return false;
-  return orExpr();
+  try {
+    const v = await orExpr();
+    if (pos !== args.length) throw new TestSyntax('too many arguments');
+    return v ? 0 : 1;
+  } catch (err) {
+    if (err instanceof TestSyntax) return 2;
+    throw err;
+  }
 }
 
 const BINARY = new Set(['=', '==', '!=', '-eq', '-ne', '-lt', '-le', '-gt', '-ge', '-ef', '-nt', '-ot']);

@@ -6,7 +6,7 @@
 
 import { BreakSignal, PH_OPEN, PLACEHOLDER, Unevaluable, shorten, skipBacktick, skipDouble, skipParens } from './shell-syntax.ts';
 import type { ShellHost } from './shell-syntax.ts';
-import { evalTest, expandJoined, expandWords } from './shell-expand.ts';
+import { expandJoined, expandWords, testStatus } from './shell-expand.ts';
 
 export { BreakSignal, PH_CLOSE, PH_OPEN, Unevaluable } from './shell-syntax.ts';
 export type { ShellHost } from './shell-syntax.ts';
@@ -271,7 +271,10 @@ async function runSimple(cmd: Simple, host: ShellHost): Promise<number> {
   const assigns = cmd.words.filter((w, i) => cmd.words.slice(0, i + 1).every((x) => ASSIGN.test(x)));
   if (assigns.length === cmd.words.length) return runAssignments(assigns, host);
   if (assigns.length > 0) return runExternal(cmd.raw, host);
-  const fields = await expandWords(withoutRedirections(cmd.words), host);
+  const words = withoutRedirections(cmd.words);
+  const fields = await expandWords(words, host);
+  // `echo … >file` writes a file: with a redirection, echo/printf are real commands.
+  if ((fields[0] === 'echo' || fields[0] === 'printf') && words.length !== cmd.words.length) return runExternal(cmd.raw, host);
   return runBuiltinOr(fields, cmd.raw, host);
 }
 
@@ -309,10 +312,10 @@ async function runBuiltinOr(fields: string[], raw: string, host: ShellHost): Pro
     case 'break':
       throw new BreakSignal();
     case 'test':
-      return (await evalTest(args, host)) ? 0 : 1;
+      return testStatus(args, host);
     case '[':
       if (args[args.length - 1] !== ']') throw new Unevaluable(`'[' without ']': ${shorten(raw)}`);
-      return (await evalTest(args.slice(0, -1), host)) ? 0 : 1;
+      return testStatus(args.slice(0, -1), host);
     case 'echo':
     case 'printf':
       // Only messages (to the log or the terminal); command substitutions use bash.
