@@ -319,7 +319,8 @@ function outcome(ev: PackageEval, undecided: string | null): Outcome {
     const reason = ev.reasonIsDefault && ev.lastFailure ? ev.lastFailure : ev.installReason;
     decision = { state: 'build', evidence: reason ?? ev.lastFailure ?? `sets sage_spkg_install_${ev.name}=yes`, exports, required: true };
   } else {
-    decision = { state: 'system', evidence: ev.facts.join(', ') || 'the CHECK found nothing missing', exports, required: true };
+    const evidence = ev.facts.join(', ') || ev.results.join(', ') || 'the CHECK found nothing missing';
+    decision = { state: 'system', evidence, exports, required: true };
   }
   return { vars, decision, overrides: ev.overrides };
 }

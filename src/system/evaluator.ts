@@ -69,6 +69,8 @@ export class PackageEval {
   readonly confdefs: string[] = [];
   readonly exports = new Set<string>();
   readonly facts: string[] = [];
+  /** "checking …: yes" lines: the evidence when a check was plain shell (kpsewhich, grep…). */
+  readonly results: string[] = [];
   /** Writes to other packages' sage_spkg_install_* (linbox's POST sets givaro's, for one). */
   readonly overrides = new Map<string, string>();
   lastFailure: string | null = null;
@@ -404,6 +406,7 @@ h.set('AC_MSG_RESULT', async (ev, a) => {
   const result = (await ev.word(a[0]).catch(() => ev.text(a[0]))).trim();
   if (ev.checking && /^no\b/.test(result) && !ev.failedSinceChecking) ev.fail(`${ev.checking}: ${result}`);
   if (ev.checking) ev.lastResult = `${ev.checking}: ${result}`;
+  if (ev.checking && !/^no\b/.test(result)) ev.results.push(ev.lastResult!);
   ev.checking = null;
   return 0;
 });
