@@ -368,7 +368,6 @@ describe('the real Sage 10.10 tree', { skip: !existsSync(SAGE_TREE) && 'Sage tre
       cxx: 'g++',
       workDir: path.join(root, 'work'),
       jobs: 2,
-      m4Files: [path.join(root, 'm4', 'sage_check_pari_dep.m4')],
     });
     assert.equal(m.size, packages.length);
     for (const p of packages) {
@@ -378,6 +377,8 @@ describe('the real Sage 10.10 tree', { skip: !existsSync(SAGE_TREE) && 'Sage tre
       if (!p.configureM4) assert.equal(d.state, 'build', p.name);
     }
     assert.equal(get(m, 'cython').state, 'build'); // a Python package
+    // SAGE_CHECK_PARI_DEP comes from the tree's m4/ folder (loaded by default): it follows pari.
+    assert.equal(get(m, 'pari_galdata').state, get(m, 'pari').state === 'build' ? 'build' : 'system');
 
     // Independent probe for gmp: headers (C++, as Sage's configure runs), version >= 6.2.1, -lgmp.
     const headers = path.join(tmp, 'gmp-headers.cpp');

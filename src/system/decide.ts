@@ -14,7 +14,8 @@
 // * jobs: at most this many processes at once (default: the number of CPUs). Package checks all run
 //   concurrently; AC_REQUIRE and SAGE_SPKG_DEPCHECK wait for the other package's result, so
 //   dependency chains resolve in dependency order (a cycle makes the packages on it undecided).
-// * m4Files: extra m4 files whose AC_DEFUNs the checks may call (Sage's m4/sage_check_pari_dep.m4).
+// * m4Files: m4 files whose AC_DEFUNs the checks may call (SAGE_CHECK_PARI_DEP is in Sage's
+//   m4/sage_check_pari_dep.m4). Default: <root>/m4/*.m4 when the recipes are <root>/build/pkgs/*.
 //
 // Decision.state: `system` (Sage would not build it: the system provides it, or it is not
 // required here — then `required` is false), `build` (evidence names the check that failed),
@@ -106,14 +107,15 @@ async function decideIn(input: DecideInput, scratch: string): Promise<Map<string
   const byName = new Map(input.packages.map((p) => [p.name, p]));
   const loaded = new Map<string, Loaded>();
   for (const p of input.packages) if (p.configureM4) loaded.set(p.name, await load(p, userMacros));
-  for (const f of input.m4Files ?? []) await loadDefinitions(f, userMacros);
+  const root = treeRoot(input.packages);
+  for (const f of input.m4Files ?? (await treeM4Files(root))) await loadDefinitions(f, userMacros);
 
   const outcomes = new Map<string, Promise<Outcome>>();
   const waits = new Map<string, Set<string>>();
   const gnu = new Map<Lang, Promise<boolean>>();
   const world: World = {
     prober,
-    root: treeRoot(input.packages),
+    root,
     userMacros,
     packageByUpper: new Map(input.packages.map((p) => [p.name.toUpperCase(), p.name])),
     isGnu: (lang) => {
@@ -167,10 +169,28 @@ async function load(pkg: SystemPackage, userMacros: Map<string, UserMacro>): Pro
   }
 }
 
-/** AC_DEFUNs of an extra m4 file; Sage's own configure macros stay native (HANDLERS). */
+/** The tree's m4/*.m4 (SAGE_CHECK_PARI_DEP lives there), when the recipes are in a Sage tree. */
+async function treeM4Files(root: string | null): Promise<string[]> {
+  if (!root) return [];
+  try {
+    return (await readdir(path.join(root, 'm4'))).filter((f) => f.endsWith('.m4')).sort().map((f) => path.join(root, 'm4', f));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * AC_DEFUNs of an extra m4 file; Sage's own configure macros stay native (HANDLERS). A file
+ * this reader cannot parse only loses its definitions: a package that calls one is undecided.
+ */
 async function loadDefinitions(file: string, userMacros: Map<string, UserMacro>): Promise<void> {
-  const text = await readFile(file, 'utf8');
-  for (const n of parseM4(text, { file, line: 1 }, () => false)) {
+  let nodes: M4Node[];
+  try {
+    nodes = parseM4(await readFile(file, 'utf8'), { file: path.basename(file), line: 1 }, () => false);
+  } catch {
+    return;
+  }
+  for (const n of nodes) {
     if (n.kind === 'macro' && n.name === 'AC_DEFUN' && n.args) define(n.args, path.basename(file), userMacros);
   }
 }
