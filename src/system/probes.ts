@@ -378,7 +378,7 @@ async function compilerVersion(ev: PackageEval, varName: string, compilerVar: st
   }
   const r = await ev.world.prober.bash(`$${compilerVar} -dumpfullversion -dumpversion`, ev.cwd, ev.vars);
   ev.vars.set(varName, r.status === 0 ? r.stdout.trim() : '');
-  if (r.status === 0) ev.fact(`${ev.vars.get(compilerVar)} ${r.stdout.trim()}`);
+  if (r.status === 0) ev.fact(`${words(ev.vars.get(compilerVar) ?? '')[0] ?? compilerVar} ${r.stdout.trim()}`);
   return 0;
 }
 h.set('AX_GCC_VERSION', (ev) => compilerVersion(ev, 'GCC_VERSION', 'CC', 'GCC'));
