@@ -17,7 +17,9 @@ import { closure, makePlan, type BuildRequest } from './plan.js';
 import type { Project } from './project.js';
 import { PipError } from './python/pip.js';
 import { LockWaitCanceled } from './lock.js';
-import { explainLines, statusLines } from './report/status.js';
+import { configureLines, explainLines, statusLines } from './report/status.js';
+import { prepareSystem, type Override } from './systempkgs.js';
+import type { EventBus } from './events.js';
 import type { Action } from './targets.js';
 import { processEnv } from './util/env.js';
 import { wheelhouseOf, writeSimpleIndex } from './wheelhouse.js';
@@ -25,11 +27,14 @@ import { wheelhouseOf, writeSimpleIndex } from './wheelhouse.js';
 export interface RunOptions extends ExecuteOptions {
   /** `list --installed` */
   installed: boolean;
+  /** --with-system-<pkg> / --without-system-<pkg> */
+  systemOverrides: Map<string, Override>;
 }
 
 const out = (lines: string[]) => process.stdout.write(lines.map((l) => l + '\n').join(''));
 
-export function explain(project: Project, names: string[]): number {
+export async function explain(project: Project, names: string[], o: { signal: AbortSignal; jobs: number; bus: EventBus; systemOverrides: Map<string, Override> }): Promise<number> {
+  await prepareSystem(project, { decideIfStale: false, signal: o.signal, jobs: o.jobs, cliOverrides: o.systemOverrides, installed: (n) => installedDb(project).get(n).length > 0, info: (message) => o.bus.emit({ type: 'info', message }) });
   const plan = makePlan(project, installedDb(project).entries, names.map((name) => ({ name, noDeps: false })), new Fingerprinter(project, hashCache(project, true)));
   for (const name of names) out(explainLines(plan, name));
   return 0;
@@ -39,6 +44,19 @@ export async function runActions(project: Project, actions: Action[], o: RunOpti
   // With several targets (`a-clean a`), plan every build up front: an input that cannot be read
   // is an error before the first target changes anything. (A single build plans before it runs.)
   // The builds then share its file-hash cache: no input is read and hashed twice.
+  // Which packages the system provides: decided before a build that changes the prefix (once,
+  // then cached); queries and dry runs use what was decided, or plan everything as built.
+  const db0 = installedDb(project);
+  const builds = actions.some((a) => a.kind === 'build');
+  const decisions = await prepareSystem(project, {
+    decideIfStale: builds && !o.dryRun,
+    force: actions.some((a) => a.kind === 'configure') && !o.dryRun,
+    signal: o.signal,
+    jobs: o.jobs,
+    cliOverrides: o.systemOverrides,
+    installed: (n) => db0.get(n).length > 0,
+    info: (message) => o.bus.emit({ type: 'info', message }),
+  });
   let cache: HashCache | undefined;
   if (actions.length > 1 && actions.some((a) => a.kind === 'build')) {
     cache = hashCache(project, o.dryRun);
@@ -59,6 +77,10 @@ export async function runActions(project: Project, actions: Action[], o: RunOpti
         break;
       case 'status':
         r = showStatus(project);
+        break;
+      case 'configure':
+        if (o.dryRun) out(['configure: would run the spkg-configure.m4 checks of every package (-n changes nothing)']);
+        else out(configureLines(project, decisions ?? new Map()));
         break;
       case 'wheelhouse-index': {
         const wheelhouse = wheelhouseOf(project.config.venv);

@@ -17,6 +17,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseTargets } from './targets.js';
 import { SAGEBUILD_VERSION } from './util/paths.js';
+import type { Override } from './systempkgs.js';
 
 interface Options {
   jobs?: number;
@@ -46,7 +47,7 @@ function program(): Command {
     .name('sagebuild')
     .description('Build a tree of Sage-style package recipes into one prefix: incremental, parallel, staged.')
     .usage('[options] [targets...]')
-    .argument('[targets...]', "'all' (default), 'list', 'status', 'download [pkg...|all]', 'watch [targets]', 'wheelhouse-index', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
+    .argument('[targets...]', "'all' (default), 'list', 'status', 'configure', 'download [pkg...|all]', 'watch [targets]', 'wheelhouse-index', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
     .option('-j, --jobs <n>', 'packages built at once (default: config `jobs`, else the CPU count)', positiveInt)
     .option('-k, --keep-going', 'after a failure, go on building everything that does not depend on it')
     .option('-n, --dry-run', 'print what would be built and why; change nothing')
@@ -64,6 +65,9 @@ function program(): Command {
     .addHelpText(
       'after',
       `
+  --with-system-<pkg>, --without-system-<pkg>
+                            take <pkg> from the system / always build it, whatever 'configure' found
+
 Exit status: 0 success, 1 a package failed, 2 usage/config/recipe error, 130/143 interrupted.
 State: manifests in <prefix>/var/lib/sage/installed/, logs in <logs>/pkgs/<pkg>-<version>.log.`,
     )
@@ -71,7 +75,29 @@ State: manifests in <prefix>/var/lib/sage/installed/, logs in <logs>/pkgs/<pkg>-
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Takes Sage's --with-system-<pkg>[=yes|no] / --without-system-<pkg> out of argv (commander cannot declare them). */
+export function systemFlags(argv: string[]): { rest: string[]; overrides: Map<string, Override>; bad: string[] } {
+  const overrides = new Map<string, Override>();
+  const bad: string[] = [];
+  const rest = argv.filter((a) => {
+    const m = /^--(with|without)-system-([a-z0-9_]+)(?:=(.*))?$/.exec(a);
+    if (!m) return true;
+    const [, w, name, value] = m as unknown as [string, string, string, string | undefined];
+    if (w === 'without' && value === undefined) overrides.set(name, 'no');
+    else if (w === 'with' && (value === undefined || value === 'yes' || value === 'force')) overrides.set(name, 'yes');
+    else if (w === 'with' && value === 'no') overrides.set(name, 'no');
+    else bad.push(a);
+    return false;
+  });
+  return { rest, overrides, bad };
+}
+
+export async function main(rawArgv: string[]): Promise<number> {
+  const { rest: argv, overrides: systemOverrides, bad: badFlags } = systemFlags(rawArgv);
+  if (badFlags.length) {
+    process.stderr.write(`sagebuild: error: ${badFlags.join(' ')}: write --with-system-<pkg> (=yes, =no) or --without-system-<pkg>\n`);
+    return 2;
+  }
   const cmd = program();
   try {
     cmd.parse(argv);
@@ -128,6 +154,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     for (const w of project.warnings) bus.emit({ type: 'warning', message: w });
     const known = new Set(project.recipes.keys());
+    for (const name of systemOverrides.keys()) {
+      if (!known.has(name)) {
+        const near = closest(name, known);
+        throw new UserError({ message: `--with(out)-system-${name}: no package '${name}' in ${config.pkgs}`, hint: near ? `did you mean '${near}'?` : "run 'sagebuild list' for the package names" });
+      }
+    }
     if (opts.explain !== undefined) {
       if (cmd.args.length) {
         throw new UserError({ message: `--explain builds nothing, so it takes no targets: ${cmd.args.join(' ')}`, hint: 'put the package names after --explain, e.g. sagebuild --explain numpy scipy' });
@@ -140,9 +172,10 @@ export async function main(argv: string[]): Promise<number> {
           return { message: `--explain takes package names; '${n}' is not a package in ${config.pkgs}`, hint: near ? `did you mean '${near}'?` : "run 'sagebuild list' for the package names" };
         }));
       }
-      return explain(project, names);
+      return explain(project, names, { signal: ac.signal, jobs: config.jobs, bus, systemOverrides });
     }
     const runOptions: RunOptions = {
+      systemOverrides,
       jobs: config.jobs,
       keepGoing: opts.keepGoing ?? false,
       dryRun: opts.dryRun ?? false,

@@ -40,6 +40,10 @@ export interface Config {
   keepWheelsCache: boolean;
   /** Act as a GNU make jobserver so nested makes share the -j limit. */
   jobserver: boolean;
+  /** `system:` per package: take it from the system (yes) or always build it (no), whatever configure found. */
+  system: Record<string, 'yes' | 'no'>;
+  /** Where each `system:` name is written, for errors about it. */
+  systemAt: Record<string, { line: number; col: number }>;
   /** Where each `optional:` name is written in the config file, for errors about it. */
   optionalAt: Record<string, { line: number; col: number }>;
 }
@@ -51,7 +55,7 @@ export interface Overrides {
   check?: boolean;
 }
 
-type Kind = 'path' | 'int' | 'count' | 'bool' | 'strings' | 'vars';
+type Kind = 'path' | 'int' | 'count' | 'bool' | 'strings' | 'vars' | 'system';
 const KEYS: Record<string, { kind: Kind; doc: string }> = {
   prefix: { kind: 'path', doc: 'installation prefix (SAGE_LOCAL)' },
   pkgs: { kind: 'path', doc: 'recipe tree' },
@@ -72,6 +76,7 @@ const KEYS: Record<string, { kind: Kind; doc: string }> = {
   download_jobs: { kind: 'int', doc: 'downloads at once' },
   keep_wheels_cache: { kind: 'bool', doc: 'keep wheels of cleaned packages for reuse' },
   jobserver: { kind: 'bool', doc: 'share -j with nested makes through a make jobserver' },
+  system: { kind: 'system', doc: 'per package: yes = take it from the system, no = always build it (overrides configure)' },
 };
 
 export const CONFIG_KEYS = Object.keys(KEYS);
@@ -97,7 +102,8 @@ export function loadConfig(file: string | null, overrides: Overrides = {}, cwd =
   }
   const root = configFile ? path.dirname(configFile) : cwd;
   const optionalAt: Config['optionalAt'] = {};
-  const raw = configFile ? readRaw(configFile, optionalAt) : {};
+  const systemAt: Config['systemAt'] = {};
+  const raw = configFile ? readRaw(configFile, optionalAt, systemAt) : {};
   const rel = (p: string) => path.resolve(root, p);
   const prefix = overrides.prefix !== undefined ? path.resolve(cwd, overrides.prefix) : rel((raw.prefix as string) ?? 'local');
   const jobs = overrides.jobs ?? (raw.jobs as number | undefined) ?? defaultJobs();
@@ -123,6 +129,8 @@ export function loadConfig(file: string | null, overrides: Overrides = {}, cwd =
     downloadJobs: (raw.download_jobs as number | undefined) ?? 3,
     keepWheelsCache: (raw.keep_wheels_cache as boolean | undefined) ?? false,
     jobserver: (raw.jobserver as boolean | undefined) ?? true,
+    system: (raw.system as Config['system'] | undefined) ?? {},
+    systemAt,
     optionalAt,
   };
 }
@@ -144,7 +152,7 @@ function venvOf(value: string | undefined, prefix: string, python: string, rel: 
   return path.join(prefix, 'var/lib/sage', `venv-python${version}`);
 }
 
-function readRaw(file: string, optionalAt: Config['optionalAt']): Record<string, unknown> {
+function readRaw(file: string, optionalAt: Config['optionalAt'], systemAt: Config['systemAt']): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -185,6 +193,9 @@ function readRaw(file: string, optionalAt: Config['optionalAt']): Record<string,
     if (key === 'optional' && isSeq(v)) {
       for (const i of v.items) if (isScalar(i) && i.range) optionalAt[String(i.value)] = lc.linePos(i.range[0]);
     }
+    if (key === 'system' && isMap(v)) {
+      for (const p of v.items as Pair<Node, Node>[]) if (isScalar(p.key) && p.key.range) systemAt[String(p.key.value)] = lc.linePos(p.key.range[0]);
+    }
   }
   if (diags.length) throw new UserError(diags);
   return out;
@@ -211,6 +222,18 @@ function checkValue(kind: Kind, v: Node | null, bad: (m: string) => void): unkno
         if (items.every((i): i is string => i !== null)) return items;
       }
       return bad('expected a list of names, e.g. [a, b]');
+    }
+    case 'system': {
+      if (!isMap(v)) return bad('expected a mapping package: yes|no, e.g. {gmp: yes, openssl: no}');
+      const out: Record<string, 'yes' | 'no'> = {};
+      for (const p of v.items as Pair<Node, Node>[]) {
+        const k = isScalar(p.key) ? String(p.key.value) : '';
+        const pv = isScalar(p.value) ? p.value.value : undefined;
+        if (pv === true || pv === 'yes') out[k] = 'yes';
+        else if (pv === false || pv === 'no') out[k] = 'no';
+        else return bad(`'${k}' must be yes (take it from the system) or no (always build it)`);
+      }
+      return out;
     }
     case 'vars': {
       if (!isMap(v)) return bad('expected a mapping NAME: value (a string of words or a list)');

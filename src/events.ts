@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 
 export type BuildStep = 'prepare' | 'fetch' | 'unpack' | 'patch' | 'spkg-preinst' | 'spkg-build' | 'spkg-install' | 'spkg-postinst' | 'merge' | 'pip-uninstall' | 'pip-install' | 'spkg-check' | 'spkg-prerm' | 'spkg-piprm' | 'spkg-postrm' | 'spkg-legacy-uninstall';
 
-export type PlanAction = 'build' | 'up-to-date' | 'dummy';
+export type PlanAction = 'build' | 'up-to-date' | 'dummy' | 'system';
 
 export interface PlanItem {
   name: string;
@@ -13,6 +13,8 @@ export interface PlanItem {
   /** Why it builds (empty unless action is 'build'). */
   reasons: string[];
   fingerprint?: string;
+  /** With action 'system': how configure found it (e.g. `gmp 6.2.1 via gmp.h + -lgmp`). */
+  evidence?: string;
   /** Recipe problems that make the package impossible to build (reported when it must build). */
   problems?: string[];
 }

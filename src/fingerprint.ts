@@ -20,6 +20,8 @@ export interface FingerprintInputs {
   files?: Record<string, string>;
   /** The interpreter, for the venv and every Python package (a new interpreter rebuilds them all into its venv). */
   python?: string;
+  /** From the system: configure's evidence. */
+  system?: string;
   /** sagebuild's version and its recipe environment (the sdh_* helpers). */
   tool: string;
   /** Normal dependencies -> their fingerprints. Order-only dependencies never count. */
@@ -173,6 +175,12 @@ export class Fingerprinter {
 
   #compute(name: string): Fingerprint {
     const r = this.project.recipes.get(name)!;
+    const system = this.project.system.get(name);
+    if (system !== undefined) {
+      // Dependents rebuild when a dependency switches between the system's and a built one.
+      const inputs: FingerprintInputs = { version: r.version, recipe: {}, tool: toolVersion(), deps: {}, system };
+      return { hash: hashInputs(inputs), inputs };
+    }
     const d = this.project.deps.get(name)!;
     const inputs: FingerprintInputs = {
       version: r.version,
@@ -244,6 +252,7 @@ export function explainDiff(recorded: FingerprintInputs, cur: FingerprintInputs,
   for (const f of new Set([...Object.keys(old.files ?? {}), ...Object.keys(cur.files ?? {})])) {
     if (old.files?.[f] !== cur.files?.[f]) out.push(`file ${f} changed`);
   }
+  if (old.system !== cur.system) out.push(cur.system ? `now from the system (${cur.system})` : `no longer from the system (was: ${old.system})`);
   if (old.python !== cur.python) out.push(`python ${old.python ?? 'none'} -> ${cur.python ?? 'none'}`);
   if (old.tool !== cur.tool) out.push(`sagebuild build environment ${old.tool} -> ${cur.tool}`);
   for (const [dep, fp] of Object.entries(cur.deps)) {

@@ -44,7 +44,14 @@ export function makePlan(project: Project, installed: Map<string, InstalledEntry
     const reasons: string[] = [];
     let action: PlanItem['action'] = 'build';
     let fingerprint: string | undefined;
-    if (r.kind === 'none') {
+    const evidence = project.system.get(name);
+    if (evidence !== undefined && !forced.has(name)) {
+      // From the system: nothing to build (an install of its own keeps it from being chosen).
+      const item: PlanItem = { name, version: r.version, action: 'system', reasons: [], evidence };
+      items.set(name, item);
+      out.push(item);
+      continue;
+    } else if (r.kind === 'none') {
       // A package that became a dummy (say, the system provides it now) loses its old install,
       // which would otherwise shadow the system's copy.
       const stale = installed.get(name) ?? [];

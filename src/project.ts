@@ -21,6 +21,14 @@ export interface Project {
   /** Packages making up `all`. */
   allTargets(): string[];
   checkFor(name: string): boolean;
+  /**
+   * Packages the system provides in this run (name -> evidence), as `sagebuild configure`
+   * decided and overrides changed: they install nothing and satisfy their dependents, as Sage's
+   * dummy packages do. Empty until decided (systempkgs.ts).
+   */
+  system: Map<string, string>;
+  /** Variables Sage's configure exports for them (SAGE_GMP_PREFIX...), for recipes' environments. */
+  systemExports: Record<string, string>;
 }
 
 export function analyze(config: Config): Project {
@@ -45,6 +53,11 @@ export function analyze(config: Config): Project {
     if (recipes.has(o) || broken.has(o)) continue;
     const near = closest(o, recipes.keys());
     diags.push({ file: config.configFile ?? undefined, ...config.optionalAt[o], message: `'optional:' names '${o}', which has no recipe in ${config.pkgs}`, hint: near ? `did you mean '${near}'?` : undefined });
+  }
+  for (const name of Object.keys(config.system)) {
+    if (recipes.has(name) || broken.has(name)) continue;
+    const near = closest(name, recipes.keys());
+    diags.push({ file: config.configFile ?? undefined, ...config.systemAt[name], message: `'system:' names '${name}', which has no recipe in ${config.pkgs}`, hint: near ? `did you mean '${near}'?` : undefined });
   }
   const treeOf = (r: Recipe) => (r.python ? config.venv : config.prefix);
   const enabled = new Set<string>();
@@ -80,5 +93,7 @@ export function analyze(config: Config): Project {
     // base packages (Sage's `configure`) are never part of Sage's `all`.
     allTargets: () => [...recipes.values()].filter((r) => !r.builtin && (r.type === 'standard' || config.optional.includes(r.name))).map((r) => r.name),
     checkFor,
+    system: new Map(),
+    systemExports: {},
   };
 }

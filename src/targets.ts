@@ -8,9 +8,10 @@ export type Action =
   | { kind: 'list' }
   | { kind: 'wheelhouse-index' }
   | { kind: 'status' }
+  | { kind: 'configure' }
   | { kind: 'download'; requests: BuildRequest[] };
 
-export const SPECIAL_TARGETS = ['all', 'list', 'status', 'download', 'watch', 'wheelhouse-index'];
+export const SPECIAL_TARGETS = ['all', 'list', 'status', 'configure', 'download', 'watch', 'wheelhouse-index'];
 
 /**
  * `known` are recipe names; `installed` are names with a manifest (a package removed from the
@@ -46,7 +47,8 @@ export function parseTargets(targets: string[], known: Set<string>, allTargets: 
       addBuild(allTargets().map((name) => ({ name, noDeps: false })));
       continue;
     }
-    if (t === 'list' || t === 'wheelhouse-index' || t === 'status') {
+    // `configure` is the command even in Sage's tree, whose base package `configure` cannot be built.
+    if (t === 'list' || t === 'wheelhouse-index' || t === 'status' || t === 'configure') {
       actions.push({ kind: t });
       continue;
     }

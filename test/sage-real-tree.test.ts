@@ -2,7 +2,7 @@
 // folder): every query command works on the whole tree; only building what cannot be built fails.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -89,6 +89,28 @@ describe("Sage 10.10's real tree, unmodified", () => {
     }
     assert.deepEqual(mismatches, []);
     assert.equal(graph.packages.length, 437);
+  });
+
+  it('configure decides every package with an spkg-configure.m4; -n all then leaves the system ones out', async () => {
+    const r = await rig.run('configure');
+    assert.equal(r.exitCode, 0, r.all);
+    const m = /configure: of 437 packages, (\d+) from the system, (\d+) to build, (\d+) undecided/.exec(r.stdout);
+    assert.ok(m, r.stdout.slice(-500));
+    const [system, build, undecided] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    assert.equal(system + build + undecided, 437);
+    const lines = r.stdout.split('\n').filter((l) => /^[a-z0-9_]+: +(from the system|will be built|undecided)/.test(l));
+    assert.equal(lines.length, 339, 'one line per spkg-configure.m4');
+    // gcc's check needs a working C and C++ compiler, which the tests themselves need.
+    assert.match(r.stdout, /^gcc: +from the system: /m);
+    const sys = lines.filter((l) => /: +from the system/.test(l)).map((l) => l.split(':')[0]!);
+    assert.equal(sys.length, system);
+    const plan = await rig.run('-n', 'all');
+    assert.equal(plan.exitCode, 0, plan.all);
+    const planned = new Set(plan.stdout.trim().split('\n').map((l) => l.split(':')[0]));
+    for (const n of sys) assert.ok(!planned.has(n), `${n} comes from the system`);
+    const status = await rig.run('status');
+    for (const n of sys) assert.match(status.stdout, new RegExp(`^${n} +system `, 'm'));
+    rmSync(rig.path('local'), { recursive: true, force: true });
   });
 
   it('building a package that cannot be built is an error naming it and why, before anything runs', async () => {

@@ -73,7 +73,7 @@ export function compilerFlags(env: Record<string, string>): Record<string, strin
 }
 
 /** `builtHere(pkg)`: sagebuild builds `pkg` (a recipe that is not a dummy), so SAGE_<PKG>_PREFIX is the prefix. */
-export function buildEnv(config: Config, r: Recipe, p: PkgPaths, check: boolean, offline: boolean, makeflags?: string, builtHere: (pkg: string) => boolean = () => false): Record<string, string> {
+export function buildEnv(config: Config, r: Recipe, p: PkgPaths, check: boolean, offline: boolean, makeflags?: string, builtHere: (pkg: string) => boolean = () => false, systemExports: Record<string, string> = {}): Record<string, string> {
   const env = processEnv();
   const prefix = config.prefix;
   const prepend = (k: string, v: string, sep = ':') => (env[k] = env[k] ? `${v}${sep}${env[k]}` : v);
@@ -83,7 +83,8 @@ export function buildEnv(config: Config, r: Recipe, p: PkgPaths, check: boolean,
   prepend('LIBRARY_PATH', path.join(prefix, 'lib'));
   prepend('PKG_CONFIG_PATH', path.join(prefix, 'lib', 'pkgconfig'));
   prepend('LDFLAGS', `-L${path.join(prefix, 'lib')} -Wl,-rpath,${path.join(prefix, 'lib')}`, ' ');
-  Object.assign(env, toolchain(env), compilerFlags(env), builtPrefixes(prefix, builtHere));
+  // What configure exports for packages taken from the system (SAGE_GMP_PREFIX='' ...) wins.
+  Object.assign(env, toolchain(env), compilerFlags(env), builtPrefixes(prefix, builtHere), systemExports);
   Object.assign(env, {
     // sage-build-env-config: what Sage's configure decided. Empty, as a plain ./configure leaves them.
     SAGE_CXX_WITHOUT_STD: env.CXX,

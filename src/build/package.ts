@@ -105,8 +105,8 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: string[
     mkdirSync(p.buildRoot, { recursive: true });
     keepBuildDir = true;
     const check = ctx.check && r.scripts.check !== undefined;
-    const builtHere = (pkg: string) => (project.recipes.get(pkg)?.kind ?? 'none') !== 'none';
-    const env = buildEnv(project.config, r, p, ctx.check, ctx.offline, ctx.jobserver?.makeflags, builtHere);
+    const builtHere = (pkg: string) => (project.recipes.get(pkg)?.kind ?? 'none') !== 'none' && !project.system.has(pkg);
+    const env = buildEnv(project.config, r, p, ctx.check, ctx.offline, ctx.jobserver?.makeflags, builtHere, project.systemExports);
     if (r.kind === 'pip') {
       // What the installed version put into the venv is this package's to take over again.
       const own = ctx.db.get(r.name).flatMap((e) => {

@@ -1,6 +1,8 @@
 // Text for `sagebuild status` and `sagebuild --explain <pkg>`, from a plan (no side effects).
 import type { PlanItem } from '../events.js';
 import type { InstalledEntry } from '../manifest.js';
+import type { Project } from '../project.js';
+import type { Decision } from '../systempkgs.js';
 
 /** One line per package: installed / outdated (why) / not installed / dummy. */
 export function statusLines(plan: PlanItem[], installed: Map<string, InstalledEntry[]>): string[] {
@@ -8,6 +10,7 @@ export function statusLines(plan: PlanItem[], installed: Map<string, InstalledEn
   for (const i of [...plan].sort((a, b) => a.name.localeCompare(b.name))) {
     const have = (installed.get(i.name) ?? []).map((e) => e.version);
     if (i.action === 'dummy') rows.push([i.name, 'dummy', '(never built)']);
+    else if (i.action === 'system') rows.push([i.name, 'system', i.evidence ?? '']);
     else if (i.action === 'up-to-date') rows.push([i.name, 'installed', i.version]);
     else if (i.problems?.length) rows.push([i.name, 'cannot build', `${i.version}: ${i.problems.join('; ')}`]);
     else if (!have.length) rows.push([i.name, 'not installed', i.version]);
@@ -21,6 +24,29 @@ export function statusLines(plan: PlanItem[], installed: Map<string, InstalledEn
   rows.sort((a, b) => a[0].localeCompare(b[0]));
   const w0 = Math.max(8, ...rows.map((r) => r[0].length));
   return rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padEnd(13)}  ${c}`);
+}
+
+/** `sagebuild configure`: one line per package with a check, as Sage's configure prints, then the counts. */
+export function configureLines(project: Project, decisions: Map<string, Decision>): string[] {
+  const rows: string[] = [];
+  const w = Math.max(8, ...[...decisions.keys()].map((n) => n.length + 1));
+  let system = 0;
+  let build = 0;
+  const undecided: string[] = [];
+  const names = [...project.recipes.values()].filter((r) => !r.builtin).map((r) => r.name).sort();
+  for (const name of names) {
+    const d = decisions.get(name);
+    const evidence = project.system.get(name);
+    if (evidence !== undefined) system++;
+    else if (d?.state === 'undecided') undecided.push(name);
+    else build++;
+    if (!d || project.recipes.get(name)!.configureM4 === null) continue;
+    const what =
+      evidence !== undefined ? `from the system: ${evidence}` : d.state === 'system' ? `will be built (installed by sagebuild already, or asked for): ${d.evidence}` : d.state === 'undecided' ? `undecided, will be built: ${d.evidence}` : `will be built: ${d.evidence}`;
+    rows.push(`${`${name}:`.padEnd(w)} ${what}`);
+  }
+  rows.push(`configure: of ${names.length} packages, ${system} from the system, ${build} to build, ${undecided.length} undecided (built)${undecided.length ? `: ${undecided.join(' ')}` : ''}`);
+  return rows;
 }
 
 const DEP_REBUILT = /^dependency (\S+) rebuilt$/;
@@ -41,6 +67,10 @@ export function explainLines(plan: PlanItem[], name: string): string[] {
     seen.add(n);
     if (i.action === 'dummy') {
       out.push(`${pad}${n}: dummy package, never built`);
+      return;
+    }
+    if (i.action === 'system') {
+      out.push(`${pad}${n}: from the system (${i.evidence}), never built`);
       return;
     }
     if (i.action === 'up-to-date') {

@@ -27,16 +27,16 @@
 import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Prober } from './checks.ts';
-import type { Lang } from './checks.ts';
-import { ConfigureError, PackageEval, coreHandlers } from './evaluator.ts';
-import type { Handler, PackageVars, UserMacro, World } from './evaluator.ts';
-import { argSource, argValue, parseM4 } from './m4.ts';
-import type { M4Arg, M4Node } from './m4.ts';
-import { libraryHandlers } from './probes-libs.ts';
-import { probeHandlers } from './probes.ts';
-import { importRequired, sageHandlers } from './sage.ts';
-import { Unevaluable } from './shell.ts';
+import { Prober } from './checks.js';
+import type { Lang } from './checks.js';
+import { ConfigureError, PackageEval, coreHandlers } from './evaluator.js';
+import type { Handler, PackageVars, UserMacro, World } from './evaluator.js';
+import { argSource, argValue, parseM4 } from './m4.js';
+import type { M4Arg, M4Node } from './m4.js';
+import { libraryHandlers } from './probes-libs.js';
+import { probeHandlers } from './probes.js';
+import { importRequired, sageHandlers } from './sage.js';
+import { Unevaluable } from './shell.js';
 
 export type DecisionState = 'system' | 'build' | 'undecided';
 

@@ -5,11 +5,11 @@
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { argSource, argValue, parseM4, stripMarks, splitCommaList, substituteParams, substituteWord, unQuadrigraph } from './m4.ts';
-import type { M4Arg, M4Node } from './m4.ts';
-import { BreakSignal, PH_CLOSE, PH_OPEN, Unevaluable, casePattern, expandHeredoc, expandJoined, runShell } from './shell.ts';
-import type { ShellHost } from './shell.ts';
-import type { Lang, Prober } from './checks.ts';
+import { argSource, argValue, parseM4, stripMarks, splitCommaList, substituteParams, substituteWord, unQuadrigraph } from './m4.js';
+import type { M4Arg, M4Node } from './m4.js';
+import { BreakSignal, PH_CLOSE, PH_OPEN, Unevaluable, casePattern, expandHeredoc, expandJoined, runShell } from './shell.js';
+import type { ShellHost } from './shell.js';
+import type { Lang, Prober } from './checks.js';
 
 /** AC_MSG_ERROR: Sage's configure would stop here. */
 export class ConfigureError extends Error {}

@@ -2,10 +2,10 @@
 // reduced to what it decides: OpenSSL, libcurl, ZeroMQ, PPL, iconv, Perl modules, Fortran.
 // Each follows its m4 file's logic (named below) with the same probes, not its every detail.
 
-import { findProgram, words } from './checks.ts';
-import type { Handler } from './evaluator.ts';
-import { pkgExists, tryProgram } from './probes.ts';
-import { compareVersionOp } from './version.ts';
+import { findProgram, words } from './checks.js';
+import type { Handler } from './evaluator.js';
+import { pkgExists, tryProgram } from './probes.js';
+import { compareVersionOp } from './version.js';
 
 const h = new Map<string, Handler>();
 

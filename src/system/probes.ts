@@ -3,13 +3,13 @@
 // Each records a short fact (success) or failure, which become a decision's evidence.
 
 import path from 'node:path';
-import { findProgram, findPrograms, words } from './checks.ts';
-import type { CompileFlags, CompileMode, Lang } from './checks.ts';
-import type { Handler, PackageEval } from './evaluator.ts';
-import { ConfigureError } from './evaluator.ts';
-import type { M4Arg } from './m4.ts';
-import { BreakSignal } from './shell.ts';
-import { compareVersionOp, firstModule } from './version.ts';
+import { findProgram, findPrograms, words } from './checks.js';
+import type { CompileFlags, CompileMode, Lang } from './checks.js';
+import type { Handler, PackageEval } from './evaluator.js';
+import { ConfigureError } from './evaluator.js';
+import type { M4Arg } from './m4.js';
+import { BreakSignal } from './shell.js';
+import { compareVersionOp, firstModule } from './version.js';
 
 const h = new Map<string, Handler>();
 

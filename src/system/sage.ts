@@ -1,8 +1,8 @@
 // Sage's own configure macros (m4/sage_spkg_configure.m4, m4/sage_python_package_check.m4)
 // and AC_REQUIRE, which is how one package's check waits for another's result.
 
-import type { Handler, PackageEval } from './evaluator.ts';
-import { Unevaluable } from './shell.ts';
+import type { Handler, PackageEval } from './evaluator.js';
+import { Unevaluable } from './shell.js';
 
 const h = new Map<string, Handler>();
 

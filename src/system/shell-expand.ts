@@ -4,8 +4,8 @@
 import { stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
-import { PH_OPEN, Unevaluable, shorten, skipBacktick, skipDouble, skipParens } from './shell-syntax.ts';
-import type { ShellHost } from './shell-syntax.ts';
+import { PH_OPEN, Unevaluable, shorten, skipBacktick, skipDouble, skipParens } from './shell-syntax.js';
+import type { ShellHost } from './shell-syntax.js';
 
 interface Piece { text: string; split: boolean }
 

@@ -4,13 +4,13 @@
 // subshells, real commands such as `grep -q …` or `cmake -S …`) is handed whole to bash,
 // because only a shell runs shell text faithfully; Node evaluates what is trivial.
 
-import { BreakSignal, PH_OPEN, PLACEHOLDER, Unevaluable, shorten, skipBacktick, skipDouble, skipParens } from './shell-syntax.ts';
-import type { ShellHost } from './shell-syntax.ts';
-import { expandJoined, expandWords, testStatus } from './shell-expand.ts';
+import { BreakSignal, PH_OPEN, PLACEHOLDER, Unevaluable, shorten, skipBacktick, skipDouble, skipParens } from './shell-syntax.js';
+import type { ShellHost } from './shell-syntax.js';
+import { expandJoined, expandWords, testStatus } from './shell-expand.js';
 
-export { BreakSignal, PH_CLOSE, PH_OPEN, Unevaluable } from './shell-syntax.ts';
-export type { ShellHost } from './shell-syntax.ts';
-export { casePattern, expandHeredoc, expandJoined } from './shell-expand.ts';
+export { BreakSignal, PH_CLOSE, PH_OPEN, Unevaluable } from './shell-syntax.js';
+export type { ShellHost } from './shell-syntax.js';
+export { casePattern, expandHeredoc, expandJoined } from './shell-expand.js';
 
 type Tok =
   | { t: 'word'; v: string; start: number; end: number }
