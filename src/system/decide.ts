@@ -10,10 +10,11 @@
 // * env: the environment checks see (PATH, PKG_CONFIG_PATH, CFLAGS, SAGE_LOCAL…). SAGE_LOCAL
 //   should be set: gcc's check looks at $SAGE_LOCAL/bin/gcc, and exports name it.
 // * cc / cxx: the compilers (as in CC/CXX), used for every compile and link test.
-// * workDir: an existing folder for scratch files (one subfolder per package and per test).
+// * workDir: where scratch files go (created if missing); the run's subfolder is removed at the end.
 // * jobs: at most this many processes at once (default: the number of CPUs). Package checks all run
 //   concurrently; AC_REQUIRE and SAGE_SPKG_DEPCHECK wait for the other package's result, so
-//   dependency chains resolve in dependency order (a cycle makes the packages on it undecided).
+//   dependency chains resolve in dependency order (a cycle: the package that closes it is
+//   undecided, and so builds, and the others follow from that).
 // * m4Files: m4 files whose AC_DEFUNs the checks may call (SAGE_CHECK_PARI_DEP is in Sage's
 //   m4/sage_check_pari_dep.m4). Default: <root>/m4/*.m4 when the recipes are <root>/build/pkgs/*.
 //
