@@ -10,10 +10,11 @@
 // * env: the environment checks see (PATH, PKG_CONFIG_PATH, CFLAGS, SAGE_LOCAL…). SAGE_LOCAL
 //   should be set: gcc's check looks at $SAGE_LOCAL/bin/gcc, and exports name it.
 // * cc / cxx: the compilers (as in CC/CXX), used for every compile and link test.
-// * workDir: an existing folder for scratch files (one subfolder per package and per test).
+// * workDir: where scratch files go (created if missing); the run's subfolder is removed at the end.
 // * jobs: at most this many processes at once (default: the number of CPUs). Package checks all run
 //   concurrently; AC_REQUIRE and SAGE_SPKG_DEPCHECK wait for the other package's result, so
-//   dependency chains resolve in dependency order (a cycle makes the packages on it undecided).
+//   dependency chains resolve in dependency order (a cycle: the package that closes it is
+//   undecided, and so builds, and the others follow from that).
 // * m4Files: m4 files whose AC_DEFUNs the checks may call (SAGE_CHECK_PARI_DEP is in Sage's
 //   m4/sage_check_pari_dep.m4). Default: <root>/m4/*.m4 when the recipes are <root>/build/pkgs/*.
 //
@@ -250,59 +251,61 @@ function noConfigure(pkg: SystemPackage | undefined): Outcome {
   return { vars: { install: 'yes', require: 'yes', useSystem: 'no' }, decision, overrides: new Map() };
 }
 
-/** SAGE_SPKG_CONFIGURE_BASE's structure, run for one package. */
+/** One package: its SAGE_SPKG_CONFIGURE call, evaluated; errors make it undecided. */
 async function evaluate(l: Loaded, world: World, baseVars: Map<string, string>, scratch: string): Promise<Outcome> {
   if (!l.call) {
     const decision: Decision = { state: 'undecided', evidence: l.error ?? 'unreadable', exports: {}, required: true };
     return { vars: { install: 'yes', require: 'yes', useSystem: 'no' }, decision, overrides: new Map() };
   }
-  const name = l.pkg.name;
-  const cwd = path.join(scratch, `pkg-${name}`);
+  const cwd = path.join(scratch, `pkg-${l.pkg.name}`);
   await mkdir(cwd, { recursive: true });
-  const ev = new PackageEval(name, l.file, cwd, world, HANDLERS, baseVars);
+  const ev = new PackageEval(l.pkg.name, l.file, cwd, world, HANDLERS, baseVars);
   const a = l.call.args ?? [];
-  const [installVar, requireVar, useVar] = [`sage_spkg_install_${name}`, `sage_require_${name}`, `sage_use_system_${name}`];
-  if (!ev.vars.get(useVar)) ev.vars.set(useVar, 'yes');
-  ev.vars.set(installVar, 'no');
   let undecided: string | null = null;
   try {
     await importRequired(ev, l.call.raw);
-    await ev.code(a[3]); // PRE
-    const installed = await installedAs(ev.vars.get('SAGE_LOCAL') ?? '', name);
-    if (installed) {
-      // Sage: "has already been installed by SageMath" -> keep (and update) the SPKG.
-      ev.lastFailure = `already installed in SAGE_LOCAL (${installed}); Sage keeps the SPKG`;
-      ev.vars.set(installVar, 'yes');
-      ev.vars.set(useVar, 'installed');
-    }
-    if (!ev.vars.get(requireVar)) ev.vars.set(requireVar, 'yes');
-    await ev.code(a[2]); // REQUIRED-CHECK
-    if (ev.vars.get(installVar) === 'no') {
-      if (ev.vars.get(requireVar) === 'no') {
-        // not required here: no CHECK (Sage: "SPKG is not required on this system")
-      } else if (ev.vars.get(useVar) === 'no') {
-        ev.lastFailure = `${useVar}=no`;
-        ev.vars.set(installVar, 'yes');
-      } else if (ev.hasCode(a[1])) {
-        await ev.code(a[1]); // CHECK
-        if (ev.vars.get(installVar) === 'yes' && ev.vars.get(useVar) === 'force') {
-          throw new ConfigureError(`--with-system-${name}=force, but no system package could be used: ${ev.installReason ?? ev.lastFailure ?? 'the check failed'}`);
-        }
-      } else {
-        ev.lastFailure = 'SAGE_SPKG_CONFIGURE has no CHECK';
-        ev.vars.set(installVar, 'yes');
-      }
-    }
+    await configureSteps(ev, a);
   } catch (err) {
     undecided = reasonOf(err);
-    ev.vars.set(installVar, 'yes');
+    ev.vars.set(`sage_spkg_install_${ev.name}`, 'yes');
   }
   try {
-    await ev.code(a[4]); // POST
+    await ev.code(a[4]); // POST runs whatever the checks decided
   } catch (err) {
     undecided ??= reasonOf(err);
   }
   return outcome(ev, undecided);
+}
+
+/** SAGE_SPKG_CONFIGURE_BASE (m4/sage_spkg_configure.m4) up to POST: PRE, REQUIRED-CHECK, CHECK. */
+async function configureSteps(ev: PackageEval, a: M4Arg[]): Promise<void> {
+  const name = ev.name;
+  const [installVar, requireVar, useVar] = [`sage_spkg_install_${name}`, `sage_require_${name}`, `sage_use_system_${name}`];
+  if (!ev.vars.get(useVar)) ev.vars.set(useVar, 'yes');
+  ev.vars.set(installVar, 'no');
+  await ev.code(a[3]); // PRE
+  const installed = await installedAs(ev.vars.get('SAGE_LOCAL') ?? '', name);
+  if (installed) {
+    // Sage: "has already been installed by SageMath" -> keep (and update) the SPKG.
+    ev.lastFailure = `already installed in SAGE_LOCAL (${installed}); Sage keeps the SPKG`;
+    ev.vars.set(installVar, 'yes');
+    ev.vars.set(useVar, 'installed');
+  }
+  if (!ev.vars.get(requireVar)) ev.vars.set(requireVar, 'yes');
+  await ev.code(a[2]); // REQUIRED-CHECK
+  if (ev.vars.get(installVar) !== 'no' || ev.vars.get(requireVar) === 'no') return; // not required: no CHECK
+  if (ev.vars.get(useVar) === 'no') {
+    ev.lastFailure = `${useVar}=no`;
+    ev.vars.set(installVar, 'yes');
+  } else if (!ev.hasCode(a[1])) {
+    ev.lastFailure = 'SAGE_SPKG_CONFIGURE has no CHECK';
+    ev.vars.set(installVar, 'yes');
+  } else {
+    await ev.code(a[1]); // CHECK
+    if (ev.vars.get(installVar) === 'yes' && ev.vars.get(useVar) === 'force') {
+      throw new ConfigureError(`--with-system-${name}=force, but no system package could be used: ${ev.installReason ?? ev.lastFailure ?? 'the check failed'}`);
+    }
+  }
 }
 
 /** The installation record `<name>-<version>` in $SAGE_LOCAL/var/lib/sage/installed, if any. */
