@@ -34,7 +34,7 @@ export interface RunOptions extends ExecuteOptions {
 const out = (lines: string[]) => process.stdout.write(lines.map((l) => l + '\n').join(''));
 
 export async function explain(project: Project, names: string[], o: { signal: AbortSignal; jobs: number; bus: EventBus; systemOverrides: Map<string, Override> }): Promise<number> {
-  await prepareSystem(project, { decideIfStale: false, signal: o.signal, jobs: o.jobs, cliOverrides: o.systemOverrides, installed: (n) => installedDb(project).get(n).length > 0, info: (message) => o.bus.emit({ type: 'info', message }) });
+  await prepareSystem(project, { decideIfStale: false, signal: o.signal, jobs: o.jobs, cliOverrides: o.systemOverrides, installed: (n) => installedDb(project).get(n).length > 0, info: (message) => o.bus.emit({ type: 'info', message }), warn: (message) => o.bus.emit({ type: 'warning', message }) });
   const plan = makePlan(project, installedDb(project).entries, names.map((name) => ({ name, noDeps: false })), new Fingerprinter(project, hashCache(project, true)));
   for (const name of names) out(explainLines(plan, name));
   return 0;
@@ -48,7 +48,8 @@ export async function runActions(project: Project, actions: Action[], o: RunOpti
   // then cached); queries and dry runs use what was decided, or plan everything as built.
   const db0 = installedDb(project);
   const builds = actions.some((a) => a.kind === 'build');
-  const decisions = await prepareSystem(project, {
+  const plans = actions.some((a) => a.kind === 'build' || a.kind === 'status' || a.kind === 'download' || a.kind === 'configure' || (a.kind === 'list' && o.installed));
+  const decisions = !plans ? null : await prepareSystem(project, {
     decideIfStale: builds && !o.dryRun,
     force: actions.some((a) => a.kind === 'configure') && !o.dryRun,
     signal: o.signal,
@@ -56,6 +57,7 @@ export async function runActions(project: Project, actions: Action[], o: RunOpti
     cliOverrides: o.systemOverrides,
     installed: (n) => db0.get(n).length > 0,
     info: (message) => o.bus.emit({ type: 'info', message }),
+    warn: (message) => o.bus.emit({ type: 'warning', message }),
   });
   let cache: HashCache | undefined;
   if (actions.length > 1 && actions.some((a) => a.kind === 'build')) {
@@ -160,7 +162,8 @@ async function clean(project: Project, name: string, o: RunOptions): Promise<num
 
 /** `download [pkg...|all]`: fetch and verify upstream tarballs (and pip packages' wheels) without building. */
 async function download(project: Project, requests: BuildRequest[], o: RunOptions): Promise<number> {
-  const names = [...closure(project, requests)].sort();
+  // Packages the system provides are never built, so never downloaded.
+  const names = [...closure(project, requests)].filter((n) => !project.system.has(n)).sort();
   if (o.dryRun) {
     for (const name of names) {
       const r = project.recipes.get(name)!;

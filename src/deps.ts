@@ -1,6 +1,7 @@
 // Resolves the GNU-make prerequisite lines of Sage recipes (`a b $(VAR) | c d`) into package
 // edges, file prerequisites and FORCE, the way Sage's generated Makefile reads them.
 import { existsSync, readdirSync } from 'node:fs';
+import { fileGlob } from './util/glob.js';
 import path from 'node:path';
 import { type Diagnostic, closest } from './diagnostics.js';
 import type { DepLine, Recipe } from './recipes.js';
@@ -158,7 +159,7 @@ export function expandWildcard(abs: string): string[] {
     if (!/[*?[]/.test(part)) {
       for (const d of found) next.push(path.join(d, part));
     } else {
-      const re = globPart(part);
+      const re = fileGlob(part);
       for (const d of found) {
         let names: string[];
         try {
@@ -177,25 +178,6 @@ export function expandWildcard(abs: string): string[] {
   return hits.length ? hits : [abs];
 }
 
-function globPart(p: string): RegExp {
-  let re = '';
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = p.indexOf(']', i + 2);
-      if (end < 0) re += '\\[';
-      else {
-        let body = p.slice(i + 1, end);
-        if (body.startsWith('!') || body.startsWith('^')) body = '^' + body.slice(1);
-        re += `[${body.replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
 
 class ExpandError extends Error {
   constructor(message: string, readonly hint?: string) {

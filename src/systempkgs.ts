@@ -127,6 +127,8 @@ export interface PrepareOptions {
   installed: (name: string) => boolean;
   /** Says what is happening (an event, printed by the reporters). */
   info: (message: string) => void;
+  /** What the user should act on (printed apart from the command's output). */
+  warn: (message: string) => void;
 }
 
 /**
@@ -145,7 +147,7 @@ export async function prepareSystem(project: Project, o: PrepareOptions): Promis
       decisions = await decideAnew(project, o.signal, o.jobs);
       o.info(`configure: ${summarize(decisions)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     } else if (!decisions) {
-      o.info("configure: which packages the system provides is not decided yet, so all are planned as built; 'sagebuild configure' decides it (a build does first)");
+      o.warn("configure: which packages the system provides is not decided yet, so all are planned as built; 'sagebuild configure' decides it (a build does first)");
     }
   }
   project.system = systemPackages(decisions ?? new Map(), overrides, o.installed);

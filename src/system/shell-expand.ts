@@ -254,28 +254,7 @@ async function statOf(p: string, host: ShellHost): Promise<Stats | null> {
   }
 }
 
-/** Shell `case` pattern (with `|` alternatives) as a RegExp. */
-export function casePattern(pattern: string): RegExp {
-  const alts = pattern.split('|').map((alt) => {
-    let re = '';
-    for (let i = 0; i < alt.length; i++) {
-      const c = alt[i]!;
-      if (c === '*') re += '.*';
-      else if (c === '?') re += '.';
-      else if (c === '[') {
-        const close = alt.indexOf(']', i + 1);
-        if (close < 0) re += '\\[';
-        else {
-          re += `[${alt.slice(i + 1, close).replace(/^!/, '^')}]`;
-          i = close;
-        }
-      } else if (c === '\\') re += `\\${alt[++i] ?? ''}`;
-      else re += c.replace(/[.+^${}()|\\/]/g, '\\$&');
-    }
-    return re;
-  });
-  return new RegExp(`^(?:${alts.join('|')})$`, 's');
-}
+export { casePattern } from '../util/glob.js';
 
 /** Text of an unquoted heredoc (how autoconf writes conftest.c): $var, ${var}, `cmd` expand; `\$`, `\``, `\\` unescape. */
 export async function expandHeredoc(text: string, host: ShellHost): Promise<string> {
