@@ -1,6 +1,7 @@
 // Fixtures for Python tests: the shipped pip/setuptools/wheel recipes (pip kind, from the
 // machine's configured package index), in-tree source packages and hand-made wheels.
 import { cpSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { execa } from 'execa';
 import { ROOT, type Rig, type Tree } from './rig.ts';
@@ -58,4 +59,22 @@ export async function py(rig: Rig, code: string, venv = 'local'): Promise<{ exit
 export async function pip(rig: Rig, args: string[], venv = 'local'): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const r = await execa(rig.path(venv, 'bin', 'python3'), ['-m', 'pip', '--disable-pip-version-check', ...args], { reject: false, env: { PIP_RETRIES: '0' } });
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/** Two interpreters (different real paths) with pip, found on PATH or in the usual places. */
+export function twoInterpreters(): [{ path: string; version: string }, { path: string; version: string }] | null {
+  const names = ['python3', ...Array.from({ length: 8 }, (_, i) => `python3.${i + 8}`)];
+  const candidates = [...names, ...names.map((n) => `/usr/bin/${n}`), ...names.map((n) => `/usr/local/bin/${n}`)];
+  const found = new Map<string, { path: string; version: string }>();
+  for (const c of candidates) {
+    try {
+      const out = execFileSync(c, ['-c', 'import sys, os, pip; print("%d.%d" % sys.version_info[:2]); print(os.path.realpath(sys.executable))'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      const [version = '', real = ''] = out.trim().split('\n');
+      if (!found.has(real)) found.set(real, { path: c.startsWith('/') ? c : real, version });
+    } catch {
+      // not there, or no pip
+    }
+  }
+  const list = [...found.values()];
+  return list.length >= 2 ? [list[0]!, list[1]!] : null;
 }

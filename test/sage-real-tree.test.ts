@@ -2,7 +2,8 @@
 // folder): every query command works on the whole tree; only building what cannot be built fails.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { twoInterpreters } from './pyfixtures.ts';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -137,7 +138,7 @@ describe("real Python packages of Sage 10.10's tree, from pip's configured index
   const rig = new Rig('sagepy');
   after(() => rig.cleanup());
 
-  it('builds six, attrs and iniconfig (wheel packages) with pip into a per-interpreter venv; -clean; a rebuild reuses the downloaded wheel', async (t) => {
+  it('builds six, attrs and iniconfig (wheel packages) with pip into a per-interpreter venv; -clean; a rebuild reuses the downloaded wheel; another interpreter rebuilds them all', async (t) => {
     extractSageTree(rig, 'venv: auto\n');
     // Sage 10.10 pins pip 26.0.1; use whatever pip wheel the configured index serves instead
     // (a change to the temp copy only), so the test needs no network.
@@ -173,5 +174,21 @@ describe("real Python packages of Sage 10.10's tree, from pip's configured index
     assert.equal(again.exitCode, 0, String(again.all));
     assert.doesNotMatch(String(again.all), /downloaded six/, 'the verified wheel in upstream/ is reused');
     execFileSync(python, ['-c', 'import six'], { stdio: 'pipe' });
+
+    // Another interpreter: every Python package of the tree is rebuilt into its venv.
+    const pair = twoInterpreters();
+    if (!pair) return t.skip('one Python interpreter only: no interpreter change to test');
+    const current = realpathSync(python);
+    const other = pair.find((p) => realpathSync(p.path) !== current)!;
+    rig.write({ 'build.config.yaml': `pkgs: build/pkgs\nvenv: auto\npython: ${other.path}\n` });
+    const plan = await rig.start(['-n', 'six', 'attrs', 'iniconfig'], { PIP_RETRIES: '0' });
+    assert.equal(plan.exitCode, 0, String(plan.all));
+    assert.deepEqual(String(plan.stdout).trim().split('\n').map((l) => l.split(':')[0]).sort(), ['attrs', 'iniconfig', 'pip', 'python3_venv', 'six']);
+    const b = await rig.start(['six', 'attrs', 'iniconfig'], { PIP_RETRIES: '0' });
+    assert.equal(b.exitCode, 0, String(b.all));
+    const python2 = rig.path('local/var/lib/sage', `venv-python${other.version}`, 'bin/python3');
+    assert.equal(realpathSync(python2), realpathSync(other.path));
+    execFileSync(python2, ['-c', 'import six, attr, iniconfig'], { stdio: 'pipe' });
+    execFileSync(python2, ['-m', 'pip', 'check'], { stdio: 'pipe' });
   });
 });

@@ -3,9 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readdirSync, realpathSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { Rig, scriptPkg } from './rig.ts';
-import { TOOLCHAIN_CONFIG, copyToolchain, pip, purePkg } from './pyfixtures.ts';
+import { TOOLCHAIN_CONFIG, copyToolchain, pip, purePkg, twoInterpreters } from './pyfixtures.ts';
 
 describe('a venv separate from the prefix', { timeout: 300_000 }, () => {
   const rig = new Rig('venvtree');
@@ -70,21 +69,3 @@ describe('a venv separate from the prefix', { timeout: 300_000 }, () => {
     }
   });
 });
-
-/** Two interpreters (different real paths) with pip, found on PATH or in the usual places. */
-function twoInterpreters(): [{ path: string; version: string }, { path: string; version: string }] | null {
-  const names = ['python3', ...Array.from({ length: 8 }, (_, i) => `python3.${i + 8}`)];
-  const candidates = [...names, ...names.map((n) => `/usr/bin/${n}`), ...names.map((n) => `/usr/local/bin/${n}`)];
-  const found = new Map<string, { path: string; version: string }>();
-  for (const c of candidates) {
-    try {
-      const out = execFileSync(c, ['-c', 'import sys, os, pip; print("%d.%d" % sys.version_info[:2]); print(os.path.realpath(sys.executable))'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-      const [version = '', real = ''] = out.trim().split('\n');
-      if (!found.has(real)) found.set(real, { path: c.startsWith('/') ? c : real, version });
-    } catch {
-      // not there, or no pip
-    }
-  }
-  const list = [...found.values()];
-  return list.length >= 2 ? [list[0]!, list[1]!] : null;
-}
