@@ -2,17 +2,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { existsSync, readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Rig, processGone, scriptPkg, waitFor, type Tree } from './rig.ts';
 
-/** A recipe that records how many probe recipes are running when it starts and ends. */
-function probePkg(name: string, deps?: string): Tree {
+/**
+ * A recipe that records how many probe recipes are running when it starts and ends. It waits
+ * (up to 30 s) until `meet` probes run at once, so recipes that may overlap do overlap whatever
+ * the machine's load, instead of hoping a sleep is long enough; a run that never reaches `meet`
+ * only takes longer, and the counts show it.
+ */
+function probePkg(name: string, deps?: string, meet = 1): Tree {
   const body = [
     'probe="$SAGE_ROOT/probe"; mkdir -p "$probe/running"',
     'touch "$probe/running/$PKG_BASE"',
     'ls "$probe/running" | wc -l >> "$probe/counts"',
-    'sleep 1',
+    `for i in $(seq 300); do [ "$(ls "$probe/running" | wc -l)" -ge ${meet} ] && break; [ -e "$probe/done" ] && break; sleep 0.1; done`,
     'ls "$probe/running" | wc -l >> "$probe/counts"',
+    // The last ones have nobody left to meet: whoever leaves first lets them go.
+    'touch "$probe/done"',
     'rm "$probe/running/$PKG_BASE"',
   ].join('\n');
   return scriptPkg(name, { deps, body });
@@ -23,7 +29,7 @@ const peak = (rig: Rig) => Math.max(...readFileSync(rig.path('probe/counts'), 'u
 describe('parallel builds', () => {
   it('runs independent packages concurrently, never more than -j', async () => {
     const rig = new Rig('par');
-    rig.write({ ...probePkg('p1'), ...probePkg('p2'), ...probePkg('p3'), ...probePkg('p4'), ...probePkg('p5') });
+    rig.write({ ...probePkg('p1', undefined, 2), ...probePkg('p2', undefined, 2), ...probePkg('p3', undefined, 2), ...probePkg('p4', undefined, 2), ...probePkg('p5', undefined, 2) });
     const r = await rig.run('-j', '2', 'all');
     assert.equal(r.exitCode, 0, r.all);
     assert.equal(peak(rig), 2, 'with -j 2 and five independent packages, exactly two run at once');
@@ -100,9 +106,8 @@ describe('interruption', () => {
       });
       const child = rig.start(['-j', '2', 'all']);
       const pidFile = rig.path('sleep.pid');
-      for (let i = 0; i < 600 && !existsSync(pidFile); i++) await sleep(50);
-      assert.ok(existsSync(pidFile), 'the slow recipe started');
-      await sleep(100);
+      // The file is written once the grandchild runs: then the signal meets a running build.
+      await waitFor('the slow recipe to start its grandchild', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 60_000);
       const sleepPid = Number(readFileSync(pidFile, 'utf8'));
       child.kill(sig);
       const r = await child;
