@@ -84,7 +84,9 @@ export async function decideAnew(project: Project, signal: AbortSignal, jobs: nu
   const workDir = mkdtempSync(path.join(scratchRoot, 'checks-'));
   try {
     const packages = [...project.recipes.values()].filter((r) => !r.builtin).map((r) => ({ name: r.name, dir: r.dir, configureM4: r.configureM4 }));
-    const decisions = await decideSystemPackages({ packages, env, cc: tc.CC || 'cc', cxx: tc.CXX || 'c++', workDir, signal, jobs, m4Files });
+    // Checks that make temp files (`mktemp` in some m4 files) make them here, not in /tmp.
+    const checkEnvWithTmp = { ...env, TMPDIR: workDir };
+    const decisions = await decideSystemPackages({ packages, env: checkEnvWithTmp, cc: tc.CC || 'cc', cxx: tc.CXX || 'c++', workDir, signal, jobs, m4Files });
     if (save && !signal.aborted) {
       const data: CacheFile = { key: cacheKey(project, env, m4Files), decidedAt: new Date().toISOString(), decisions: Object.fromEntries(decisions) };
       mkdirSync(path.dirname(cacheFile(project)), { recursive: true });

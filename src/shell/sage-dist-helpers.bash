@@ -176,7 +176,7 @@ sdh_build_wheel() {
     set -- "${extra[@]}"
     if [ "$sdist" = yes ]; then
         local out sdist_file
-        out="$(mktemp)"
+        out="$(mktemp -p "${SAGE_PKG_DIR:-.}")"  # in the build dir, never /tmp
         _sdh_pep517 sdist "$src" dist "${settings[@]}" > "$out"
         local status=$?
         cat "$out"
