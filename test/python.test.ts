@@ -1,11 +1,11 @@
 // Python packages with real venvs and real pip: wheelhouse invariants, upgrades, clean, failures.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { execa } from 'execa';
 import { Rig } from './rig.ts';
-import { TOOLCHAIN_CONFIG, copyToolchain, makeWheel, pip, purePkg, py } from './pyfixtures.ts';
+import { TOOLCHAIN_CONFIG, copyToolchain, makeWheel, pip, purePkg, py, twoInterpreters } from './pyfixtures.ts';
 
 const WHEELS = 'local/var/lib/sage/wheels';
 
@@ -133,16 +133,16 @@ describe('Python packages', { timeout: 600_000 }, () => {
     const bogus = rig.path(WHEELS, 'bogus-1.0-py3-none-any.whl');
     mkdirSync(bogus); // readable by nobody as a wheel, root included
     try {
-      const r = await rig.run('wheelhouse-index');
-      assert.equal(r.exitCode, 1, r.all);
-      assert.match(r.stderr, /cannot read the wheel .*bogus-1\.0-py3-none-any\.whl: EISDIR/);
-      const c = await rig.run('whlpkg-clean');
-      assert.equal(c.exitCode, 0, c.all);
-      assert.match(c.stderr, /could not rewrite the PEP 503 index/);
-      const b = await rig.run('whlpkg');
-      assert.equal(b.exitCode, 0, b.all);
-      assert.match(b.stderr, /could not rewrite the PEP 503 index/);
-      assert.ok(rig.manifests().includes('whlpkg-2.0'));
+        const r = await rig.run('wheelhouse-index');
+        assert.equal(r.exitCode, 1, r.all);
+        assert.match(r.stderr, /cannot read the wheel .*bogus-1\.0-py3-none-any\.whl: EISDIR/);
+        const c = await rig.run('whlpkg-clean');
+        assert.equal(c.exitCode, 0, c.all);
+        assert.match(c.stderr, /could not rewrite the PEP 503 index/);
+        const b = await rig.run('whlpkg');
+        assert.equal(b.exitCode, 0, b.all);
+        assert.match(b.stderr, /could not rewrite the PEP 503 index/);
+        assert.ok(rig.manifests().includes('whlpkg-2.0'));
     } finally {
       rmSync(bogus, { recursive: true, force: true });
     }
@@ -219,49 +219,56 @@ describe('Python packages', { timeout: 600_000 }, () => {
   });
 
   it('the venv is rebuilt, with everything that needs it, when the interpreter changes', async (t) => {
-    // Another interpreter than the default `python3`: Debian's, beside pyenv's on these machines.
-    const other = ['/usr/bin/python3.11', '/usr/bin/python3'].find((p) => existsSync(p));
+    // Another interpreter than the default `python3`, wherever this machine has one.
     const cur = (await execa('python3', ['-c', 'import os, sys; print(os.path.realpath(sys.executable))'])).stdout;
-    if (!other || (await execa(other, ['-c', 'import os, sys; print(os.path.realpath(sys.executable))'])).stdout === cur) {
-      t.skip('no second Python interpreter on this machine');
+    const other = twoInterpreters()?.map((p) => p.path).find((p) => realpathSync(p) !== cur);
+    if (!other) {
+      t.skip('no second Python interpreter with pip on this machine');
       return;
     }
     rig.write({ 'build.config.yaml': TOOLCHAIN_CONFIG + `python: ${other}\n` });
-    const dry = await rig.run('-n', 'all');
-    assert.equal(dry.exitCode, 0, dry.all);
-    assert.match(dry.stdout, /^python3_venv: python \S+ .* -> \S+/m);
-    // Every Python package follows the interpreter, whether or not it depends on the venv directly.
-    assert.match(dry.stdout, /^cext: python \S+ .* -> \S+/m);
-    assert.doesNotMatch(dry.stdout, /^clib-/m, 'C packages do not depend on Python');
-    const r = await rig.run('python3_venv');
-    assert.equal(r.exitCode, 0, r.all);
-    const v = await py(rig, 'import sys, os; print(os.path.realpath(sys._base_executable))');
-    assert.equal(v.stdout, (await execa(other, ['-c', 'import os, sys; print(os.path.realpath(sys.executable))'])).stdout);
-    assert.equal(rig.manifests().filter((m) => m.startsWith('python3_venv-')).length, 1, 'one manifest: the old version was replaced');
-    rig.write({ 'build.config.yaml': TOOLCHAIN_CONFIG });
+    try {
+      const dry = await rig.run('-n', 'all');
+      assert.equal(dry.exitCode, 0, dry.all);
+      assert.match(dry.stdout, /^python3_venv: python \S+ .* -> \S+/m);
+      // Every Python package follows the interpreter, whether or not it depends on the venv directly.
+      assert.match(dry.stdout, /^cext: python \S+ .* -> \S+/m);
+      assert.doesNotMatch(dry.stdout, /^clib-/m, 'C packages do not depend on Python');
+      const r = await rig.run('python3_venv');
+      assert.equal(r.exitCode, 0, r.all);
+      const v = await py(rig, 'import sys, os; print(os.path.realpath(sys._base_executable))');
+      assert.equal(v.stdout, (await execa(other, ['-c', 'import os, sys; print(os.path.realpath(sys.executable))'])).stdout);
+      assert.equal(rig.manifests().filter((m) => m.startsWith('python3_venv-')).length, 1, 'one manifest: the old version was replaced');
+    } finally {
+      // Later tests share this rig: they must not inherit this test's config, even after a failure.
+      rig.write({ 'build.config.yaml': TOOLCHAIN_CONFIG });
+    }
   });
 
   it('keep_wheels_cache: a cleaned package with an unchanged fingerprint reuses its wheel', async () => {
     rig.write({ 'build.config.yaml': TOOLCHAIN_CONFIG + 'keep_wheels_cache: true\n' });
-    assert.equal((await rig.run('purea')).exitCode, 0);
-    let r = await rig.run('purea-clean');
-    assert.equal(r.exitCode, 0, r.all);
-    const cache = rig.path('local/var/cache/sagebuild/wheels');
-    assert.equal(readdirSync(cache).length, 1);
-    r = await rig.run('purea');
-    assert.equal(r.exitCode, 0, r.all);
-    assert.match(r.stdout, /\[purea-1\.1\] sagebuild: reusing cached wheel\(s\) purea-1\.1-py3-none-any\.whl/);
-    assert.doesNotMatch(rig.read('logs/pkgs/purea-1.1.log'), /Building a wheel/);
-    assert.equal((await py(rig, 'import purea; assert purea.answer() == 42')).exitCode, 0);
-    assert.deepEqual(readdirSync(cache), [], 'the entry went back to the wheelhouse');
-    await assertConsistent(rig);
-    // A changed source has another fingerprint: the cached wheel is not used.
-    assert.equal((await rig.run('purea-clean')).exitCode, 0);
-    rig.write({ 'pkgs/purea/src/purea/extra.py': 'X = 1\n' });
-    r = await rig.run('purea');
-    assert.equal(r.exitCode, 0, r.all);
-    assert.match(rig.read('logs/pkgs/purea-1.1.log'), /Building a wheel/);
-    await assertConsistent(rig);
-    rig.write({ 'build.config.yaml': TOOLCHAIN_CONFIG });
+    try {
+      assert.equal((await rig.run('purea')).exitCode, 0);
+      let r = await rig.run('purea-clean');
+      assert.equal(r.exitCode, 0, r.all);
+      const cache = rig.path('local/var/cache/sagebuild/wheels');
+      assert.equal(readdirSync(cache).length, 1);
+      r = await rig.run('purea');
+      assert.equal(r.exitCode, 0, r.all);
+      assert.match(r.stdout, /\[purea-1\.1\] sagebuild: reusing cached wheel\(s\) purea-1\.1-py3-none-any\.whl/);
+      assert.doesNotMatch(rig.read('logs/pkgs/purea-1.1.log'), /Building a wheel/);
+      assert.equal((await py(rig, 'import purea; assert purea.answer() == 42')).exitCode, 0);
+      assert.deepEqual(readdirSync(cache), [], 'the entry went back to the wheelhouse');
+      await assertConsistent(rig);
+      // A changed source has another fingerprint: the cached wheel is not used.
+      assert.equal((await rig.run('purea-clean')).exitCode, 0);
+      rig.write({ 'pkgs/purea/src/purea/extra.py': 'X = 1\n' });
+      r = await rig.run('purea');
+      assert.equal(r.exitCode, 0, r.all);
+      assert.match(rig.read('logs/pkgs/purea-1.1.log'), /Building a wheel/);
+      await assertConsistent(rig);
+    } finally {
+      rig.write({ 'build.config.yaml': TOOLCHAIN_CONFIG });
+    }
   });
 });
