@@ -1,6 +1,7 @@
 // Fixtures for Python tests: the shipped pip/setuptools/wheel recipes (pip kind, from the
 // machine's configured package index), in-tree source packages and hand-made wheels.
-import { cpSync } from 'node:fs';
+import { cpSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -61,10 +62,17 @@ export async function pip(rig: Rig, args: string[], venv = 'local'): Promise<{ e
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
-/** Two interpreters (different real paths) with pip, found on PATH or in the usual places. */
-export function twoInterpreters(): [{ path: string; version: string }, { path: string; version: string }] | null {
+/** Interpreters with pip (different real paths), found on PATH, in the usual folders and pyenv's. */
+export function interpreters(): { path: string; version: string }[] {
   const names = ['python3', ...Array.from({ length: 8 }, (_, i) => `python3.${i + 8}`)];
-  const candidates = [...names, ...names.map((n) => `/usr/bin/${n}`), ...names.map((n) => `/usr/local/bin/${n}`)];
+  const pyenv = path.join(process.env.PYENV_ROOT ?? path.join(homedir(), '.pyenv'), 'versions');
+  let pyenvs: string[] = [];
+  try {
+    pyenvs = readdirSync(pyenv).map((v) => path.join(pyenv, v, 'bin', 'python3'));
+  } catch {
+    // no pyenv
+  }
+  const candidates = [...names, ...names.map((n) => `/usr/bin/${n}`), ...names.map((n) => `/usr/local/bin/${n}`), ...pyenvs];
   const found = new Map<string, { path: string; version: string }>();
   for (const c of candidates) {
     try {
@@ -75,6 +83,11 @@ export function twoInterpreters(): [{ path: string; version: string }, { path: s
       // not there, or no pip
     }
   }
-  const list = [...found.values()];
+  return [...found.values()];
+}
+
+/** Two interpreters (different real paths) with pip; null when this machine has only one. */
+export function twoInterpreters(): [{ path: string; version: string }, { path: string; version: string }] | null {
+  const list = interpreters();
   return list.length >= 2 ? [list[0]!, list[1]!] : null;
 }

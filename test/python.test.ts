@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync 
 import { createHash } from 'node:crypto';
 import { execa } from 'execa';
 import { Rig } from './rig.ts';
-import { TOOLCHAIN_CONFIG, copyToolchain, makeWheel, pip, purePkg, py, twoInterpreters } from './pyfixtures.ts';
+import { TOOLCHAIN_CONFIG, copyToolchain, interpreters, makeWheel, pip, purePkg, py } from './pyfixtures.ts';
 
 const WHEELS = 'local/var/lib/sage/wheels';
 
@@ -219,9 +219,11 @@ describe('Python packages', { timeout: 600_000 }, () => {
   });
 
   it('the venv is rebuilt, with everything that needs it, when the interpreter changes', async (t) => {
-    // Another interpreter than the default `python3`, wherever this machine has one.
-    const cur = (await execa('python3', ['-c', 'import os, sys; print(os.path.realpath(sys.executable))'])).stdout;
-    const other = twoInterpreters()?.map((p) => p.path).find((p) => realpathSync(p) !== cur);
+    // Another interpreter than the default `python3`, wherever this machine has one; another
+    // X.Y if there is one (its venv then has another lib/pythonX.Y).
+    const cur = (await execa('python3', ['-c', 'import os, sys; print("%d.%d" % sys.version_info[:2]); print(os.path.realpath(sys.executable))'])).stdout.split('\n');
+    const others = interpreters().filter((p) => realpathSync(p.path) !== cur[1]);
+    const other = (others.find((p) => p.version !== cur[0]) ?? others[0])?.path;
     if (!other) {
       t.skip('no second Python interpreter with pip on this machine');
       return;
@@ -230,15 +232,19 @@ describe('Python packages', { timeout: 600_000 }, () => {
     try {
       const dry = await rig.run('-n', 'all');
       assert.equal(dry.exitCode, 0, dry.all);
-      assert.match(dry.stdout, /^python3_venv: python \S+ .* -> \S+/m);
+      assert.match(dry.stdout, /^python3_venv: (version \S+ -> \S+; )?python \S+ .* -> \S+/m);
       // Every Python package follows the interpreter, whether or not it depends on the venv directly.
       assert.match(dry.stdout, /^cext: python \S+ .* -> \S+/m);
       assert.doesNotMatch(dry.stdout, /^clib-/m, 'C packages do not depend on Python');
-      const r = await rig.run('python3_venv');
+      // The whole venv tree is rebuilt into the same venv (the prefix): pip too, whose old copy
+      // the new interpreter may not even see.
+      const r = await rig.run('purea', 'fine');
       assert.equal(r.exitCode, 0, r.all);
       const v = await py(rig, 'import sys, os; print(os.path.realpath(sys._base_executable))');
       assert.equal(v.stdout, (await execa(other, ['-c', 'import os, sys; print(os.path.realpath(sys.executable))'])).stdout);
       assert.equal(rig.manifests().filter((m) => m.startsWith('python3_venv-')).length, 1, 'one manifest: the old version was replaced');
+      assert.equal((await pip(rig, ['check'])).exitCode, 0);
+      assert.match((await rig.run('-n', 'purea', 'fine')).stdout, /Nothing to \(re\)build/);
     } finally {
       // Later tests share this rig: they must not inherit this test's config, even after a failure.
       rig.write({ 'build.config.yaml': TOOLCHAIN_CONFIG });

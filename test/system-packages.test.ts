@@ -52,6 +52,8 @@ describe('system packages (spkg-configure.m4)', { timeout: 300_000 }, () => {
     assert.equal(r.exitCode, 0, r.all);
     assert.deepEqual(rig.manifests(), ['app-1.0', 'missing-1.0', 'strange-1.0']);
     assert.doesNotMatch(r.all, /deciding which packages/, 'the cached decision is used');
+    // A dependent of a system package is up to date afterwards, not rebuilt on every run.
+    assert.match((await rig.run('app')).stdout, /Nothing to \(re\)build/);
     const s = await rig.run('status');
     assert.match(s.stdout, new RegExp(`^onsys +system +.*${HAVE.replace('.', '\\.')}`, 'm'));
     const e = await rig.run('--explain', 'onsys');

@@ -28,7 +28,9 @@ function recordedInputs(ctx: BuildContext, r: Recipe): { hash: string; inputs: F
   const deps: Record<string, string> = {};
   for (const d of Object.keys(cur.deps)) {
     const dr = ctx.project.recipes.get(d)!;
-    if (dr.kind === 'none') {
+    // Dummies and packages the system provides have no manifest: their current fingerprint is
+    // what a later plan compares with.
+    if (dr.kind === 'none' || ctx.project.system.has(d)) {
       deps[d] = cur.deps[d]!;
       continue;
     }

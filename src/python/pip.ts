@@ -1,6 +1,6 @@
 // pip install / uninstall into SAGE_VENV, always from the persistent wheelhouse and under the pip
 // lock (shared for install, exclusive for uninstall), as Sage's sage-pip-install/-uninstall do.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { EventBus } from '../events.js';
 import type { PythonDist } from '../manifest.js';
@@ -29,11 +29,22 @@ function pipArgv(venv: string): string[] {
   throw new PipError(`pip is not installed in the venv ${venv} and no pip wheel is in its wheelhouse; add 'pip' to the package's dependencies`);
 }
 
-/** lib/python3.X/site-packages/pip/ exists (cheaper than starting Python to ask). */
+/**
+ * lib/python<X.Y>/site-packages/pip/ exists for the venv's interpreter as pyvenv.cfg names it
+ * (cheaper than starting Python to ask). After an interpreter change the old lib/python<X.Y>
+ * may still hold a pip that the new interpreter cannot import.
+ */
 function hasPipPackage(venv: string): boolean {
   const lib = path.join(venv, 'lib');
+  let version: string | undefined;
   try {
-    return readdirSync(lib).some((d) => d.startsWith('python') && existsSync(path.join(lib, d, 'site-packages', 'pip', '__init__.py')));
+    version = /^\s*(?:version|version_info)\s*=\s*(\d+\.\d+)/m.exec(readFileSync(path.join(venv, 'pyvenv.cfg'), 'utf8'))?.[1];
+  } catch {
+    // no pyvenv.cfg: look at any lib/python*
+  }
+  try {
+    const dirs = version ? [`python${version}`] : readdirSync(lib).filter((d) => d.startsWith('python'));
+    return dirs.some((d) => existsSync(path.join(lib, d, 'site-packages', 'pip', '__init__.py')));
   } catch {
     return false;
   }
