@@ -35,7 +35,8 @@ const out = (lines: string[]) => process.stdout.write(lines.map((l) => l + '\n')
 
 export async function explain(project: Project, names: string[], o: { signal: AbortSignal; jobs: number; bus: EventBus; systemOverrides: Map<string, Override> }): Promise<number> {
   await prepareSystem(project, { decideIfStale: false, signal: o.signal, jobs: o.jobs, cliOverrides: o.systemOverrides, installed: (n) => installedDb(project).get(n).length > 0, info: (message) => o.bus.emit({ type: 'info', message }), warn: (message) => o.bus.emit({ type: 'warning', message }) });
-  const plan = makePlan(project, installedDb(project).entries, names.map((name) => ({ name, noDeps: false })), new Fingerprinter(project, hashCache(project, true)));
+  // Lenient, as status: a package that cannot be built is explained, not an error.
+  const plan = makePlan(project, installedDb(project).entries, names.map((name) => ({ name, noDeps: false })), new Fingerprinter(project, hashCache(project, true)), false);
   for (const name of names) out(explainLines(plan, name));
   return 0;
 }
@@ -49,16 +50,19 @@ export async function runActions(project: Project, actions: Action[], o: RunOpti
   const db0 = installedDb(project);
   const builds = actions.some((a) => a.kind === 'build');
   const plans = actions.some((a) => a.kind === 'build' || a.kind === 'status' || a.kind === 'download' || a.kind === 'configure' || (a.kind === 'list' && o.installed));
-  const decisions = !plans ? null : await prepareSystem(project, {
+  // A dry run plans as if earlier -clean targets had run: their packages are not installed then.
+  const assumeRemovedLater = new Set(actions.flatMap((a) => (a.kind === 'clean' ? [a.name] : [])));
+  const systemOptions = {
     decideIfStale: builds && !o.dryRun,
     force: actions.some((a) => a.kind === 'configure') && !o.dryRun,
     signal: o.signal,
     jobs: o.jobs,
     cliOverrides: o.systemOverrides,
-    installed: (n) => db0.get(n).length > 0,
-    info: (message) => o.bus.emit({ type: 'info', message }),
-    warn: (message) => o.bus.emit({ type: 'warning', message }),
-  });
+    installed: (n: string) => db0.get(n).length > 0 && !(o.dryRun && assumeRemovedLater.has(n)),
+    info: (message: string) => o.bus.emit({ type: 'info', message }),
+    warn: (message: string) => o.bus.emit({ type: 'warning', message }),
+  };
+  const decisions = !plans ? null : await prepareSystem(project, systemOptions);
   let cache: HashCache | undefined;
   if (actions.length > 1 && actions.some((a) => a.kind === 'build')) {
     cache = hashCache(project, o.dryRun);
@@ -103,6 +107,11 @@ export async function runActions(project: Project, actions: Action[], o: RunOpti
         r = await download(project, a.requests, o);
         break;
       case 'build':
+        if (!o.dryRun && actions.indexOf(a) > 0) {
+          // An earlier `<pkg>-clean` may have made <pkg> the system's: decide again (from the cache).
+          const db = installedDb(project);
+          await prepareSystem(project, { ...systemOptions, force: false, installed: (n) => db.get(n).length > 0 });
+        }
         r = await executeBuild(project, a.requests, { ...o, assumeRemoved, cache });
         break;
     }

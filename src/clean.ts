@@ -49,7 +49,7 @@ export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus,
     rmSync(e.file, { force: true });
   }
   const wheelhouse = wheelhouseOf(venv);
-  await keepNeededDependencies(name, plans, db, bus, venv, wheelhouse);
+  await keepNeededDependencies(name, plans, db, bus, venv, wheelhouse, project);
   // A Ctrl-C may end the wait for the pip lock, but only before anything is removed.
   const withDists = plans.find((p) => p.dists.length);
   if (withDists) await waitForPip({ venv, env, id: `${name}-${withDists.entry.version}`, bus, cwd: venv, cancel }, 'exclusive');
@@ -91,18 +91,28 @@ interface CleanPlan {
  * the venv: they pass, wheel and all, to the package whose distribution needs them (its
  * manifest lists them from then on), so nothing that remains installed breaks.
  */
-async function keepNeededDependencies(name: string, plans: CleanPlan[], db: InstalledDb, bus: EventBus, venv: string, wheelhouse: string): Promise<void> {
+async function keepNeededDependencies(name: string, plans: CleanPlan[], db: InstalledDb, bus: EventBus, venv: string, wheelhouse: string, project: Project): Promise<void> {
   const leaving = plans.flatMap((p) => p.dists);
-  const deps = leaving.filter((d) => d.dependency);
+  // Other installed pip packages' requirements.txt name what they need: pip found a requirement
+  // already installed (by this package) and so recorded nothing of it.
+  const requiredBy = new Map<string, string>();
+  for (const pkg of db.entries.keys()) {
+    const rec = project.recipes.get(pkg);
+    if (pkg === name || rec?.kind !== 'pip' || !rec.requirements) continue;
+    for (const line of rec.requirements.split('\n')) {
+      const req = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(line.replace(/#.*/, ''))?.[1];
+      if (req && !line.trim().startsWith('-')) requiredBy.set(canonicalDist(req), pkg);
+    }
+  }
+  const deps = leaving.filter((d) => d.dependency || requiredBy.has(canonicalDist(d.name)));
   if (!deps.length) return;
   let needed: Map<string, string>;
   try {
-    needed = await stillNeeded(venv, leaving, deps);
+    needed = await stillNeeded(venv, leaving, deps.filter((d) => d.dependency));
   } catch (e) {
     bus.emit({ type: 'warning', message: `${name}-clean: ${(e as Error).message}; its dependencies are removed with it` });
-    return;
+    needed = new Map();
   }
-  if (!needed.size) return;
   // Which package's manifest lists each remaining distribution.
   const ownerOf = new Map<string, { file: string; tree: string }>();
   for (const [pkg, list] of db.entries) {
@@ -110,25 +120,30 @@ async function keepNeededDependencies(name: string, plans: CleanPlan[], db: Inst
     for (const e of list) {
       const m = readManifestOrNull(e.file);
       if (m) for (const d of pythonDistsOf(m)) ownerOf.set(canonicalDist(d.name), { file: e.file, tree: treeOfManifest(e.file) });
+      // A pip package that owns none of its requirements still takes over what they name.
+      ownerOf.set(`package:${pkg}`, { file: e.file, tree: treeOfManifest(e.file) });
     }
   }
+  for (const [dist, pkg] of requiredBy) if (!needed.has(dist) && leaving.some((d) => canonicalDist(d.name) === dist)) needed.set(dist, `package:${pkg}`);
   for (const p of plans) {
-    const kept = p.dists.filter((d) => d.dependency && needed.has(canonicalDist(d.name)));
+    const kept = p.dists.filter((d) => needed.has(canonicalDist(d.name)));
     for (const d of kept) {
-      const by = needed.get(canonicalDist(d.name))!;
+      const needer = needed.get(canonicalDist(d.name))!;
+      const by = needer.startsWith('package:') ? `the requirements of ${needer.slice(8)}` : needer;
+      const needs = needer.startsWith('package:') ? 'need' : 'needs';
       const wheel = path.join(wheelhouse, d.wheel);
       p.dists = p.dists.filter((x) => x !== d);
       p.abs = p.abs.filter((f) => f !== wheel);
-      const owner = ownerOf.get(canonicalDist(by));
+      const owner = ownerOf.get(needer.startsWith('package:') ? needer : canonicalDist(needer));
       const m = owner && readManifestOrNull(owner.file);
       if (!owner || !m) {
-        bus.emit({ type: 'warning', message: `${name}-clean: kept ${d.name} ${d.version} in the venv: ${by} needs it, and no package's manifest lists ${by}` });
+        bus.emit({ type: 'warning', message: `${name}-clean: kept ${d.name} ${d.version} in the venv: ${by} ${needs} it, and no package's manifest lists ${by}` });
         continue;
       }
       m.files = [...new Set([...m.files, path.relative(owner.tree, wheel)])].sort();
       m.sagebuild = { ...m.sagebuild!, python_dists: [...pythonDistsOf(m), { ...d, dependency: true }] };
       writeManifest(owner.tree, m);
-      bus.emit({ type: 'info', message: `${name}-clean: kept ${d.name} ${d.version}: ${by} needs it; ${m.package_name} owns it now` });
+      bus.emit({ type: 'info', message: `${name}-clean: kept ${d.name} ${d.version}: ${by} ${needs} it; ${m.package_name} owns it now` });
     }
   }
 }

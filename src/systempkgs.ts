@@ -11,6 +11,7 @@ import { toolchain } from './toolchain.js';
 import { processEnv } from './util/env.js';
 import { writeFileAtomic } from './manifest.js';
 import { SAGEBUILD_VERSION } from './util/paths.js';
+import { UserError } from './diagnostics.js';
 
 export type { Decision } from './system/decide.js';
 
@@ -42,10 +43,19 @@ function checkEnv(project: Project): Record<string, string> {
   return { ...env, SAGE_LOCAL: project.config.prefix, SAGE_ROOT: project.config.root };
 }
 
+/**
+ * `sage_use_system_<pkg>=no` for packages that must be built whatever their check says: as with
+ * Sage's --without-system-<pkg>, the checks of packages that need them (SAGE_SPKG_DEPCHECK) see it.
+ */
+function overrideEnv(overrides: Map<string, Override>): Record<string, string> {
+  return Object.fromEntries([...overrides].filter(([, o]) => o === 'no').map(([name]) => [`sage_use_system_${name}`, 'no']));
+}
+
 /** Everything a decision depends on, hashed. */
 function cacheKey(project: Project, env: Record<string, string>, m4Files: string[]): string {
   const h = createHash('sha256');
   h.update(`sagebuild ${SAGEBUILD_VERSION}\0`);
+  for (const [k, v] of Object.entries(env).filter(([k]) => k.startsWith('sage_use_system_')).sort()) h.update(`${k}=${v}\0`);
   const tc = toolchain(env);
   h.update(`CC=${tc.CC}\0CXX=${tc.CXX}\0`);
   for (const k of ENV_KEYS) h.update(`${k}=${env[k] ?? ''}\0`);
@@ -61,22 +71,22 @@ function cacheKey(project: Project, env: Record<string, string>, m4Files: string
   return h.digest('hex');
 }
 
-/** The cached decisions if they still hold, else null (never runs a check). */
-export function cachedDecisions(project: Project): Map<string, Decision> | null {
-  const env = checkEnv(project);
+/** The cached decisions if they still hold (never runs a check); `stale`: there are some, made for other inputs. */
+export function cachedDecisions(project: Project, overrides: Map<string, Override>): { decisions: Map<string, Decision> | null; stale: boolean } {
+  const env = { ...checkEnv(project), ...overrideEnv(overrides) };
   let data: CacheFile;
   try {
     data = JSON.parse(readFileSync(cacheFile(project), 'utf8')) as CacheFile;
   } catch {
-    return null;
+    return { decisions: null, stale: false };
   }
-  if (data.key !== cacheKey(project, env, treeM4Files(project))) return null;
-  return new Map(Object.entries(data.decisions));
+  if (data.key !== cacheKey(project, env, treeM4Files(project))) return { decisions: null, stale: true };
+  return { decisions: new Map(Object.entries(data.decisions)), stale: false };
 }
 
 /** Runs every package's checks (in parallel, bounded by `jobs`) and caches the result. */
-export async function decideAnew(project: Project, signal: AbortSignal, jobs: number, save = true): Promise<Map<string, Decision>> {
-  const env = checkEnv(project);
+export async function decideAnew(project: Project, signal: AbortSignal, jobs: number, overrides: Map<string, Override>, save = true): Promise<Map<string, Decision>> {
+  const env = { ...checkEnv(project), ...overrideEnv(overrides) };
   const m4Files = treeM4Files(project);
   const tc = toolchain(env);
   const scratchRoot = path.join(project.config.buildDir, '.configure');
@@ -139,17 +149,33 @@ export interface PrepareOptions {
  */
 export async function prepareSystem(project: Project, o: PrepareOptions): Promise<Map<string, Decision> | null> {
   const overrides = new Map<string, Override>([...Object.entries(project.config.system), ...o.cliOverrides]);
+  // Sage has no --with-system-<pkg> for a package without spkg-configure.m4: it always builds it.
+  const unchecked = [...overrides].filter(([name, v]) => v === 'yes' && project.recipes.get(name)?.configureM4 === null).map(([name]) => name);
+  if (unchecked.length) {
+    throw new UserError(
+      unchecked.map((name) => ({
+        ...(project.config.system[name] === 'yes' && !o.cliOverrides.has(name) ? { file: project.config.configFile ?? undefined, ...project.config.systemAt[name] } : {}),
+        message: `${name} has no spkg-configure.m4, so nothing decides it can come from the system (Sage always builds it)`,
+        hint: `drop the override for ${name}, or give its recipe an spkg-configure.m4`,
+      })),
+    );
+  }
   const anyChecks = [...project.recipes.values()].some((r) => r.configureM4 !== null);
   let decisions: Map<string, Decision> | null = null;
   if (anyChecks) {
-    decisions = o.force ? null : cachedDecisions(project);
+    const cached = o.force ? { decisions: null, stale: false } : cachedDecisions(project, overrides);
+    decisions = cached.decisions;
     if (!decisions && (o.force || o.decideIfStale)) {
       o.info(`configure: deciding which packages the system provides (the spkg-configure.m4 checks of ${[...project.recipes.values()].filter((r) => r.configureM4).length} packages; cached until they or the environment change)`);
       const started = Date.now();
-      decisions = await decideAnew(project, o.signal, o.jobs);
+      decisions = await decideAnew(project, o.signal, o.jobs, overrides);
       o.info(`configure: ${summarize(decisions)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     } else if (!decisions) {
-      o.warn("configure: which packages the system provides is not decided yet, so all are planned as built; 'sagebuild configure' decides it (a build does first)");
+      o.warn(
+        cached.stale
+          ? "configure: what decided which packages the system provides has changed (spkg-configure.m4 files, compilers, environment or --without-system options), so all are planned as built; 'sagebuild configure' decides again (a build does first)"
+          : "configure: which packages the system provides is not decided yet, so all are planned as built; 'sagebuild configure' decides it (a build does first)",
+      );
     }
   }
   project.system = systemPackages(decisions ?? new Map(), overrides, o.installed);

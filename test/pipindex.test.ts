@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Rig, type Tree } from './rig.ts';
 import { TOOLCHAIN_CONFIG, copyToolchain, makeWheel, pip, py } from './pyfixtures.ts';
@@ -36,6 +36,9 @@ describe('pip packages from a package index', { timeout: 600_000 }, () => {
       // Two lines, and a requirement that needs another distribution: pip installs both.
       ...pipPkg('withdeps', '1.0', '# as Sage: pip install -r requirements.txt\nwithdeps==1.0\nsecondreq\n'),
       ...pipPkg('alsodeps', '3.0', 'alsodeps\n'),
+      ...pipPkg('reqonly', '1.0', 'shareddep\n'),
+      ...pipPkg('paone', '1.0', 'paone\n'),
+      ...pipPkg('patwo', '1.0', 'patwo\n'),
     });
     // pip itself comes from the configured index; everything after from the loopback one.
     const r = await rig.run('pip');
@@ -46,6 +49,9 @@ describe('pip packages from a package index', { timeout: 600_000 }, () => {
     await makeWheel(served, 'secondreq', '0.5', 'VALUE = 5\n');
     await makeWheel(served, 'shareddep', '1.0', 'BASE = 10\n');
     await makeWheel(served, 'alsodeps', '3.0', 'from shareddep import BASE\n', ['shareddep']);
+    await makeWheel(served, 'paone', '1.0', 'import pashared\n', ['pashared']);
+    await makeWheel(served, 'patwo', '1.0', 'import pashared\n', ['pashared']);
+    await makeWheel(served, 'pashared', '1.0', 'X = 1\n');
     // A PEP 503 index of every wheel in `served`.
     server = createServer((req, res) => {
       requests.push(req.url ?? '');
@@ -135,5 +141,53 @@ describe('pip packages from a package index', { timeout: 600_000 }, () => {
     assert.equal(c2.exitCode, 0, c2.all);
     assert.notEqual((await pip(rig, ['show', 'shareddep'])).exitCode, 0);
     assert.deepEqual(readdirSync(rig.path('local/var/lib/sage/wheels')).filter((w) => /^(withdeps|secondreq|shareddep|alsodeps)-/.test(w)), []);
+  });
+
+  it('a requirement another package installed is kept for the pip package that names it', async () => {
+    assert.equal((await run('withdeps')).exitCode, 0);
+    const r = await run('reqonly');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.match(r.all, /All requirements of reqonly are already installed/);
+    const c = await run('withdeps-clean');
+    assert.equal(c.exitCode, 0, c.all);
+    assert.match(c.all, /kept shareddep 1\.0: the requirements of reqonly need it; reqonly owns it now/);
+    assert.equal((await py(rig, 'import shareddep')).exitCode, 0);
+    assert.equal((await pip(rig, ['check'])).exitCode, 0);
+    const rc = await run('reqonly-clean');
+    assert.equal(rc.exitCode, 0, rc.all);
+    assert.notEqual((await pip(rig, ['show', 'shareddep'])).exitCode, 0, rc.all);
+    assert.ok(!rig.manifests().some((m) => m.startsWith('reqonly-')), `${rig.manifests().join(' ')}\n${rc.all}`);
+  });
+
+  it('two pip packages built at once that pull in the same dependency: one of them owns it', async () => {
+    const r = await run('-j', '2', 'paone', 'patwo');
+    assert.equal(r.exitCode, 0, r.all);
+    const owners = ['paone-1.0', 'patwo-1.0'].filter((m) => ((rig.manifest(m).sagebuild as { python_dists: { name: string }[] }).python_dists.some((d) => d.name === 'pashared')));
+    assert.equal(owners.length, 1, owners.join(' '));
+    assert.equal((await pip(rig, ['check'])).exitCode, 0);
+    assert.equal((await run('paone-clean')).exitCode, 0);
+    assert.equal((await run('patwo-clean')).exitCode, 0);
+    assert.notEqual((await pip(rig, ['show', 'pashared'])).exitCode, 0);
+  });
+
+  it('a recipe for a distribution a pip package pulled in takes it over', async () => {
+    assert.equal((await run('withdeps')).exitCode, 0);
+    const wheel = 'shareddep-1.0-py3-none-any.whl';
+    mkdirSync(rig.path('upstream'), { recursive: true });
+    cpSync(path.join(served, wheel), rig.path('upstream', wheel));
+    rig.write({
+      'pkgs/shareddep/type': 'standard\n',
+      'pkgs/shareddep/package-version.txt': '1.0\n',
+      'pkgs/shareddep/checksums.ini': `tarball=shareddep-VERSION-py3-none-any.whl\nsha256=${createHash('sha256').update(readFileSync(path.join(served, wheel))).digest('hex')}\n`,
+      'pkgs/shareddep/dependencies': '| pip $(PYTHON)\n',
+    });
+    const r = await run('shareddep');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.match(r.all, /takes over shareddep \(withdeps had 1\.0 as a dependency\)/);
+    const dists = (rig.manifest('withdeps-1.0').sagebuild as { python_dists: { name: string }[] }).python_dists.map((d) => d.name);
+    assert.ok(!dists.includes('shareddep'), dists.join(' '));
+    assert.equal((await run('withdeps-clean')).exitCode, 0);
+    assert.equal((await py(rig, 'import shareddep')).exitCode, 0, 'the recipe keeps it');
+    assert.equal((await pip(rig, ['check'])).exitCode, 0);
   });
 });

@@ -42,8 +42,66 @@ function recordedInputs(ctx: BuildContext, r: Recipe): { hash: string; inputs: F
   return { hash: hashInputs(inputs), inputs };
 }
 
-export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Record<string, string>, entries: StagedEntry[], dists: PythonDist[], afterInstall?: () => Promise<void>): Promise<Manifest> {
+/**
+ * Python distributions shared between packages. A dependency this package pulled in that another
+ * package owns or is installing meanwhile stays the other's (two pip packages built in parallel
+ * pulling in the same dependency). A distribution of this package that another package had only
+ * as a dependency passes to this one: a recipe for it takes it over, whatever its version.
+ */
+function settleSharedDists(ctx: BuildContext, r: Recipe, tree: string, entries: StagedEntry[], dists: PythonDist[]): { entries: StagedEntry[]; dists: PythonDist[]; takeOver: () => void; takeable: Set<string> } {
+  if (!dists.length) return { entries, dists, takeOver: () => {}, takeable: new Set() };
+  const wheelhouse = wheelhouseOf(ctx.project.config.venv);
+  const rel = (d: PythonDist) => path.relative(tree, path.join(wheelhouse, d.wheel));
+  const owners = ctx.db.owners();
+  const claims = liveClaims(ctx.db.trees);
+  const canon = (n: string) => n.replace(/[-_.]+/g, '-').toLowerCase();
+  const other = (d: PythonDist) => {
+    const f = path.join(wheelhouse, d.wheel);
+    const o = owners.get(f) ?? claims.get(f);
+    return o !== undefined && o !== r.name ? o : undefined;
+  };
+  const theirs = dists.filter((d) => d.dependency && other(d) !== undefined);
+  for (const d of theirs) ctx.bus.emit({ type: 'output', id: pkgId(r), line: `sagebuild: ${d.name} ${d.version} is installed by ${other(d)} already; it stays that package's` });
+  const keep = dists.filter((d) => !theirs.includes(d));
+  // Once this package's install has landed: take over what other packages' manifests hold only as
+  // dependencies (pip has replaced them by now).
+  const mine = new Set(keep.map((d) => canon(d.name)));
+  // Wheel files other packages hold only as dependencies: this install may overwrite them.
+  const takeable = new Set<string>();
+  for (const [pkg, list] of ctx.db.entries) {
+    if (pkg === r.name) continue;
+    for (const e of list) {
+      const m = readManifestOrNull(e.file);
+      for (const d of m ? pythonDistsOf(m) : []) if (d.dependency && mine.has(canon(d.name))) takeable.add(path.join(wheelhouse, d.wheel));
+    }
+  }
+  const takeOver = () => {
+  for (const [pkg, list] of ctx.db.entries) {
+    if (pkg === r.name) continue;
+    for (const e of list) {
+      const m = readManifestOrNull(e.file);
+      const taken = m ? pythonDistsOf(m).filter((d) => d.dependency && mine.has(canon(d.name))) : [];
+      if (!m || !taken.length) continue;
+      const t = treeOfManifest(e.file);
+      const gone = new Set(taken.map((d) => path.relative(t, path.join(wheelhouse, d.wheel))));
+      m.files = m.files.filter((f) => !gone.has(f));
+      m.sagebuild = { ...m.sagebuild!, python_dists: pythonDistsOf(m).filter((d) => !taken.includes(d)) };
+      writeManifest(t, m);
+      for (const d of taken) {
+        ctx.bus.emit({ type: 'output', id: pkgId(r), line: `sagebuild: takes over ${d.name} (${pkg} had ${d.version} as a dependency)` });
+        // Another version's wheel leaves the wheelhouse with it: one wheel per installed distribution.
+        if (!keep.some((k) => k.wheel === d.wheel)) rmSync(path.join(wheelhouse, d.wheel), { force: true });
+      }
+    }
+  }
+  };
+  const dropped = new Set(theirs.map(rel));
+  return { entries: entries.filter((e) => !dropped.has(e.rel)), dists: keep, takeOver, takeable };
+}
+
+export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Record<string, string>, stagedEntries: StagedEntry[], stagedDists: PythonDist[], afterInstall?: () => Promise<void>): Promise<Manifest> {
   const id = pkgId(r);
+  const { entries, dists, takeOver, takeable } = settleSharedDists(ctx, r, p.tree, stagedEntries, stagedDists);
   const files = manifestFiles(entries);
   const absNew = files.map((f) => path.join(p.tree, f));
   const reserved = files.filter(isReserved);
@@ -71,7 +129,22 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     const claims = liveClaims(ctx.db.trees);
     const owners = ctx.db.owners();
     const ownerOf = (f: string) => owners.get(f) ?? claims.get(f);
-    const stolen = absNew.filter((f) => ownerOf(f) !== undefined && ownerOf(f) !== r.name).map((f) => `${f} (${owners.has(f) ? 'owned' : 'being installed'} by ${ownerOf(f)})`);
+    // Checked again here, under the tree lock: a package built in parallel may have claimed a
+    // dependency both pulled in since; it stays that package's.
+    const wheelhouseDir = wheelhouseOf(ctx.project.config.venv);
+    for (const d of [...dists]) {
+      const f = path.join(wheelhouseDir, d.wheel);
+      const o = ownerOf(f);
+      if (!d.dependency || o === undefined || o === r.name || takeable.has(f)) continue;
+      ctx.bus.emit({ type: 'output', id, line: `sagebuild: ${d.name} ${d.version} is installed by ${o} already; it stays that package's` });
+      const rel = path.relative(p.tree, f);
+      const drop = <T>(a: T[], i: number) => i >= 0 && a.splice(i, 1);
+      drop(dists, dists.indexOf(d));
+      drop(entries, entries.findIndex((e) => e.rel === rel));
+      drop(files, files.indexOf(rel));
+      drop(absNew, absNew.indexOf(f));
+    }
+    const stolen = absNew.filter((f) => ownerOf(f) !== undefined && ownerOf(f) !== r.name && !takeable.has(f)).map((f) => `${f} (${owners.has(f) ? 'owned' : 'being installed'} by ${ownerOf(f)})`);
     if (stolen.length) {
       throw new StepFailure(`refusing to overwrite ${stolen.length} file(s) installed by other packages: ${stolen.slice(0, 5).join(', ')}${stolen.length > 5 ? ', ...' : ''}; nothing was installed`);
     }
@@ -195,8 +268,9 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     if (claim) dropClaim(claim);
   }
   for (const o of old) if (o.entry.file !== manifestFile) rmSync(o.entry.file, { force: true });
+  takeOver();
   ctx.db.refresh(r.name);
-  if (touchesWheelhouse) refreshIndex(wheelhouse, warn);
+  if (touchesWheelhouse || dists.length) refreshIndex(wheelhouse, warn);
   return manifest;
 }
 
