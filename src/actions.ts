@@ -1,6 +1,6 @@
 // What each command-line action does, given an analysed project. The CLI parses and dispatches;
 // these functions run the work and return an exit status.
-import { holdLock, packageLockFile } from './buildlock.js';
+import { holdLock, packageLockFile } from './proc/buildlock.js';
 import { cleanPackage } from './clean.js';
 import { HookFailed } from './hooks.js';
 import { DownloadError, downloadUrls, ensureTarball } from './build/download.js';
@@ -8,7 +8,7 @@ import { tarballPath } from './build/fetch.js';
 import { existsSync } from 'node:fs';
 import { buildEnv } from './build/env.js';
 import { pkgId, pkgPaths } from './build/package.js';
-import { runLogged } from './build/run.js';
+import { runLogged } from './proc/run.js';
 import { executeBuild, hashCache, installedDb, type ExecuteOptions } from './execute.js';
 import { Fingerprinter } from './fingerprint.js';
 import type { HashCache } from './hashcache.js';
@@ -16,7 +16,7 @@ import { readManifest, readManifestOrNull } from './manifest.js';
 import { closure, makePlan, type BuildRequest } from './plan.js';
 import type { Project } from './project.js';
 import { PipError } from './python/pip.js';
-import { LockWaitCanceled } from './lock.js';
+import { LockWaitCanceled } from './proc/lock.js';
 import { configureLines, explainLines, statusLines } from './report/status.js';
 import { prepareSystem, type Override } from './systempkgs.js';
 import type { EventBus } from './events.js';

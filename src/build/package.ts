@@ -4,9 +4,9 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cleanPackage } from '../clean.js';
-import { LockWaitCanceled } from '../lock.js';
+import { LockWaitCanceled } from '../proc/lock.js';
 import { processEnv } from '../util/env.js';
-import { holdLock, packageLockFile } from '../buildlock.js';
+import { holdLock, packageLockFile } from '../proc/buildlock.js';
 import { pythonDistsOf, readManifestOrNull, writeManifest, type PythonDist } from '../manifest.js';
 import { dropFromWheelCache, takeFromWheelCache } from '../python/wheelcache.js';
 import type { Recipe } from '../recipes.js';

@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { EventBus } from '../events.js';
 import type { PythonDist } from '../manifest.js';
-import { pipLockFile, runLocked } from '../lock.js';
+import { pipLockFile, runLocked } from '../proc/lock.js';
 import { listWheels, normalizeName, parseWheelFilename, wheelhouseOf } from '../wheelhouse.js';
 
 export interface PipContext {

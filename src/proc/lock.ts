@@ -3,8 +3,8 @@
 // the step ends (even when killed). Waiting is reported with the holders' command lines.
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { EventBus } from './events.js';
-import { runLogged, type RunResult } from './build/run.js';
+import type { EventBus } from '../events.js';
+import { runLogged, type RunResult } from './run.js';
 
 export type LockMode = 'shared' | 'exclusive';
 
