@@ -7,13 +7,13 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { EventBus } from './events.js';
-import type { InstalledDb } from './installed.js';
+import type { InstalledDb } from './state/installed.js';
 import type { Project } from './project.js';
-import { checkManifestPaths, pythonDistsOf, readManifest, readManifestOrNull, removeFiles, treeOfManifest, writeManifest } from './manifest.js';
+import { checkManifestPaths, pythonDistsOf, readManifest, readManifestOrNull, removeFiles, treeOfManifest, writeManifest } from './state/manifest.js';
 import { type HookTarget, removeHooks, runLegacyUninstall, runPrerm, runWarningHook } from './hooks.js';
 import { pipUninstall, waitForPip } from './python/pip.js';
 import { canonicalDist, stillNeeded } from './python/needed.js';
-import type { InstalledEntry, PythonDist } from './manifest.js';
+import type { InstalledEntry, PythonDist } from './state/manifest.js';
 import { storeInWheelCache } from './python/wheelcache.js';
 import { refreshIndex, wheelhouseOf } from './wheelhouse.js';
 

@@ -1,14 +1,12 @@
 // One build run: plan -> schedule -> build each package -> summary. Returns the exit status.
 import { buildPackage, pkgId, pkgPaths } from './build/package.js';
 import type { EventBus } from './events.js';
-import { InstalledDb } from './installed.js';
 import { makePlan, type BuildRequest } from './plan.js';
 import type { Project } from './project.js';
 import { schedule } from './scheduler.js';
 import { Fingerprinter } from './fingerprint.js';
-import { HashCache } from './hashcache.js';
+import type { InstalledState } from './state/state.js';
 import { Jobserver } from './jobserver.js';
-import path from 'node:path';
 
 export interface ExecuteOptions {
   jobs: number;
@@ -20,22 +18,13 @@ export interface ExecuteOptions {
   bus: EventBus;
   /** Dry runs: packages an earlier target of the same command removes. */
   assumeRemoved?: Set<string>;
-  /** The file-hash cache of this command, when several targets share it. */
-  cache?: HashCache;
-}
-
-export function installedDb(project: Project): InstalledDb {
-  return new InstalledDb([project.config.prefix, project.config.venv]);
-}
-
-export function hashCache(project: Project, dryRun: boolean): HashCache {
-  // A dry run changes nothing on disk, not even the cache.
-  return new HashCache(dryRun ? null : path.join(project.config.prefix, 'var/lib/sage/sagebuild/hashcache.json'));
+  /** The command's installed state (records, ownership, file-hash cache). */
+  state: InstalledState;
 }
 
 export async function executeBuild(project: Project, requests: BuildRequest[], o: ExecuteOptions): Promise<number> {
-  const db = installedDb(project);
-  const cache = o.cache ?? hashCache(project, o.dryRun);
+  const { db, hashes: cache } = o.state;
+  db.rescan(); // what the command's earlier targets (or another process) installed or removed
   const fingerprints = new Fingerprinter(project, cache);
   const entries = o.dryRun && o.assumeRemoved?.size ? new Map([...db.entries].filter(([n]) => !o.assumeRemoved!.has(n))) : db.entries;
   const plan = makePlan(project, entries, requests, fingerprints);

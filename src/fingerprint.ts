@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, realpathSync, statSync, lstatSync, readlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { UserError } from './diagnostics.js';
-import type { HashCache } from './hashcache.js';
+import type { HashCache } from './state/hashcache.js';
 import type { Project } from './project.js';
 import type { Recipe } from './recipes.js';
 import { HELPERS_FILE, SAGEBUILD_VERSION, isInside } from './util/paths.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { UserError, type Diagnostic } from './diagnostics.js';
 import type { PlanItem } from './events.js';
 import { explainDiff, type Fingerprint, type FingerprintInputs, type Fingerprinter } from './fingerprint.js';
-import { readManifestOrNull, type InstalledEntry } from './manifest.js';
+import { readManifestOrNull, type InstalledEntry } from './state/manifest.js';
 import type { Project } from './project.js';
 
 export interface BuildRequest {

@@ -9,7 +9,8 @@ import { decideSystemPackages, type Decision } from './system/decide.js';
 import type { Project } from './project.js';
 import { toolchain } from './toolchain.js';
 import { processEnv } from './util/env.js';
-import { writeFileAtomic } from './manifest.js';
+import { readJsonOrNull, writeFileAtomic } from './util/fs.js';
+import { configureCacheFile } from './state/layout.js';
 import { SAGEBUILD_VERSION } from './util/paths.js';
 
 export type { Decision } from './system/decide.js';
@@ -24,7 +25,7 @@ interface CacheFile {
 }
 
 function cacheFile(project: Project): string {
-  return path.join(project.config.prefix, 'var/lib/sage/sagebuild/configure.json');
+  return configureCacheFile(project.config.prefix);
 }
 
 /** The tree's m4/ folder (Sage's AC_DEFUNs that spkg-configure.m4 files call), when there is one. */
@@ -64,12 +65,8 @@ function cacheKey(project: Project, env: Record<string, string>, m4Files: string
 /** The cached decisions if they still hold, else null (never runs a check). */
 export function cachedDecisions(project: Project): Map<string, Decision> | null {
   const env = checkEnv(project);
-  let data: CacheFile;
-  try {
-    data = JSON.parse(readFileSync(cacheFile(project), 'utf8')) as CacheFile;
-  } catch {
-    return null;
-  }
+  const data = readJsonOrNull<CacheFile>(cacheFile(project));
+  if (!data) return null;
   if (data.key !== cacheKey(project, env, treeM4Files(project))) return null;
   return new Map(Object.entries(data.decisions));
 }

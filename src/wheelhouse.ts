@@ -1,4 +1,4 @@
-// The persistent wheelhouse <venv>/var/lib/sage/wheels: wheel file names, and a PEP 503 simple
+// The persistent wheelhouse of a venv (layout.ts: wheelhouseOf): wheel file names, and a PEP 503 simple
 // index (simple/<normalized-name>/index.html with #sha256= fragments) so plain pip can use it
 // with --index-url. The index is swapped in atomically: `simple` is a symlink to a complete
 // hidden directory, replaced by rename.
@@ -7,11 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, sym
 import path from 'node:path';
 import { processAlive } from './util/proc.js';
 
-export const WHEELS_RELDIR = 'var/lib/sage/wheels';
-
-export function wheelhouseOf(venv: string): string {
-  return path.join(venv, WHEELS_RELDIR);
-}
+export { wheelhouseOf } from './state/layout.js';
 
 export interface WheelName {
   /** As written in the file name (underscores for separators). */

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { EventBus } from '../events.js';
 import type { Fingerprint } from '../fingerprint.js';
-import type { InstalledDb } from '../installed.js';
+import type { InstalledDb } from '../state/installed.js';
 import type { Jobserver } from '../jobserver.js';
 import type { Project } from '../project.js';
 import type { Recipe } from '../recipes.js';

@@ -6,12 +6,12 @@ import path from 'node:path';
 import { cleanPackage } from '../clean.js';
 import { LockWaitCanceled } from '../proc/lock.js';
 import { processEnv } from '../util/env.js';
-import { holdLock, packageLockFile } from '../proc/buildlock.js';
-import { pythonDistsOf, readManifestOrNull, writeManifest, type PythonDist } from '../manifest.js';
+import { holdLock } from '../proc/buildlock.js';
+import { pythonDistsOf, readManifestOrNull, writeManifest, type PythonDist } from '../state/manifest.js';
 import { dropFromWheelCache, takeFromWheelCache } from '../python/wheelcache.js';
 import type { Recipe } from '../recipes.js';
 import { isInside } from '../util/paths.js';
-import { wheelhouseOf } from '../wheelhouse.js';
+import { packageLockFile, scriptsDir, wheelhouseOf } from '../state/layout.js';
 import { type BuildContext, StepFailure, pkgId, pkgPaths } from './context.js';
 import { buildEnv, type PkgPaths } from './env.js';
 import { install, requestedDists } from './install.js';
@@ -33,7 +33,7 @@ function fromWheelCache(ctx: BuildContext, r: Recipe, p: PkgPaths, fingerprint: 
     prepareStage(p.destdir, p.tree);
     return null;
   }
-  const scripts = path.join(p.destdir + p.tree, 'var/lib/sage/scripts', r.name);
+  const scripts = path.join(scriptsDir(p.destdir + p.tree), r.name);
   mkdirSync(scripts, { recursive: true });
   writeFileSync(path.join(scripts, 'spkg-requirements.txt'), dists.map((d) => `${d.name} @ file://${path.join(wheelhouseOf(venv), d.wheel)}\n`).join(''));
   ctx.bus.emit({ type: 'output', id: pkgId(r), line: `sagebuild: reusing cached wheel(s) ${dists.map((d) => d.wheel).join(', ')}: the fingerprint is unchanged` });

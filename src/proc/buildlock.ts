@@ -13,10 +13,6 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
-export function packageLockFile(buildDir: string, pkg: string): string {
-  return path.join(buildDir, '.locks', `${pkg}.lock`);
-}
-
 /** Starts a holder; `acquired` says whether it got the lock (false: busy, with -n). */
 function startHolder(lockFile: string, wait: boolean): { child: ChildProcess; acquired: Promise<boolean> } {
   // `echo` tells us the lock is ours, then `cat` holds it until its stdin closes.

@@ -3,8 +3,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { EventBus } from '../events.js';
-import type { PythonDist } from '../manifest.js';
-import { pipLockFile, runLocked } from '../proc/lock.js';
+import type { PythonDist } from '../state/manifest.js';
+import { runLocked } from '../proc/lock.js';
+import { pipLockFile } from '../state/layout.js';
 import { listWheels, normalizeName, parseWheelFilename, wheelhouseOf } from '../wheelhouse.js';
 
 export interface PipContext {

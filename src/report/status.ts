@@ -1,6 +1,6 @@
 // Text for `sagebuild status` and `sagebuild --explain <pkg>`, from a plan (no side effects).
 import type { PlanItem } from '../events.js';
-import type { InstalledEntry } from '../manifest.js';
+import type { InstalledEntry } from '../state/manifest.js';
 import type { Project } from '../project.js';
 import type { Decision } from '../systempkgs.js';
 

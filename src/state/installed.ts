@@ -82,6 +82,11 @@ export class InstalledDb {
     return keep;
   }
 
+  /** Re-reads every stamp: what earlier actions of the command, or other processes, changed. */
+  rescan(): void {
+    this.entries = scanInstalled(this.trees);
+  }
+
   /** Re-reads the stamps of one package after it was installed or removed. */
   refresh(name: string): void {
     const fresh = scanInstalled(this.trees).get(name);
