@@ -15,7 +15,8 @@ import { pipUninstall, waitForPip } from './python/pip.js';
 import { canonicalDist, stillNeeded } from './python/needed.js';
 import type { InstalledEntry, PythonDist } from './state/manifest.js';
 import { storeInWheelCache } from './python/wheelcache.js';
-import { refreshIndex, wheelhouseOf } from './wheelhouse.js';
+import { refreshIndex } from './wheelhouse.js';
+import { wheelhouseOf } from './state/layout.js';
 
 export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus, project: Project, env: Record<string, string>, cancel?: AbortSignal): Promise<number> {
   const venv = project.config.venv;

@@ -4,14 +4,14 @@
 import { lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { hashInputs, type FingerprintInputs } from '../fingerprint.js';
-import { checkManifestPaths, isReserved, newManifest, pruneEmptyParents, pythonDistsOf, readManifestOrNull, removeFiles, treeOfManifest, writeManifest, type Manifest, type PythonDist } from '../state/manifest.js';
+import { checkManifestPaths, newManifest, pruneEmptyParents, pythonDistsOf, readManifestOrNull, removeFiles, treeOfManifest, writeManifest, type Manifest, type PythonDist } from '../state/manifest.js';
 import { pipInstall, pipUninstall, waitForPip } from '../python/pip.js';
 import type { Recipe } from '../recipes.js';
 import { holdLock } from '../proc/buildlock.js';
 import { HookFailed, type HookTarget, installHooks, removeHooks, runLegacyUninstall, runPrerm, runWarningHook } from '../hooks.js';
 import { LockWaitCanceled, describeHolders } from '../proc/lock.js';
 import { dropClaim, liveClaims, writeClaim } from '../state/claims.js';
-import { backupDir, treeLockFile, wheelhouseOf } from '../state/layout.js';
+import { backupDir, isReserved, treeLockFile, wheelhouseOf } from '../state/layout.js';
 import { SAGEBUILD_VERSION } from '../util/paths.js';
 import { parseWheelFilename, refreshIndex } from '../wheelhouse.js';
 import { type BuildContext, StepFailure, pkgId } from './context.js';

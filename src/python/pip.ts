@@ -5,8 +5,8 @@ import path from 'node:path';
 import type { EventBus } from '../events.js';
 import type { PythonDist } from '../state/manifest.js';
 import { runLocked } from '../proc/lock.js';
-import { pipLockFile } from '../state/layout.js';
-import { listWheels, normalizeName, parseWheelFilename, wheelhouseOf } from '../wheelhouse.js';
+import { pipLockFile, wheelhouseOf } from '../state/layout.js';
+import { listWheels, normalizeName, parseWheelFilename } from '../wheelhouse.js';
 
 export interface PipContext {
   venv: string;

@@ -9,7 +9,6 @@ import { wheelCacheDir, wheelhouseOf } from '../state/layout.js';
 
 const MAX_ENTRIES = 200;
 
-export { wheelCacheDir };
 
 function copyOrLink(src: string, dest: string): void {
   try {

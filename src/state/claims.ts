@@ -9,8 +9,6 @@ import { processAlive, processStart } from '../util/proc.js';
 import { readdirOrEmpty, readJsonOrNull } from '../util/fs.js';
 import { claimsDir } from './layout.js';
 
-export { treeLockFile } from './layout.js';
-
 /** Absolute path -> claiming package, from the live claims in these trees. */
 export function liveClaims(trees: string[]): Map<string, string> {
   const out = new Map<string, string>();

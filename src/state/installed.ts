@@ -4,7 +4,8 @@
 // re-read), so it also sees what another sagebuild process installed meanwhile.
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { isReserved, readManifest, scanInstalled, treeOfManifest, type InstalledEntry } from './manifest.js';
+import { isReserved } from './layout.js';
+import { readManifest, scanInstalled, treeOfManifest, type InstalledEntry } from './manifest.js';
 
 interface Known {
   stamp: string; // mtime + size: re-read when it changes

@@ -65,8 +65,6 @@ export interface InstalledEntry {
   mtimeMs: number;
 }
 
-export { installedDir };
-
 /** Stamps found in the installed/ dirs of the given trees, by package name. */
 export function scanInstalled(trees: string[]): Map<string, InstalledEntry[]> {
   const out = new Map<string, InstalledEntry[]>();
@@ -229,5 +227,3 @@ export function pruneEmptyParents(tree: string, absFiles: string[]): void {
     }
   }
 }
-
-export { isReserved } from './layout.js';
