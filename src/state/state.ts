@@ -8,11 +8,17 @@ import { hashCacheFile } from './layout.js';
 
 export class InstalledState {
   readonly db: InstalledDb;
-  readonly hashes: HashCache;
+  readonly #cacheFile: string | null;
+  #hashes: HashCache | undefined;
 
   /** `dryRun`: changes nothing on disk, not even the hash cache (which it then does not read either). */
   constructor(config: Pick<Config, 'prefix' | 'venv'>, dryRun: boolean) {
     this.db = new InstalledDb([config.prefix, config.venv]);
-    this.hashes = new HashCache(dryRun ? null : hashCacheFile(config.prefix));
+    this.#cacheFile = dryRun ? null : hashCacheFile(config.prefix);
+  }
+
+  /** The file-hash cache, read on first use (commands that fingerprint nothing never read it). */
+  get hashes(): HashCache {
+    return (this.#hashes ??= new HashCache(this.#cacheFile));
   }
 }
