@@ -1,6 +1,6 @@
 // An exclusive flock held across awaits: per package for its whole build or clean (so that two
 // sagebuild runs on one prefix never build one package in one build directory at once), and per
-// tree while a package claims the files it is about to install (claims.ts). Node cannot flock
+// tree while a package claims the files it is about to install (state/claims.ts). Node cannot flock
 // in-process, so a small `flock ... cat` process holds it: closing its stdin releases
 // the lock, and if sagebuild dies the pipe closes and the kernel releases it too.
 import { spawn, type ChildProcess } from 'node:child_process';
