@@ -1,6 +1,7 @@
 // What each command-line action does, given an analysed project. The CLI parses and dispatches;
 // these functions run the work and return an exit status.
-import { holdLock, packageLockFile } from './buildlock.js';
+import { holdLock } from './proc/buildlock.js';
+import { packageLockFile } from './state/layout.js';
 import { cleanPackage } from './clean.js';
 import { HookFailed } from './hooks.js';
 import { DownloadError, downloadUrls, ensureTarball } from './build/download.js';
@@ -8,23 +9,24 @@ import { tarballPath } from './build/fetch.js';
 import { existsSync } from 'node:fs';
 import { buildEnv } from './build/env.js';
 import { pkgId, pkgPaths } from './build/package.js';
-import { runLogged } from './build/run.js';
-import { executeBuild, hashCache, installedDb, type ExecuteOptions } from './execute.js';
+import { runLogged } from './proc/run.js';
+import { executeBuild, type ExecuteOptions } from './execute.js';
 import { Fingerprinter } from './fingerprint.js';
-import type { HashCache } from './hashcache.js';
-import { readManifest, readManifestOrNull } from './manifest.js';
+import type { InstalledState } from './state/state.js';
+import { readManifest, readManifestOrNull } from './state/manifest.js';
 import { closure, makePlan, type BuildRequest } from './plan.js';
 import type { Project } from './project.js';
 import { PipError } from './python/pip.js';
-import { LockWaitCanceled } from './lock.js';
+import { LockWaitCanceled } from './proc/lock.js';
 import { configureLines, explainLines, statusLines } from './report/status.js';
 import { prepareSystem, type Override } from './systempkgs.js';
 import type { EventBus } from './events.js';
 import type { Action } from './targets.js';
 import { processEnv } from './util/env.js';
-import { wheelhouseOf, writeSimpleIndex } from './wheelhouse.js';
+import { writeSimpleIndex } from './wheelhouse.js';
+import { wheelhouseOf } from './state/layout.js';
 
-export interface RunOptions extends ExecuteOptions {
+export interface RunOptions extends Omit<ExecuteOptions, 'state' | 'assumeRemoved'> {
   /** `list --installed` */
   installed: boolean;
   /** --with-system-<pkg> / --without-system-<pkg> */
@@ -33,21 +35,22 @@ export interface RunOptions extends ExecuteOptions {
 
 const out = (lines: string[]) => process.stdout.write(lines.map((l) => l + '\n').join(''));
 
-export async function explain(project: Project, names: string[], o: { signal: AbortSignal; jobs: number; bus: EventBus; systemOverrides: Map<string, Override> }): Promise<number> {
-  await prepareSystem(project, { decideIfStale: false, signal: o.signal, jobs: o.jobs, cliOverrides: o.systemOverrides, installed: (n) => installedDb(project).get(n).length > 0, info: (message) => o.bus.emit({ type: 'info', message }), warn: (message) => o.bus.emit({ type: 'warning', message }) });
+export async function explain(project: Project, names: string[], o: { signal: AbortSignal; jobs: number; bus: EventBus; systemOverrides: Map<string, Override> }, state: InstalledState): Promise<number> {
+  await prepareSystem(project, { decideIfStale: false, signal: o.signal, jobs: o.jobs, cliOverrides: o.systemOverrides, installed: (n) => state.db.get(n).length > 0, info: (message) => o.bus.emit({ type: 'info', message }), warn: (message) => o.bus.emit({ type: 'warning', message }) });
   // Lenient, as status: a package that cannot be built is explained, not an error.
-  const plan = makePlan(project, installedDb(project).entries, names.map((name) => ({ name, noDeps: false })), new Fingerprinter(project, hashCache(project, true)), false);
+  const plan = makePlan(project, state.db.entries, names.map((name) => ({ name, noDeps: false })), new Fingerprinter(project, state.hashes), false);
   for (const name of names) out(explainLines(plan, name));
   return 0;
 }
 
-export async function runActions(project: Project, actions: Action[], o: RunOptions): Promise<number> {
+/** `state`: the command's installed state, opened once (actions re-read what earlier ones changed). */
+export async function runActions(project: Project, actions: Action[], o: RunOptions, state: InstalledState): Promise<number> {
   // With several targets (`a-clean a`), plan every build up front: an input that cannot be read
   // is an error before the first target changes anything. (A single build plans before it runs.)
   // The builds then share its file-hash cache: no input is read and hashed twice.
   // Which packages the system provides: decided before a build that changes the prefix (once,
   // then cached); queries and dry runs use what was decided, or plan everything as built.
-  const db0 = installedDb(project);
+  const db0 = state.db;
   const builds = actions.some((a) => a.kind === 'build');
   const plans = actions.some((a) => a.kind === 'build' || a.kind === 'status' || a.kind === 'download' || a.kind === 'configure' || (a.kind === 'list' && o.installed));
   // A dry run plans as if earlier -clean targets had run: their packages are not installed then.
@@ -63,11 +66,9 @@ export async function runActions(project: Project, actions: Action[], o: RunOpti
     warn: (message: string) => o.bus.emit({ type: 'warning', message }),
   };
   const decisions = !plans ? null : await prepareSystem(project, systemOptions);
-  let cache: HashCache | undefined;
   if (actions.length > 1 && actions.some((a) => a.kind === 'build')) {
-    cache = hashCache(project, o.dryRun);
-    const fp = new Fingerprinter(project, cache);
-    const entries = installedDb(project).entries;
+    const fp = new Fingerprinter(project, state.hashes);
+    const entries = state.db.entries;
     for (const a of actions) if (a.kind === 'build') makePlan(project, entries, a.requests, fp);
   }
   let status = 0;
@@ -78,11 +79,11 @@ export async function runActions(project: Project, actions: Action[], o: RunOpti
     let r = 0;
     switch (a.kind) {
       case 'list':
-        if (o.installed) r = showStatus(project);
+        if (o.installed) r = showStatus(project, state);
         else out([...project.recipes.keys()].sort());
         break;
       case 'status':
-        r = showStatus(project);
+        r = showStatus(project, state);
         break;
       case 'configure':
         if (o.dryRun) out(['configure: would run the spkg-configure.m4 checks of every package (-n changes nothing)']);
@@ -100,7 +101,7 @@ export async function runActions(project: Project, actions: Action[], o: RunOpti
         break;
       }
       case 'clean':
-        r = await clean(project, a.name, o);
+        r = await clean(project, a.name, o, state);
         if (o.dryRun) assumeRemoved.add(a.name);
         break;
       case 'download':
@@ -109,10 +110,10 @@ export async function runActions(project: Project, actions: Action[], o: RunOpti
       case 'build':
         if (!o.dryRun && actions.indexOf(a) > 0) {
           // An earlier `<pkg>-clean` may have made <pkg> the system's: decide again (from the cache).
-          const db = installedDb(project);
-          await prepareSystem(project, { ...systemOptions, force: false, installed: (n) => db.get(n).length > 0 });
+          state.db.rescan();
+          await prepareSystem(project, { ...systemOptions, force: false, installed: (n) => state.db.get(n).length > 0 });
         }
-        r = await executeBuild(project, a.requests, { ...o, assumeRemoved, cache });
+        r = await executeBuild(project, a.requests, { ...o, assumeRemoved, state });
         break;
     }
     status = Math.max(status, r);
@@ -121,15 +122,17 @@ export async function runActions(project: Project, actions: Action[], o: RunOpti
   return status;
 }
 
-function showStatus(project: Project): number {
-  const db = installedDb(project);
+function showStatus(project: Project, state: InstalledState): number {
+  const { db } = state;
+  db.rescan(); // after the command's earlier targets
   const all = [...project.recipes.keys()].map((name) => ({ name, noDeps: false }));
-  out(statusLines(makePlan(project, db.entries, all, new Fingerprinter(project, hashCache(project, true)), false), db.entries));
+  out(statusLines(makePlan(project, db.entries, all, new Fingerprinter(project, state.hashes), false), db.entries));
   return 0;
 }
 
-async function clean(project: Project, name: string, o: RunOptions): Promise<number> {
-  const db = installedDb(project);
+async function clean(project: Project, name: string, o: RunOptions, state: InstalledState): Promise<number> {
+  const { db } = state;
+  db.refresh(name);
   if (o.dryRun) {
     const entries = db.get(name);
     if (!entries.length) out([`${name} is not installed; nothing to clean`]);

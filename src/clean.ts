@@ -7,15 +7,16 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { EventBus } from './events.js';
-import type { InstalledDb } from './installed.js';
+import type { InstalledDb } from './state/installed.js';
 import type { Project } from './project.js';
-import { checkManifestPaths, pythonDistsOf, readManifest, readManifestOrNull, removeFiles, treeOfManifest, writeManifest } from './manifest.js';
+import { checkManifestPaths, pythonDistsOf, readManifest, readManifestOrNull, removeFiles, treeOfManifest, writeManifest } from './state/manifest.js';
 import { type HookTarget, removeHooks, runLegacyUninstall, runPrerm, runWarningHook } from './hooks.js';
 import { pipUninstall, waitForPip } from './python/pip.js';
 import { canonicalDist, stillNeeded } from './python/needed.js';
-import type { InstalledEntry, PythonDist } from './manifest.js';
+import type { InstalledEntry, PythonDist } from './state/manifest.js';
 import { storeInWheelCache } from './python/wheelcache.js';
-import { refreshIndex, wheelhouseOf } from './wheelhouse.js';
+import { refreshIndex } from './wheelhouse.js';
+import { wheelhouseOf } from './state/layout.js';
 
 export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus, project: Project, env: Record<string, string>, cancel?: AbortSignal): Promise<number> {
   const venv = project.config.venv;

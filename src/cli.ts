@@ -7,7 +7,7 @@ import { UserError, closest, formatDiagnostic } from './diagnostics.js';
 import { EventBus } from './events.js';
 import { analyze } from './project.js';
 import { explain, runActions, type RunOptions } from './actions.js';
-import { installedDb } from './execute.js';
+import { InstalledState } from './state/state.js';
 import { watchLoop } from './watch.js';
 import { prefetchPythonInfo } from './python/interpreter.js';
 import { ConsoleReporter } from './report/console.js';
@@ -17,6 +17,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseTargets } from './targets.js';
 import { SAGEBUILD_VERSION } from './util/paths.js';
+import { installedDir } from './state/layout.js';
 import type { Override } from './systempkgs.js';
 
 interface Options {
@@ -69,7 +70,7 @@ function program(): Command {
                             take <pkg> from the system / always build it, whatever 'configure' found
 
 Exit status: 0 success, 1 a package failed, 2 usage/config/recipe error, 130/143 interrupted.
-State: manifests in <prefix>/var/lib/sage/installed/, logs in <logs>/pkgs/<pkg>-<version>.log.`,
+State: manifests in ${installedDir('<prefix>')}/, logs in <logs>/pkgs/<pkg>-<version>.log.`,
     )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -172,7 +173,7 @@ export async function main(rawArgv: string[]): Promise<number> {
           return { message: `--explain takes package names; '${n}' is not a package in ${config.pkgs}`, hint: near ? `did you mean '${near}'?` : "run 'sagebuild list' for the package names" };
         }));
       }
-      return explain(project, names, { signal: ac.signal, jobs: config.jobs, bus, systemOverrides });
+      return explain(project, names, { signal: ac.signal, jobs: config.jobs, bus, systemOverrides }, new InstalledState(config, true));
     }
     const runOptions: RunOptions = {
       systemOverrides,
@@ -193,8 +194,9 @@ export async function main(rawArgv: string[]): Promise<number> {
     if (opts.installed && !targets.includes('list')) {
       throw new UserError({ message: "--installed only changes what 'list' prints", hint: "run 'sagebuild list --installed' (or 'sagebuild status')" });
     }
-    const actions = parseTargets(targets, known, () => project.allTargets(), new Set(installedDb(project).entries.keys()));
-    const status = await runActions(project, actions, runOptions);
+    const state = new InstalledState(config, runOptions.dryRun);
+    const actions = parseTargets(targets, known, () => project.allTargets(), new Set(state.db.entries.keys()));
+    const status = await runActions(project, actions, runOptions, state);
     if (crashed) return 70;
     if (gotSignal) return 128 + (SIGNAL_NUMBERS[gotSignal] ?? 0);
     return status;

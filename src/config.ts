@@ -6,6 +6,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
 import { type Diagnostic, UserError, closest } from './diagnostics.js';
 import { pythonInfo } from './python/interpreter.js';
+import { defaultBuildDir, venvFor } from './state/layout.js';
 
 export interface Config {
   /** Folder of the config file: SAGE_ROOT. */
@@ -69,7 +70,7 @@ const KEYS: Record<string, { kind: Kind; doc: string }> = {
   variables: { kind: 'vars', doc: 'make variables used in dependencies files' },
   check: { kind: 'bool', doc: 'run spkg-check' },
   python: { kind: 'path', doc: 'interpreter for the venv (a command name or path)' },
-  venv: { kind: 'path', doc: 'SAGE_VENV (default: the prefix; `auto`: one venv per interpreter, <prefix>/var/lib/sage/venv-python<X.Y>)' },
+  venv: { kind: 'path', doc: `SAGE_VENV (default: the prefix; \`auto\`: one venv per interpreter, ${venvFor('<prefix>', '<X.Y>')})` },
   mirrors: { kind: 'strings', doc: 'mirror base URLs for upstream tarballs' },
   download_timeout: { kind: 'int', doc: 'seconds without data before a download attempt fails' },
   download_retries: { kind: 'count', doc: 'retries per URL on network errors' },
@@ -112,7 +113,7 @@ export function loadConfig(file: string | null, overrides: Overrides = {}, cwd =
     configFile,
     prefix,
     pkgs: overrides.pkgs !== undefined ? path.resolve(cwd, overrides.pkgs) : rel((raw.pkgs as string) ?? 'pkgs'),
-    buildDir: raw.build_dir !== undefined ? rel(raw.build_dir as string) : path.join(prefix, 'var/tmp/sage/build'),
+    buildDir: raw.build_dir !== undefined ? rel(raw.build_dir as string) : defaultBuildDir(prefix),
     logs: rel((raw.logs as string) ?? 'logs'),
     upstream: rel((raw.upstream as string) ?? 'upstream'),
     sageSrc: rel((raw.sage_src as string) ?? 'src'),
@@ -149,7 +150,7 @@ function venvOf(value: string | undefined, prefix: string, python: string, rel: 
   } catch (e) {
     throw new UserError({ file: configFile ?? undefined, message: `'venv: ${value}' names the venv after the interpreter's version, but ${(e as Error).message}`, hint: "set 'python:' to a working interpreter, or 'venv:' to a folder" });
   }
-  return path.join(prefix, 'var/lib/sage', `venv-python${version}`);
+  return venvFor(prefix, version);
 }
 
 function readRaw(file: string, optionalAt: Config['optionalAt'], systemAt: Config['systemAt']): Record<string, unknown> {

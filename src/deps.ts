@@ -5,6 +5,7 @@ import { fileGlob } from './util/glob.js';
 import path from 'node:path';
 import { type Diagnostic, closest } from './diagnostics.js';
 import type { DepLine, Recipe } from './recipes.js';
+import { INSTALLED_RELDIR, installedDir } from './state/layout.js';
 
 export interface ResolvedDeps {
   /** Normal prerequisites: their rebuild rebuilds this package. */
@@ -28,7 +29,6 @@ export const DEFAULT_VARIABLES: Record<string, string[]> = {
   PCFILES: [],
 };
 
-export const INSTALLED_RELDIR = 'var/lib/sage/installed';
 
 export interface ResolveContext {
   recipes: Map<string, Recipe>;
@@ -94,7 +94,7 @@ function resolveOne(r: Recipe, ctx: ResolveContext, diags: Diagnostic[]): Resolv
   const files = new Set<string>();
   let force = false;
   let afterBar = false;
-  const installedDirs = [...new Set([ctx.prefix, ctx.venv])].map((t) => path.join(t, INSTALLED_RELDIR) + path.sep);
+  const installedDirs = [...new Set([ctx.prefix, ctx.venv])].map((t) => installedDir(t) + path.sep);
   for (const piece of pieces) {
     for (const w of piece.words) {
       if (w === '|') {
@@ -300,7 +300,7 @@ function evalRef(ref: string, r: Recipe, ctx: ResolveContext, depth: number): st
     case 'SPKG_INST_RELDIR':
       return INSTALLED_RELDIR;
     case 'INST':
-      return path.join(ctx.prefix, INSTALLED_RELDIR);
+      return installedDir(ctx.prefix);
     case 'OPTIONAL_INSTALLED_PACKAGES':
       return [...ctx.enabled].join(' ');
     case 'SAGE_CHECK':
@@ -316,7 +316,7 @@ function evalRef(ref: string, r: Recipe, ctx: ResolveContext, depth: number): st
   if (m) {
     const dep = ctx.recipes.get(m[1]!);
     if (!dep) throw new ExpandError(`$(${name}) names package '${m[1]}', which has no recipe`);
-    return path.join(ctx.treeOf(dep), INSTALLED_RELDIR, `${dep.name}-${dep.version}`);
+    return path.join(installedDir(ctx.treeOf(dep)), `${dep.name}-${dep.version}`);
   }
   m = /^SAGE_CHECK_([a-z0-9_]+)$/.exec(name);
   if (m) {

@@ -1,6 +1,7 @@
 // Execution emits these events and nothing else prints; reporters (console, log files, traces)
 // subscribe. Keeping the union in one place makes reporters exhaustive.
 import { EventEmitter } from 'node:events';
+import type { Reason } from './reasons.js';
 
 export type BuildStep = 'prepare' | 'fetch' | 'unpack' | 'patch' | 'spkg-preinst' | 'spkg-build' | 'spkg-install' | 'spkg-postinst' | 'merge' | 'pip-uninstall' | 'pip-install' | 'spkg-check' | 'spkg-prerm' | 'spkg-piprm' | 'spkg-postrm' | 'spkg-legacy-uninstall';
 
@@ -10,8 +11,8 @@ export interface PlanItem {
   name: string;
   version: string;
   action: PlanAction;
-  /** Why it builds (empty unless action is 'build'). */
-  reasons: string[];
+  /** Why it builds (empty unless action is 'build'); report/reasons.ts words them. */
+  reasons: Reason[];
   fingerprint?: string;
   /** With action 'system': how configure found it (e.g. `gmp 6.2.1 via gmp.h + -lgmp`). */
   evidence?: string;
@@ -23,7 +24,7 @@ export type SagebuildEvent =
   | { type: 'warning'; message: string }
   | { type: 'info'; message: string }
   | { type: 'plan'; items: PlanItem[]; dryRun: boolean }
-  | { type: 'pkg-start'; id: string; name: string; logFile: string; reasons: string[] }
+  | { type: 'pkg-start'; id: string; name: string; logFile: string; reasons: Reason[] }
   | { type: 'step'; id: string; step: BuildStep; detail?: string }
   | { type: 'output'; id: string; line: string }
   | { type: 'pkg-done'; id: string; name: string; ok: true; durationMs: number; /** a package that became a dummy: its old install was removed */ removed?: boolean }

@@ -1,14 +1,12 @@
 // One build run: plan -> schedule -> build each package -> summary. Returns the exit status.
-import { buildPackage, pkgId, pkgPaths } from './build/package.js';
+import { buildPackage, pkgId, pkgPaths, succeeded, type BuildOutcome } from './build/package.js';
 import type { EventBus } from './events.js';
-import { InstalledDb } from './installed.js';
 import { makePlan, type BuildRequest } from './plan.js';
 import type { Project } from './project.js';
 import { schedule } from './scheduler.js';
 import { Fingerprinter } from './fingerprint.js';
-import { HashCache } from './hashcache.js';
+import type { InstalledState } from './state/state.js';
 import { Jobserver } from './jobserver.js';
-import path from 'node:path';
 
 export interface ExecuteOptions {
   jobs: number;
@@ -20,22 +18,13 @@ export interface ExecuteOptions {
   bus: EventBus;
   /** Dry runs: packages an earlier target of the same command removes. */
   assumeRemoved?: Set<string>;
-  /** The file-hash cache of this command, when several targets share it. */
-  cache?: HashCache;
-}
-
-export function installedDb(project: Project): InstalledDb {
-  return new InstalledDb([project.config.prefix, project.config.venv]);
-}
-
-export function hashCache(project: Project, dryRun: boolean): HashCache {
-  // A dry run changes nothing on disk, not even the cache.
-  return new HashCache(dryRun ? null : path.join(project.config.prefix, 'var/lib/sage/sagebuild/hashcache.json'));
+  /** The command's installed state (records, ownership, file-hash cache). */
+  state: InstalledState;
 }
 
 export async function executeBuild(project: Project, requests: BuildRequest[], o: ExecuteOptions): Promise<number> {
-  const db = installedDb(project);
-  const cache = o.cache ?? hashCache(project, o.dryRun);
+  const { db, hashes: cache } = o.state;
+  db.rescan(); // what the command's earlier targets (or another process) installed or removed
   const fingerprints = new Fingerprinter(project, cache);
   const entries = o.dryRun && o.assumeRemoved?.size ? new Map([...db.entries].filter(([n]) => !o.assumeRemoved!.has(n))) : db.entries;
   const plan = makePlan(project, entries, requests, fingerprints);
@@ -51,15 +40,16 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   });
   const idOf = (name: string) => pkgId(project.recipes.get(name)!);
   const jobserver = project.config.jobserver && tasks.length ? Jobserver.create(project.config.buildDir, o.jobs) : null;
-  const ctx = { project, bus: o.bus, signal: o.signal, db, check: o.check, offline: o.offline, fingerprint: (n: string) => fingerprints.get(n), jobserver, builtElsewhere: new Set<string>() };
-  // Packages stopped by Ctrl-C/SIGTERM are reported apart from real failures.
-  const interrupted = new Set<string>();
-  const offCanceled = o.bus.on((e) => {
-    if (e.type === 'pkg-failed' && e.canceled) interrupted.add(e.name);
-  });
+  const ctx = { project, bus: o.bus, signal: o.signal, db, check: o.check, offline: o.offline, fingerprint: (n: string) => fingerprints.get(n), jobserver };
+  const results = new Map<string, BuildOutcome>();
+  const run = async (name: string) => {
+    const r = await buildPackage(ctx, name, reasons.get(name)!);
+    results.set(name, r);
+    return succeeded(r);
+  };
   let outcome;
   try {
-    outcome = await schedule(tasks, (name) => buildPackage(ctx, name, reasons.get(name)!), {
+    outcome = await schedule(tasks, run, {
       jobs: o.jobs,
       keepGoing: o.keepGoing,
       signal: o.signal,
@@ -68,15 +58,17 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
     });
   } finally {
     jobserver?.close();
-    offCanceled();
   }
-  const by = (k: string) => toBuild.filter((i) => outcome.get(i.name) === k && !ctx.builtElsewhere.has(i.name)).map((i) => idOf(i.name));
+  const elsewhere = (name: string) => results.get(name) === 'built-elsewhere';
+  // Packages stopped by Ctrl-C/SIGTERM are reported apart from real failures.
+  const interrupted = (name: string) => results.get(name) === 'interrupted';
+  const by = (k: string) => toBuild.filter((i) => outcome.get(i.name) === k && !elsewhere(i.name)).map((i) => idOf(i.name));
   o.bus.emit({
     type: 'summary',
     built: by('ok'),
-    upToDate: plan.filter((i) => i.action === 'up-to-date' || ctx.builtElsewhere.has(i.name)).map((i) => idOf(i.name)),
-    failed: toBuild.filter((i) => outcome.get(i.name) === 'failed' && !interrupted.has(i.name)).map((i) => ({ id: idOf(i.name), logFile: pkgPaths(project, project.recipes.get(i.name)!).logFile })),
-    interrupted: toBuild.filter((i) => outcome.get(i.name) === 'failed' && interrupted.has(i.name)).map((i) => idOf(i.name)),
+    upToDate: plan.filter((i) => i.action === 'up-to-date' || elsewhere(i.name)).map((i) => idOf(i.name)),
+    failed: toBuild.filter((i) => outcome.get(i.name) === 'failed' && !interrupted(i.name)).map((i) => ({ id: idOf(i.name), logFile: pkgPaths(project, project.recipes.get(i.name)!).logFile })),
+    interrupted: toBuild.filter((i) => outcome.get(i.name) === 'failed' && interrupted(i.name)).map((i) => idOf(i.name)),
     skipped: by('skipped'),
     notStarted: by('not-started'),
   });

@@ -4,11 +4,12 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, realpathSync, statSync, lstatSync, readlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { UserError } from './diagnostics.js';
-import type { HashCache } from './hashcache.js';
+import type { HashCache } from './state/hashcache.js';
 import type { Project } from './project.js';
 import type { Recipe } from './recipes.js';
 import { HELPERS_FILE, SAGEBUILD_VERSION, isInside } from './util/paths.js';
 import { pythonInfo } from './python/interpreter.js';
+import type { Change, Reason } from './reasons.js';
 
 export interface FingerprintInputs {
   version: string;
@@ -222,13 +223,13 @@ export class Fingerprinter {
   }
 }
 
-/** Human-readable differences between the recorded inputs and the current ones. */
-export function explainDiff(recorded: FingerprintInputs, cur: FingerprintInputs, rebuilding: (dep: string) => boolean): string[] {
-  const out: string[] = [];
-  if (typeof recorded !== 'object' || recorded === null) return ['fingerprint changed (the recorded inputs are unreadable)'];
+/** The differences between the recorded inputs and the current ones, as reasons to rebuild. */
+export function explainDiff(recorded: FingerprintInputs, cur: FingerprintInputs, rebuilding: (dep: string) => boolean): Reason[] {
+  const out: Reason[] = [];
+  if (typeof recorded !== 'object' || recorded === null) return [{ kind: 'fingerprint-changed', unreadable: true }];
   // Manifests are files on disk: tolerate damaged or foreign ones.
   const old: FingerprintInputs = { ...recorded, recipe: recorded.recipe ?? {}, deps: recorded.deps ?? {} };
-  if (old.version !== cur.version) out.push(`version ${old.version} -> ${cur.version}`);
+  if (old.version !== cur.version) out.push({ kind: 'version', from: [`${old.version}`], to: cur.version }); // a damaged record may lack it: 'undefined', as printed
   const changed: string[] = [];
   const added: string[] = [];
   const removed: string[] = [];
@@ -237,28 +238,28 @@ export function explainDiff(recorded: FingerprintInputs, cur: FingerprintInputs,
     else if (old.recipe[k] !== v) changed.push(k);
   }
   for (const k of Object.keys(old.recipe)) if (!(k in cur.recipe)) removed.push(k);
-  const list = (files: string[], what: string) => {
+  const list = (files: string[], change: Change) => {
     if (!files.length) return;
     const src = files.filter((f) => f.startsWith('src/'));
     const other = files.filter((f) => !f.startsWith('src/'));
-    for (const f of other) out.push(`${f} ${what}`);
-    if (src.length === 1) out.push(`${src[0]} ${what}`);
-    else if (src.length > 1) out.push(`${src.length} files in src/ ${what} (${src.slice(0, 3).join(', ')}${src.length > 3 ? ', ...' : ''})`);
+    for (const file of other) out.push({ kind: 'recipe-file', change, file });
+    if (src.length === 1) out.push({ kind: 'recipe-file', change, file: src[0]! });
+    else if (src.length > 1) out.push({ kind: 'src-files', change, files: src });
   };
   list(changed, 'changed');
   list(added, 'added');
   list(removed, 'removed');
-  if (old.tarball !== cur.tarball) out.push(`upstream tarball checksum ${old.tarball ?? 'none'} -> ${cur.tarball ?? 'none'}`);
+  if (old.tarball !== cur.tarball) out.push({ kind: 'tarball', from: old.tarball, to: cur.tarball });
   for (const f of new Set([...Object.keys(old.files ?? {}), ...Object.keys(cur.files ?? {})])) {
-    if (old.files?.[f] !== cur.files?.[f]) out.push(`file ${f} changed`);
+    if (old.files?.[f] !== cur.files?.[f]) out.push({ kind: 'file', file: f });
   }
-  if (old.system !== cur.system) out.push(cur.system ? `now from the system (${cur.system})` : `no longer from the system (was: ${old.system})`);
-  if (old.python !== cur.python) out.push(`python ${old.python ?? 'none'} -> ${cur.python ?? 'none'}`);
-  if (old.tool !== cur.tool) out.push(`sagebuild build environment ${old.tool} -> ${cur.tool}`);
+  if (old.system !== cur.system) out.push({ kind: 'system', now: cur.system, was: old.system });
+  if (old.python !== cur.python) out.push({ kind: 'python', from: old.python, to: cur.python });
+  if (old.tool !== cur.tool) out.push({ kind: 'tool', from: old.tool, to: cur.tool });
   for (const [dep, fp] of Object.entries(cur.deps)) {
-    if (!(dep in old.deps)) out.push(`new dependency ${dep}`);
-    else if (old.deps[dep] !== fp) out.push(rebuilding(dep) ? `dependency ${dep} rebuilt` : `dependency ${dep} changed`);
+    if (!(dep in old.deps)) out.push({ kind: 'dependency-new', dep });
+    else if (old.deps[dep] !== fp) out.push({ kind: rebuilding(dep) ? 'dependency-rebuilt' : 'dependency-changed', dep });
   }
-  for (const dep of Object.keys(old.deps)) if (!(dep in cur.deps)) out.push(`dependency ${dep} removed`);
+  for (const dep of Object.keys(old.deps)) if (!(dep in cur.deps)) out.push({ kind: 'dependency-removed', dep });
   return out;
 }

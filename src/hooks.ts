@@ -1,5 +1,5 @@
 // Sage's uninstall hooks. sage-spkg installs a package's spkg-prerm, spkg-piprm and spkg-postrm
-// into <tree>/var/lib/sage/scripts/<pkg>/ (outside its manifest), and sage-spkg-uninstall
+// into scriptsDir(<tree>)/<pkg>/ (state/layout.ts; outside its manifest), and sage-spkg-uninstall
 // (build/sage_bootstrap/uninstall.py) runs them when the package is removed or upgraded:
 // prerm (its failure aborts: nothing is removed), piprm (pip-uninstalls the package's wheels; its
 // failure only warns), the files are deleted, postrm (its failure only warns), then the scripts
@@ -10,11 +10,11 @@ import path from 'node:path';
 import type { Config } from './config.js';
 import type { EventBus } from './events.js';
 import type { Recipe, Script } from './recipes.js';
-import { runLogged } from './build/run.js';
+import { runLogged } from './proc/run.js';
 import { processEnv } from './util/env.js';
 import { HELPERS_FILE, accessible } from './util/paths.js';
+import { installedDir, scriptsDir, wheelhouseOf } from './state/layout.js';
 
-export const SCRIPTS_RELDIR = 'var/lib/sage/scripts';
 export const UNINSTALL_HOOKS = ['prerm', 'piprm', 'postrm'] as const;
 export type UninstallHook = (typeof UNINSTALL_HOOKS)[number];
 
@@ -38,7 +38,7 @@ export interface HookTarget {
 }
 
 export function scriptsDirOf(tree: string, name: string): string {
-  return path.join(tree, SCRIPTS_RELDIR, name);
+  return path.join(scriptsDir(tree), name);
 }
 
 /**
@@ -59,9 +59,9 @@ export function hookVars(t: HookTarget): Record<string, string> {
     SAGE_SHARE: path.join(config.prefix, 'share'),
     SAGE_INST_LOCAL: t.tree,
     SAGE_PKG_DIR: config.root,
-    SAGE_SPKG_INST: path.join(t.tree, 'var/lib/sage/installed'),
-    SAGE_SPKG_SCRIPTS: path.join(t.tree, SCRIPTS_RELDIR),
-    SAGE_SPKG_WHEELS: path.join(config.venv, 'var/lib/sage/wheels'),
+    SAGE_SPKG_INST: installedDir(t.tree),
+    SAGE_SPKG_SCRIPTS: scriptsDir(t.tree),
+    SAGE_SPKG_WHEELS: wheelhouseOf(config.venv),
     PKG_NAME: `${t.name}-${t.version}`,
     PKG_BASE: t.name,
     PKG_VER: t.version,

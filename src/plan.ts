@@ -4,8 +4,9 @@ import path from 'node:path';
 import { UserError, type Diagnostic } from './diagnostics.js';
 import type { PlanItem } from './events.js';
 import { explainDiff, type Fingerprint, type FingerprintInputs, type Fingerprinter } from './fingerprint.js';
-import { readManifestOrNull, type InstalledEntry } from './manifest.js';
+import { readManifestOrNull, type InstalledEntry } from './state/manifest.js';
 import type { Project } from './project.js';
+import type { Reason } from './reasons.js';
 
 export interface BuildRequest {
   name: string;
@@ -41,7 +42,7 @@ export function makePlan(project: Project, installed: Map<string, InstalledEntry
   for (const name of project.order) {
     if (!need.has(name)) continue;
     const r = project.recipes.get(name)!;
-    const reasons: string[] = [];
+    const reasons: Reason[] = [];
     let action: PlanItem['action'] = 'build';
     let fingerprint: string | undefined;
     const evidence = project.system.get(name);
@@ -55,7 +56,7 @@ export function makePlan(project: Project, installed: Map<string, InstalledEntry
       // A package that became a dummy (say, the system provides it now) loses its old install,
       // which would otherwise shadow the system's copy.
       const stale = installed.get(name) ?? [];
-      if (stale.length) reasons.push(`now a dummy package: the installed ${stale.map((e) => `${name}-${e.version}`).join(', ')} is removed`);
+      if (stale.length) reasons.push({ kind: 'now-dummy', stale: stale.map((e) => `${name}-${e.version}`) });
       else action = 'dummy';
     } else {
       let cur: Fingerprint;
@@ -72,7 +73,7 @@ export function makePlan(project: Project, installed: Map<string, InstalledEntry
       if (missing.length && strict) {
         throw new UserError({ file: r.deps?.file ?? path.join(r.dir, 'dependencies'), line: 1, message: `file prerequisite ${missing[0]![0]} of package '${name}' does not exist`, hint: 'fix the path ($(SAGE_SRC) is set by `sage_src:` in build.config.yaml), or create the file' });
       }
-      if (forced.has(name)) reasons.push('requested with -no-deps');
+      if (forced.has(name)) reasons.push({ kind: 'no-deps' });
       else reasons.push(...whyBuild(project, installed, name, cur, rebuilding));
       if (!reasons.length) action = 'up-to-date';
     }
@@ -93,40 +94,40 @@ export function makePlan(project: Project, installed: Map<string, InstalledEntry
 }
 
 /** Why `name` must be (re)built; empty when it is up to date. */
-export function whyBuild(project: Project, installed: Map<string, InstalledEntry[]>, name: string, cur: Fingerprint, rebuilding: (dep: string) => boolean): string[] {
+export function whyBuild(project: Project, installed: Map<string, InstalledEntry[]>, name: string, cur: Fingerprint, rebuilding: (dep: string) => boolean): Reason[] {
   const r = project.recipes.get(name)!;
-  const reasons: string[] = [];
-  if (project.deps.get(name)!.force) reasons.push('depends on FORCE (always rebuilt)');
+  const reasons: Reason[] = [];
+  if (project.deps.get(name)!.force) reasons.push({ kind: 'force' });
   const entries = installed.get(name) ?? [];
   const mine = entries.find((e) => e.version === r.version);
   if (!mine) {
     if (!entries.length) {
-      reasons.push('not installed');
+      reasons.push({ kind: 'not-installed' });
       return reasons;
     }
     // Another version is installed: explain against what it was built from.
     const prev = [...entries].sort((a, b) => b.mtimeMs - a.mtimeMs)[0]!;
     const inputs = readManifestOrNull(prev.file)?.sagebuild?.inputs as FingerprintInputs | undefined;
     const diff = inputs ? explainDiff(inputs, cur.inputs, rebuilding) : [];
-    reasons.push(...(diff.some((d) => d.startsWith('version ')) ? diff : [`version ${entries.map((e) => e.version).join(', ')} -> ${r.version}`, ...diff]));
+    reasons.push(...(diff.some((d) => d.kind === 'version') ? diff : [{ kind: 'version', from: entries.map((e) => e.version), to: r.version } satisfies Reason, ...diff]));
     return reasons;
   }
   const m = readManifestOrNull(mine.file);
   if (!m) {
-    reasons.push('installed, but its files are unknown (an old-style Sage stamp or a damaged manifest)');
+    reasons.push({ kind: 'unknown-files' });
     return reasons;
   }
   const recorded = m.sagebuild?.fingerprint;
   const inputs = m.sagebuild?.inputs as FingerprintInputs | undefined;
   if (typeof recorded !== 'string' || !inputs) {
-    reasons.push('installed without a fingerprint (by Sage or an older sagebuild)');
+    reasons.push({ kind: 'no-fingerprint' });
   } else if (recorded !== cur.hash) {
     const diff = explainDiff(inputs, cur.inputs, rebuilding);
-    reasons.push(...(diff.length ? diff : ['fingerprint changed']));
+    reasons.push(...(diff.length ? diff : [{ kind: 'fingerprint-changed' } satisfies Reason]));
   }
   if (!reasons.length && project.checkFor(name) && r.scripts.check && m.test_result !== 'passed') {
     // Checks were asked for: a package installed without a passing check is rebuilt and checked.
-    reasons.push(`checks requested; last test_result: ${m.test_result || 'none'}`);
+    reasons.push({ kind: 'checks-requested', lastResult: m.test_result });
   }
   return reasons;
 }

@@ -9,7 +9,8 @@ import { decideSystemPackages, type Decision } from './system/decide.js';
 import type { Project } from './project.js';
 import { toolchain } from './toolchain.js';
 import { processEnv } from './util/env.js';
-import { writeFileAtomic } from './manifest.js';
+import { readJsonOrNull, writeFileAtomic } from './util/fs.js';
+import { configureCacheFile } from './state/layout.js';
 import { SAGEBUILD_VERSION } from './util/paths.js';
 import { UserError } from './diagnostics.js';
 
@@ -25,7 +26,7 @@ interface CacheFile {
 }
 
 function cacheFile(project: Project): string {
-  return path.join(project.config.prefix, 'var/lib/sage/sagebuild/configure.json');
+  return configureCacheFile(project.config.prefix);
 }
 
 /** The tree's m4/ folder (Sage's AC_DEFUNs that spkg-configure.m4 files call), when there is one. */
@@ -74,12 +75,8 @@ function cacheKey(project: Project, env: Record<string, string>, m4Files: string
 /** The cached decisions if they still hold (never runs a check); `stale`: there are some, made for other inputs. */
 export function cachedDecisions(project: Project, overrides: Map<string, Override>): { decisions: Map<string, Decision> | null; stale: boolean } {
   const env = { ...checkEnv(project), ...overrideEnv(overrides) };
-  let data: CacheFile;
-  try {
-    data = JSON.parse(readFileSync(cacheFile(project), 'utf8')) as CacheFile;
-  } catch {
-    return { decisions: null, stale: false };
-  }
+  const data = readJsonOrNull<CacheFile>(cacheFile(project));
+  if (!data) return { decisions: null, stale: false };
   if (data.key !== cacheKey(project, env, treeM4Files(project))) return { decisions: null, stale: true };
   return { decisions: new Map(Object.entries(data.decisions)), stale: false };
 }

@@ -14,7 +14,7 @@ import { UserError, formatDiagnostic } from './diagnostics.js';
 import { closure } from './plan.js';
 import { analyze, type Project } from './project.js';
 import { parseTargets } from './targets.js';
-import { installedDb } from './execute.js';
+import { InstalledState } from './state/state.js';
 
 const DEBOUNCE_MS = 300;
 
@@ -31,7 +31,7 @@ export async function watchLoop(reload: () => Config, first: Project, targets: s
   const say = (m: string) => o.bus.emit({ type: 'info', message: m });
 
   const watched = (p: Project): string[] => {
-    const actions = parseTargets(targets, new Set(p.recipes.keys()), () => p.allTargets(), new Set(installedDb(p).entries.keys()));
+    const actions = parseTargets(targets, new Set(p.recipes.keys()), () => p.allTargets(), new Set(new InstalledState(p.config, true).db.entries.keys()));
     const requests = actions.flatMap((a) => (a.kind === 'build' ? a.requests : []));
     const dirs = new Set<string>([config.pkgs]); // new recipe folders appear here
     for (const name of closure(p, requests)) {
@@ -46,8 +46,10 @@ export async function watchLoop(reload: () => Config, first: Project, targets: s
   const WATCHING = 'watching for changes (Ctrl-C to stop)';
   /** Builds; returns what to say once idle. */
   const build = async (): Promise<string> => {
-    const actions = parseTargets(targets, new Set(project.recipes.keys()), () => project.allTargets(), new Set(installedDb(project).entries.keys()));
-    const status = await runActions(project, actions, o);
+    // Each build is a command of its own: it opens the installed state once.
+    const state = new InstalledState(project.config, o.dryRun);
+    const actions = parseTargets(targets, new Set(project.recipes.keys()), () => project.allTargets(), new Set(state.db.entries.keys()));
+    const status = await runActions(project, actions, o, state);
     return status === 0 ? WATCHING : `the build failed; fix it and save: ${WATCHING}`;
   };
 

@@ -1,4 +1,4 @@
-// The persistent wheelhouse <venv>/var/lib/sage/wheels: wheel file names, and a PEP 503 simple
+// The persistent wheelhouse of a venv (layout.ts: wheelhouseOf): wheel file names, and a PEP 503 simple
 // index (simple/<normalized-name>/index.html with #sha256= fragments) so plain pip can use it
 // with --index-url. The index is swapped in atomically: `simple` is a symlink to a complete
 // hidden directory, replaced by rename.
@@ -6,12 +6,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, readlinkSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import { processAlive } from './util/proc.js';
+import { INDEX_DIR_PREFIX, INDEX_LINK } from './state/layout.js';
 
-export const WHEELS_RELDIR = 'var/lib/sage/wheels';
-
-export function wheelhouseOf(venv: string): string {
-  return path.join(venv, WHEELS_RELDIR);
-}
 
 export interface WheelName {
   /** As written in the file name (underscores for separators). */
@@ -107,7 +103,7 @@ function writeIndexOnce(wheelhouse: string): number {
     const key = normalizeName(n.dist);
     (projects.get(key) ?? projects.set(key, []).get(key)!).push({ wheel: w, sha });
   }
-  const dirName = `.simple-${process.pid}-${Date.now()}-${counter++}`;
+  const dirName = `${INDEX_DIR_PREFIX}${process.pid}-${Date.now()}-${counter++}`;
   const dir = path.join(wheelhouse, dirName);
   mkdirSync(dir);
   const names = [...projects.keys()].sort();
@@ -118,8 +114,8 @@ function writeIndexOnce(wheelhouse: string): number {
     writeFileSync(path.join(dir, n, 'index.html'), page(`Links for ${n}`, links));
   }
   // Atomic swap: a new symlink renamed over the old one.
-  const link = path.join(wheelhouse, 'simple');
-  const tmpLink = path.join(wheelhouse, `.simple-link-${process.pid}-${counter++}`);
+  const link = path.join(wheelhouse, INDEX_LINK);
+  const tmpLink = path.join(wheelhouse, `${INDEX_DIR_PREFIX}link-${process.pid}-${counter++}`);
   symlinkSync(dirName, tmpLink);
   try {
     if (lstatSync(link).isDirectory()) rmSync(link, { recursive: true, force: true });
@@ -134,12 +130,12 @@ function writeIndexOnce(wheelhouse: string): number {
 function removeStaleIndexes(wheelhouse: string, current: string): void {
   let target = current;
   try {
-    target = readlinkSync(path.join(wheelhouse, 'simple'));
+    target = readlinkSync(path.join(wheelhouse, INDEX_LINK));
   } catch {
     // keep current
   }
   for (const f of readdirSync(wheelhouse)) {
-    const m = /^\.simple-(\d+)-/.exec(f);
+    const m = /^(\d+)-/.exec(f.startsWith(INDEX_DIR_PREFIX) ? f.slice(INDEX_DIR_PREFIX.length) : '');
     if (!m || f === target || f === current) continue;
     const pid = Number(m[1]);
     // Another live process may be writing its own index right now; leave those alone.

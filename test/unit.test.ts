@@ -10,6 +10,7 @@ import { loadConfig } from '../src/config.ts';
 import { DEFAULT_VARIABLES, resolveAll, type ResolvedDeps } from '../src/deps.ts';
 import { UserError, type Diagnostic } from '../src/diagnostics.ts';
 import { explainDiff, type FingerprintInputs } from '../src/fingerprint.ts';
+import { reasonText } from '../src/report/reasons.ts';
 import { buildGraph } from '../src/graph.ts';
 import type { PkgKind, Recipe } from '../src/recipes.ts';
 import { criticalPath, schedule, type Task } from '../src/scheduler.ts';
@@ -273,7 +274,7 @@ describe('fingerprint differences (--explain)', () => {
   const base: FingerprintInputs = { version: '1.0', recipe: { 'spkg-install.in': 'h1', 'src/a.c': 's1', 'src/b.c': 's2' }, tool: 't', deps: { gmp: 'g1', mpfr: 'm1' }, tarball: 'sha256:aa', python: 'py1' };
   it('names each change, in terms a person reads', () => {
     const cur: FingerprintInputs = { version: '1.1', recipe: { 'spkg-install.in': 'h2', 'src/a.c': 's9', 'src/b.c': 's9', 'src/c.c': 'new' }, tool: 't', deps: { gmp: 'g2', mpc: 'c1' }, tarball: 'sha256:bb', python: 'py2' };
-    assert.deepEqual(explainDiff(base, cur, (d) => d === 'gmp'), [
+    assert.deepEqual(explainDiff(base, cur, (d) => d === 'gmp').map(reasonText), [
       'version 1.0 -> 1.1',
       'spkg-install.in changed',
       '2 files in src/ changed (src/a.c, src/b.c)',
@@ -286,7 +287,7 @@ describe('fingerprint differences (--explain)', () => {
     ]);
   });
   it('a switch to or from the system is said so; nothing changed says nothing', () => {
-    assert.deepEqual(explainDiff(base, { ...base, system: 'gmp 6.3 via gmp.h' }, () => false), ['now from the system (gmp 6.3 via gmp.h)']);
+    assert.deepEqual(explainDiff(base, { ...base, system: 'gmp 6.3 via gmp.h' }, () => false).map(reasonText), ['now from the system (gmp 6.3 via gmp.h)']);
     assert.deepEqual(explainDiff(base, base, () => false), []);
   });
 });

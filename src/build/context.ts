@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { EventBus } from '../events.js';
 import type { Fingerprint } from '../fingerprint.js';
-import type { InstalledDb } from '../installed.js';
+import type { InstalledDb } from '../state/installed.js';
 import type { Jobserver } from '../jobserver.js';
 import type { Project } from '../project.js';
 import type { Recipe } from '../recipes.js';
@@ -18,8 +18,23 @@ export interface BuildContext {
   fingerprint: (name: string) => Fingerprint;
   /** null: no jobserver (disabled, or mkfifo unavailable); MAKE then gets its own -jN. */
   jobserver: Jobserver | null;
-  /** Packages another sagebuild process built while this one waited: up to date, not built here. */
-  builtElsewhere: Set<string>;
+}
+
+/** What building one package came to. */
+export type BuildOutcome =
+  /** Built and installed here. */
+  | 'built'
+  /** A dummy package: its old install was removed. */
+  | 'removed'
+  /** Another sagebuild process built it (or removed it) while this one waited for its lock: up to date, not built here. */
+  | 'built-elsewhere'
+  | 'failed'
+  /** Stopped by Ctrl-C/SIGTERM, building or waiting for its lock (reported apart from failures). */
+  | 'interrupted';
+
+/** Whether the outcome lets the package's dependents build. */
+export function succeeded(o: BuildOutcome): boolean {
+  return o === 'built' || o === 'removed' || o === 'built-elsewhere';
 }
 
 /** A failure with a message for the user; `canceled` when it came from Ctrl-C/SIGTERM. */

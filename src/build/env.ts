@@ -8,6 +8,7 @@ import { HELPERS_FILE } from '../util/paths.js';
 import { processEnv } from '../util/env.js';
 import { pythonInfo } from '../python/interpreter.js';
 import { toolchain } from '../toolchain.js';
+import { installedDir, scriptsDir, wheelhouseOf } from '../state/layout.js';
 
 export interface PkgPaths {
   /** <build_dir>/<pkg>-<version> */
@@ -120,9 +121,9 @@ export function buildEnv(config: Config, r: Recipe, p: PkgPaths, check: boolean,
     SAGE_DESTDIR: p.destdir,
     SAGE_DESTDIR_LOCAL: p.destdir + p.tree,
     SAGE_PKG_DIR: p.buildRoot,
-    SAGE_SPKG_INST: path.join(p.tree, 'var/lib/sage/installed'),
-    SAGE_SPKG_SCRIPTS: path.join(p.tree, 'var/lib/sage/scripts'),
-    SAGE_SPKG_WHEELS: path.join(p.tree, 'var/lib/sage/wheels'),
+    SAGE_SPKG_INST: installedDir(p.tree),
+    SAGE_SPKG_SCRIPTS: scriptsDir(p.tree),
+    SAGE_SPKG_WHEELS: wheelhouseOf(p.tree),
     SAGE_DISTFILES: config.upstream,
     SAGE_LOGS: path.join(config.logs, 'pkgs'),
     SAGE_LOGFILE: p.logFile,

@@ -4,15 +4,16 @@
 import { lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { hashInputs, type FingerprintInputs } from '../fingerprint.js';
-import { checkManifestPaths, isReserved, newManifest, pruneEmptyParents, pythonDistsOf, readManifestOrNull, removeFiles, treeOfManifest, writeManifest, type Manifest, type PythonDist } from '../manifest.js';
+import { checkManifestPaths, newManifest, pruneEmptyParents, pythonDistsOf, readManifestOrNull, removeFiles, treeOfManifest, writeManifest, type Manifest, type PythonDist } from '../state/manifest.js';
 import { pipInstall, pipUninstall, waitForPip } from '../python/pip.js';
 import type { Recipe } from '../recipes.js';
-import { holdLock } from '../buildlock.js';
+import { holdLock } from '../proc/buildlock.js';
 import { HookFailed, type HookTarget, installHooks, removeHooks, runLegacyUninstall, runPrerm, runWarningHook } from '../hooks.js';
-import { LockWaitCanceled, describeHolders } from '../lock.js';
-import { dropClaim, liveClaims, treeLockFile, writeClaim } from '../claims.js';
+import { LockWaitCanceled, describeHolders } from '../proc/lock.js';
+import { dropClaim, liveClaims, writeClaim } from '../state/claims.js';
+import { backupDir, isReserved, treeLockFile, wheelhouseOf } from '../state/layout.js';
 import { SAGEBUILD_VERSION } from '../util/paths.js';
-import { parseWheelFilename, refreshIndex, wheelhouseOf } from '../wheelhouse.js';
+import { parseWheelFilename, refreshIndex } from '../wheelhouse.js';
 import { type BuildContext, StepFailure, pkgId } from './context.js';
 import type { PkgPaths } from './env.js';
 import { manifestFiles, mergeConflicts, mergeStage, moveFile, preserveCopy, type StagedEntry } from './stage.js';
@@ -206,7 +207,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
       // renames the new one over it: readers never see it missing, as they would mid-upgrade.
       const replaced = new Set(entries.filter((e) => e.kind !== 'dir').map((e) => path.join(p.tree, e.rel)));
       for (const o of old) {
-        const backup = path.join(o.tree, 'var/tmp/sagebuild-backup', `${id}-${process.pid}`);
+        const backup = backupDir(o.tree, `${id}-${process.pid}`);
         for (const f of o.abs) {
           if (!lexists(f)) continue;
           const to = path.join(backup, path.relative(o.tree, f));
@@ -246,7 +247,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     const restored = e instanceof HookFailed ? ' Nothing was installed.' : old.length ? ` The previously installed ${old.map((o) => `${r.name}-${o.entry.version}`).join(', ')} was restored.` : message.endsWith('nothing was installed') ? '' : ' Nothing was installed.';
     throw new StepFailure(`${message}.${restored}`, (e instanceof StepFailure && e.canceled) || (e instanceof HookFailed && e.canceled) || e instanceof LockWaitCanceled);
   } finally {
-    for (const o of old) rmSync(path.join(o.tree, 'var/tmp/sagebuild-backup', `${id}-${process.pid}`), { recursive: true, force: true });
+    for (const o of old) rmSync(backupDir(o.tree, `${id}-${process.pid}`), { recursive: true, force: true });
   }
   // The new version's hooks replace the old one's (sage-spkg's install_scripts), outside the manifest.
   for (const o of old) if (o.tree !== p.tree) removeHooks(hookTarget(o.entry.version, o.tree));

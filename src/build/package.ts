@@ -4,22 +4,23 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cleanPackage } from '../clean.js';
-import { LockWaitCanceled } from '../lock.js';
+import { LockWaitCanceled } from '../proc/lock.js';
 import { processEnv } from '../util/env.js';
-import { holdLock, packageLockFile } from '../buildlock.js';
-import { pythonDistsOf, readManifestOrNull, writeManifest, type PythonDist } from '../manifest.js';
+import { holdLock } from '../proc/buildlock.js';
+import { pythonDistsOf, readManifestOrNull, writeManifest, type PythonDist } from '../state/manifest.js';
 import { dropFromWheelCache, takeFromWheelCache } from '../python/wheelcache.js';
 import type { Recipe } from '../recipes.js';
+import type { Reason } from '../reasons.js';
 import { isInside } from '../util/paths.js';
-import { wheelhouseOf } from '../wheelhouse.js';
-import { type BuildContext, StepFailure, pkgId, pkgPaths } from './context.js';
+import { packageLockFile, scriptsDir, wheelhouseOf } from '../state/layout.js';
+import { type BuildContext, type BuildOutcome, StepFailure, pkgId, pkgPaths } from './context.js';
 import { buildEnv, type PkgPaths } from './env.js';
 import { install, requestedDists } from './install.js';
 import { runScript } from './scripts.js';
 import { prepareSources } from './sources.js';
 import { prepareStage, readStage } from './stage.js';
 
-export { type BuildContext, StepFailure, pkgId, pkgPaths } from './context.js';
+export { type BuildContext, type BuildOutcome, StepFailure, pkgId, pkgPaths, succeeded } from './context.js';
 
 /**
  * With keep_wheels_cache: stages the wheels cached for this exact fingerprint, as the install
@@ -33,7 +34,7 @@ function fromWheelCache(ctx: BuildContext, r: Recipe, p: PkgPaths, fingerprint: 
     prepareStage(p.destdir, p.tree);
     return null;
   }
-  const scripts = path.join(p.destdir + p.tree, 'var/lib/sage/scripts', r.name);
+  const scripts = path.join(scriptsDir(p.destdir + p.tree), r.name);
   mkdirSync(scripts, { recursive: true });
   writeFileSync(path.join(scripts, 'spkg-requirements.txt'), dists.map((d) => `${d.name} @ file://${path.join(wheelhouseOf(venv), d.wheel)}\n`).join(''));
   ctx.bus.emit({ type: 'output', id: pkgId(r), line: `sagebuild: reusing cached wheel(s) ${dists.map((d) => d.wheel).join(', ')}: the fingerprint is unchanged` });
@@ -53,7 +54,7 @@ function removedMeanwhile(ctx: BuildContext, r: Recipe): boolean {
   return ctx.db.get(r.name).length === 0;
 }
 
-export async function buildPackage(ctx: BuildContext, name: string, reasons: string[]): Promise<boolean> {
+export async function buildPackage(ctx: BuildContext, name: string, reasons: Reason[]): Promise<BuildOutcome> {
   const { project, bus } = ctx;
   const r = project.recipes.get(name)!;
   const id = pkgId(r);
@@ -66,18 +67,16 @@ export async function buildPackage(ctx: BuildContext, name: string, reasons: str
   });
   if (!lock) {
     bus.emit({ type: 'pkg-failed', id, name, error: 'interrupted while waiting for another sagebuild process', logFile: p.logFile, buildDir: null, canceled: true });
-    return false;
+    return 'interrupted';
   }
   try {
     if (waited && r.kind === 'none' && removedMeanwhile(ctx, r)) {
       bus.emit({ type: 'info', message: `${id}: its old install was removed meanwhile by another sagebuild process; nothing to do` });
-      ctx.builtElsewhere.add(r.name);
-      return true;
+      return 'built-elsewhere';
     }
-    if (waited && r.kind !== 'none' && !reasons.includes('requested with -no-deps') && builtMeanwhile(ctx, r)) {
+    if (waited && r.kind !== 'none' && !reasons.some((x) => x.kind === 'no-deps') && builtMeanwhile(ctx, r)) {
       bus.emit({ type: 'info', message: `${id}: built meanwhile by another sagebuild process; nothing to do` });
-      ctx.builtElsewhere.add(r.name);
-      return true;
+      return 'built-elsewhere';
     }
     return await build(ctx, r, p, reasons);
   } finally {
@@ -85,7 +84,7 @@ export async function buildPackage(ctx: BuildContext, name: string, reasons: str
   }
 }
 
-async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: string[]): Promise<boolean> {
+async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: Reason[]): Promise<BuildOutcome> {
   const { project, bus } = ctx;
   const id = pkgId(r);
   const started = Date.now();
@@ -96,7 +95,7 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: string[
       ctx.db.refresh(r.name);
       await cleanPackage(r.name, ctx.db, bus, project, processEnv(), ctx.signal);
       bus.emit({ type: 'pkg-done', id, name: r.name, ok: true, durationMs: Date.now() - started, removed: true });
-      return true;
+      return 'removed';
     }
     if (!isInside(project.config.buildDir, p.buildRoot) || p.buildRoot === project.config.buildDir) {
       throw new StepFailure(`build dir ${p.buildRoot} is not inside ${project.config.buildDir}`);
@@ -158,12 +157,12 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: string[
     rmSync(p.buildRoot, { recursive: true, force: true });
     keepBuildDir = false;
     bus.emit({ type: 'pkg-done', id, name: r.name, ok: true, durationMs: Date.now() - started });
-    return true;
+    return 'built';
   } catch (e) {
     const canceled = (e instanceof StepFailure && e.canceled) || e instanceof LockWaitCanceled;
     const message = e instanceof Error ? e.message : String(e);
     // The build dir (sources and the unmerged stage) is kept for inspection, as Sage does.
     bus.emit({ type: 'pkg-failed', id, name: r.name, error: message, logFile: p.logFile, buildDir: keepBuildDir ? p.buildRoot : null, canceled });
-    return false;
+    return canceled ? 'interrupted' : 'failed';
   }
 }

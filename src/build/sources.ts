@@ -9,7 +9,7 @@ import { type BuildContext, StepFailure, pkgId } from './context.js';
 import { DownloadError, ensureTarball } from './download.js';
 import type { PkgPaths } from './env.js';
 import { unpack } from './fetch.js';
-import { runLogged } from './run.js';
+import { runLogged } from '../proc/run.js';
 
 export async function prepareSources(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Record<string, string>): Promise<void> {
   const id = pkgId(r);

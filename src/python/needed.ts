@@ -3,7 +3,7 @@
 // need one of them since. Asked of the venv's own interpreter (its installed metadata).
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import type { PythonDist } from '../manifest.js';
+import type { PythonDist } from '../state/manifest.js';
 
 const SCRIPT = `
 import json, re, sys

@@ -3,9 +3,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { EventBus } from '../events.js';
-import type { PythonDist } from '../manifest.js';
-import { pipLockFile, runLocked } from '../lock.js';
-import { listWheels, normalizeName, parseWheelFilename, wheelhouseOf } from '../wheelhouse.js';
+import type { PythonDist } from '../state/manifest.js';
+import { runLocked } from '../proc/lock.js';
+import { pipLockFile, wheelhouseOf } from '../state/layout.js';
+import { listWheels, normalizeName, parseWheelFilename } from '../wheelhouse.js';
 
 export interface PipContext {
   venv: string;

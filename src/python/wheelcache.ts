@@ -1,17 +1,14 @@
 // A binary cache of wheels keyed by fingerprint (`keep_wheels_cache: true`): `<pkg>-clean` keeps
-// the package's wheels in <venv>/var/cache/sagebuild/wheels/<fingerprint>/, and a later build
+// the package's wheels in wheelCacheDir(venv)/<fingerprint>/, and a later build
 // with the same fingerprint reuses them instead of rebuilding. The cache holds at most
 // MAX_ENTRIES packages; the oldest go first.
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { PythonDist } from '../manifest.js';
-import { wheelhouseOf } from '../wheelhouse.js';
+import type { PythonDist } from '../state/manifest.js';
+import { wheelCacheDir, wheelhouseOf } from '../state/layout.js';
 
 const MAX_ENTRIES = 200;
 
-export function wheelCacheDir(venv: string): string {
-  return path.join(venv, 'var', 'cache', 'sagebuild', 'wheels');
-}
 
 function copyOrLink(src: string, dest: string): void {
   try {

@@ -1,4 +1,5 @@
 // Console presentation: Sage-style `[pkg-version] ` prefixed lines, failure excerpts, summary.
+import { reasonsText } from './reasons.js';
 import type { EventBus, SagebuildEvent } from '../events.js';
 
 const TAIL_LINES = 30;
@@ -37,7 +38,7 @@ export class ConsoleReporter {
         const build = e.items.filter((i) => i.action === 'build');
         if (e.dryRun) {
           if (!build.length) this.#say('Nothing to (re)build.');
-          for (const i of build) this.#say(`${i.name}: ${i.reasons.join('; ')}`);
+          for (const i of build) this.#say(`${i.name}: ${reasonsText(i.reasons)}`);
         } else if (!build.length) {
           this.#say('Nothing to (re)build.');
         } else {
@@ -47,7 +48,7 @@ export class ConsoleReporter {
       }
       case 'pkg-start':
         this.#tails.set(e.id, []);
-        this.#say(`[${e.id}] building (${e.reasons.join('; ') || 'requested'}). Log file: ${e.logFile}`);
+        this.#say(`[${e.id}] building (${reasonsText(e.reasons) || 'requested'}). Log file: ${e.logFile}`);
         break;
       case 'step':
         if (this.o.verbose) this.#say(`[${e.id}] ==> ${e.step}${e.detail ? ` ${e.detail}` : ''}`);

@@ -1,4 +1,5 @@
 // Writes each package's output to <logs>/pkgs/<pkg>-<version>.log (one file per attempt).
+import { reasonsText } from './reasons.js';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -15,7 +16,7 @@ export class LogFiles {
           mkdirSync(path.dirname(e.logFile), { recursive: true });
           const s = createWriteStream(e.logFile, { flags: 'w' });
           s.on('error', () => undefined); // a full disk must not crash the build; the console still has the output
-          s.write(`sagebuild: building ${e.id} (${new Date().toString()})\nsagebuild: because: ${e.reasons.join('; ') || 'requested'}\n`);
+          s.write(`sagebuild: building ${e.id} (${new Date().toString()})\nsagebuild: because: ${reasonsText(e.reasons) || 'requested'}\n`);
           this.#open.set(e.id, s);
           break;
         }

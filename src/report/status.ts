@@ -1,8 +1,9 @@
 // Text for `sagebuild status` and `sagebuild --explain <pkg>`, from a plan (no side effects).
 import type { PlanItem } from '../events.js';
-import type { InstalledEntry } from '../manifest.js';
+import type { InstalledEntry } from '../state/manifest.js';
 import type { Project } from '../project.js';
 import type { Decision } from '../systempkgs.js';
+import { reasonText, reasonsText } from './reasons.js';
 
 /** One line per package: installed / outdated (why) / not installed / dummy. */
 export function statusLines(plan: PlanItem[], installed: Map<string, InstalledEntry[]>): string[] {
@@ -14,7 +15,7 @@ export function statusLines(plan: PlanItem[], installed: Map<string, InstalledEn
     else if (i.action === 'up-to-date') rows.push([i.name, 'installed', i.version]);
     else if (i.problems?.length) rows.push([i.name, 'cannot build', `${i.version}: ${i.problems.join('; ')}`]);
     else if (!have.length) rows.push([i.name, 'not installed', i.version]);
-    else rows.push([i.name, 'outdated', `${have.join(', ')}: ${i.reasons.join('; ')}`]);
+    else rows.push([i.name, 'outdated', `${have.join(', ')}: ${reasonsText(i.reasons)}`]);
   }
   // Installed packages whose recipe is gone (Sage's all-sage would uninstall them).
   const known = new Set(plan.map((i) => i.name));
@@ -49,8 +50,6 @@ export function configureLines(project: Project, decisions: Map<string, Decision
   return rows;
 }
 
-const DEP_REBUILT = /^dependency (\S+) rebuilt$/;
-
 /** The full reason chain: why `name` builds, and why each dependency that triggers it builds. */
 export function explainLines(plan: PlanItem[], name: string): string[] {
   const by = new Map(plan.map((i) => [i.name, i]));
@@ -79,9 +78,8 @@ export function explainLines(plan: PlanItem[], name: string): string[] {
     }
     out.push(`${pad}${n}-${i.version} will be rebuilt${i.fingerprint ? ` (fingerprint now ${i.fingerprint.slice(0, 12)})` : ''}, because:`);
     for (const r of i.reasons) {
-      out.push(`${pad}  - ${r}`);
-      const m = DEP_REBUILT.exec(r);
-      if (m) walk(m[1]!, depth + 2);
+      out.push(`${pad}  - ${reasonText(r)}`);
+      if (r.kind === 'dependency-rebuilt') walk(r.dep, depth + 2);
     }
   };
   walk(name, 0);

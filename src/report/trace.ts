@@ -1,5 +1,6 @@
 // `--trace FILE`: a Chrome trace (chrome://tracing, Perfetto) of the run: one bar per package
 // build, on as many lanes as ran at once, so the critical path and idle slots are visible.
+import { reasonsText } from './reasons.js';
 import { writeFileSync } from 'node:fs';
 import type { EventBus } from '../events.js';
 
@@ -29,7 +30,7 @@ export class TraceWriter {
         let lane = this.#lanes.indexOf(false);
         if (lane < 0) lane = this.#lanes.push(true) - 1;
         else this.#lanes[lane] = true;
-        this.#open.set(e.id, { ts: now, lane, reasons: e.reasons.join('; ') });
+        this.#open.set(e.id, { ts: now, lane, reasons: reasonsText(e.reasons) });
       } else if (e.type === 'pkg-done' || e.type === 'pkg-failed') {
         const o = this.#open.get(e.id);
         if (!o) return;

@@ -1,6 +1,6 @@
 // An exclusive flock held across awaits: per package for its whole build or clean (so that two
 // sagebuild runs on one prefix never build one package in one build directory at once), and per
-// tree while a package claims the files it is about to install (claims.ts). Node cannot flock
+// tree while a package claims the files it is about to install (state/claims.ts). Node cannot flock
 // in-process, so a small `flock ... cat` process holds it: closing its stdin releases
 // the lock, and if sagebuild dies the pipe closes and the kernel releases it too.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,10 +11,6 @@ import { FLOCK_BUSY, describeHolders } from './lock.js';
 
 export interface HeldLock {
   release(): Promise<void>;
-}
-
-export function packageLockFile(buildDir: string, pkg: string): string {
-  return path.join(buildDir, '.locks', `${pkg}.lock`);
 }
 
 /** Starts a holder; `acquired` says whether it got the lock (false: busy, with -n). */

@@ -4,7 +4,8 @@
 // re-read), so it also sees what another sagebuild process installed meanwhile.
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { isReserved, readManifest, scanInstalled, treeOfManifest, type InstalledEntry } from './manifest.js';
+import { isReserved } from './layout.js';
+import { readManifest, scanInstalled, treeOfManifest, type InstalledEntry } from './manifest.js';
 
 interface Known {
   stamp: string; // mtime + size: re-read when it changes
@@ -80,6 +81,11 @@ export class InstalledDb {
       else if (this.trees.some((t) => isReserved(path.relative(t, f)))) keep.set(f, "sagebuild's own state");
     }
     return keep;
+  }
+
+  /** Re-reads every stamp: what earlier actions of the command, or other processes, changed. */
+  rescan(): void {
+    this.entries = scanInstalled(this.trees);
   }
 
   /** Re-reads the stamps of one package after it was installed or removed. */

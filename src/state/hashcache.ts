@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { accessSync, constants, mkdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { UserError } from './diagnostics.js';
-import { writeFileAtomic } from './manifest.js';
+import { UserError } from '../diagnostics.js';
+import { readJsonOrNull, writeFileAtomic } from '../util/fs.js';
 
 interface Entry {
   s: number; // size
@@ -29,14 +29,9 @@ export class HashCache {
 
   constructor(file: string | null) {
     this.#file = file;
-    if (file) {
-      try {
-        const data = JSON.parse(readFileSync(file, 'utf8')) as { version?: number; entries?: Record<string, Entry> };
-        if (data.version === 1 && data.entries) this.#entries = data.entries;
-      } catch {
-        // no cache yet, or a damaged one: start empty
-      }
-    }
+    // No cache yet, or a damaged one: start empty.
+    const data = file ? readJsonOrNull<{ version?: number; entries?: Record<string, Entry> }>(file) : null;
+    if (data?.version === 1 && data.entries) this.#entries = data.entries;
   }
 
   /** sha256 of the file's content; `st` may be passed when the caller has stat'ed already. */

@@ -1,19 +1,15 @@
-// Sage's pip lock: an OS flock on <venv>/var/lock/pip3.lock, shared for installs, exclusive for
+// Sage's pip lock (state/layout.ts: pipLockFile): an OS flock, shared for installs, exclusive for
 // uninstalls, taken by running the step under flock(1) so that the kernel releases it whenever
 // the step ends (even when killed). Waiting is reported with the holders' command lines.
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { EventBus } from './events.js';
-import { runLogged, type RunResult } from './build/run.js';
+import type { EventBus } from '../events.js';
+import { runLogged, type RunResult } from './run.js';
 
 export type LockMode = 'shared' | 'exclusive';
 
 /** Exit status flock(1) uses when -n finds the lock busy (chosen with -E). */
 export const FLOCK_BUSY = 75;
-
-export function pipLockFile(venv: string): string {
-  return path.join(venv, 'var', 'lock', 'pip3.lock');
-}
 
 export interface LockedRunOptions {
   cwd: string;

@@ -3,38 +3,23 @@
 // short per-tree flock together with that check, makes check-and-claim atomic across processes,
 // so two packages can never both land the same new file. A claim lives until the package's
 // manifest is written; the claim of a process that died (or whose PID was reused) is ignored.
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { processAlive, processStart } from './util/proc.js';
-
-const CLAIMS_RELDIR = 'var/lib/sage/sagebuild/claims';
-
-export function treeLockFile(tree: string): string {
-  return path.join(tree, 'var/lock/sagebuild-install.lock');
-}
-
+import { processAlive, processStart } from '../util/proc.js';
+import { readdirOrEmpty, readJsonOrNull } from '../util/fs.js';
+import { claimsDir } from './layout.js';
 
 /** Absolute path -> claiming package, from the live claims in these trees. */
 export function liveClaims(trees: string[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const tree of new Set(trees)) {
-    const dir = path.join(tree, CLAIMS_RELDIR);
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      continue;
-    }
-    for (const n of names) {
+    const dir = claimsDir(tree);
+    for (const n of readdirOrEmpty(dir)) {
       const file = path.join(dir, n);
       const m = /^(\d+)-(.+)\.json$/.exec(n);
       if (!m) continue;
-      let c: { files: string[]; start?: string | null };
-      try {
-        c = JSON.parse(readFileSync(file, 'utf8')) as typeof c;
-      } catch {
-        continue; // damaged (it is written to a temp file and renamed): it claims nothing
-      }
+      const c = readJsonOrNull<{ files: string[]; start?: string | null }>(file);
+      if (!c) continue; // damaged (it is written to a temp file and renamed): it claims nothing
       const pid = Number(m[1]);
       // Dead, or its PID now belongs to another process (as happens in containers): stale.
       if (!processAlive(pid) || (c.start && processStart(pid) !== c.start)) {
@@ -49,7 +34,7 @@ export function liveClaims(trees: string[]): Map<string, string> {
 
 /** Claims `absFiles` (inside `tree`) for `pkg`; returns the claim file to drop later. */
 export function writeClaim(tree: string, pkg: string, absFiles: string[]): string {
-  const dir = path.join(tree, CLAIMS_RELDIR);
+  const dir = claimsDir(tree);
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${process.pid}-${pkg}.json`);
   const tmp = `${file}.tmp`;

@@ -1,12 +1,14 @@
-// Installation records under <tree>/var/lib/sage/installed/<pkg>-<version> (Sage's JSON format plus
-// a `sagebuild` block), their safe reading, atomic writing, and safe file removal.
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { uname } from './util/uname.js';
-import { dateAsDatePrints } from './util/date.js';
+// Installation records in a tree's INSTALLED_RELDIR (<pkg>-<version>, Sage's JSON format plus
+// a `sagebuild` block; pip packages' in PIP_RECORDS_RELDIR, see layout.ts), their safe reading,
+// atomic writing, and safe file removal.
+import { lstatSync, mkdirSync, readFileSync, realpathSync, rmdirSync, unlinkSync } from 'node:fs';
+import { mtimeMsOr0, readdirOrEmpty, readTextOrNull, writeFileAtomic } from '../util/fs.js';
+import { uname } from '../util/uname.js';
+import { dateAsDatePrints } from '../util/date.js';
 import path from 'node:path';
-import { INSTALLED_RELDIR } from './deps.js';
-import { UserError } from './diagnostics.js';
-import { isInside } from './util/paths.js';
+import { INSTALLED_RELDIR, PIP_RECORDS_RELDIR, installedDir, pipRecordsDir } from './layout.js';
+import { UserError } from '../diagnostics.js';
+import { isInside } from '../util/paths.js';
 
 export interface Manifest {
   package_name: string;
@@ -42,15 +44,14 @@ export function pythonDistsOf(m: Manifest): PythonDist[] {
   return Array.isArray(d) ? (d as PythonDist[]) : [];
 }
 
-/**
- * Where the records of *pip* packages (requirements.txt) go. Sage keeps no installation record
- * for them ("in addition to what pip is already doing", build/make/Makefile.in), so sagebuild
- * keeps theirs in its own state folder, where Sage's tools (sage-spkg-uninstall, the make
- * stamps) do not see them; sagebuild needs them for fingerprints, ownership and -clean.
+/*
+ * The records of *pip* packages (requirements.txt) go to pipRecordsDir. Sage keeps no installation
+ * record for them ("in addition to what pip is already doing", build/make/Makefile.in), so
+ * sagebuild keeps theirs in its own state folder, where Sage's tools (sage-spkg-uninstall, the
+ * make stamps) do not see them; sagebuild needs them for fingerprints, ownership and -clean.
  */
-export const PIP_RECORDS_RELDIR = 'var/lib/sage/sagebuild/pip-installed';
 
-/** <tree>/var/lib/sage/installed/<pkg>-<ver> (or a pip record) -> <tree>. The manifest's location, not its content, decides. */
+/** <tree>/INSTALLED_RELDIR/<pkg>-<ver> (or a pip record) -> <tree>. The manifest's location, not its content, decides. */
 export function treeOfManifest(file: string): string {
   const dir = path.dirname(path.resolve(file));
   for (const rel of [INSTALLED_RELDIR, PIP_RECORDS_RELDIR]) if (dir.endsWith(`/${rel}`)) return dir.slice(0, -rel.length - 1);
@@ -64,21 +65,11 @@ export interface InstalledEntry {
   mtimeMs: number;
 }
 
-export function installedDir(tree: string): string {
-  return path.join(tree, INSTALLED_RELDIR);
-}
-
 /** Stamps found in the installed/ dirs of the given trees, by package name. */
 export function scanInstalled(trees: string[]): Map<string, InstalledEntry[]> {
   const out = new Map<string, InstalledEntry[]>();
-  for (const dir of [...new Set(trees)].flatMap((tree) => [installedDir(tree), path.join(tree, PIP_RECORDS_RELDIR)])) {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      continue;
-    }
-    for (const f of names) {
+  for (const dir of [...new Set(trees)].flatMap((tree) => [installedDir(tree), pipRecordsDir(tree)])) {
+    for (const f of readdirOrEmpty(dir)) {
       if (f.startsWith('.')) continue; // .dummy, temp files
       const dash = f.indexOf('-');
       if (dash <= 0) continue;
@@ -89,11 +80,7 @@ export function scanInstalled(trees: string[]): Map<string, InstalledEntry[]> {
         file,
         // Rarely needed (which of several versions is newest): stat only on demand.
         get mtimeMs(): number {
-          try {
-            return statSync(file).mtimeMs;
-          } catch {
-            return 0;
-          }
+          return mtimeMsOr0(file);
         },
       };
       const list = out.get(e.name) ?? [];
@@ -132,33 +119,16 @@ export function readManifestOrNull(file: string): Manifest | null {
 }
 
 export function writeManifest(tree: string, m: Manifest): string {
-  const dir = m.sagebuild?.kind === 'pip' ? path.join(tree, PIP_RECORDS_RELDIR) : installedDir(tree);
+  const dir = m.sagebuild?.kind === 'pip' ? pipRecordsDir(tree) : installedDir(tree);
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${m.package_name}-${m.package_version}`);
   writeFileAtomic(file, JSON.stringify(m, null, 2) + '\n');
   return file;
 }
 
-/** temp file + fsync + rename: readers see the old or the new content, never half of it. */
-export function writeFileAtomic(file: string, content: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-}
-
 /** The Sage version sage-spkg records: the first line of SAGE_ROOT/VERSION.txt; empty when there is none. */
 export function sageVersion(sageRoot: string): string {
-  try {
-    return (readFileSync(path.join(sageRoot, 'VERSION.txt'), 'utf8').split('\n')[0] ?? '').trim();
-  } catch {
-    return '';
-  }
+  return (readTextOrNull(path.join(sageRoot, 'VERSION.txt'))?.split('\n')[0] ?? '').trim();
 }
 
 /** A manifest with Sage's keys in sage-spkg's order; `test_result` stays empty until checks run. */
@@ -256,11 +226,4 @@ export function pruneEmptyParents(tree: string, absFiles: string[]): void {
       // not empty, or gone
     }
   }
-}
-
-/** Folders of a tree that hold sagebuild's own state: no package may install into them or own files there. */
-const RESERVED = [`${INSTALLED_RELDIR}/`, 'var/lib/sage/sagebuild/', 'var/lock/', 'var/cache/sagebuild/', 'var/tmp/sagebuild-backup/', 'var/lib/sage/wheels/simple', 'var/lib/sage/wheels/.simple-'];
-
-export function isReserved(rel: string): boolean {
-  return RESERVED.some((pre) => rel.startsWith(pre));
 }
