@@ -77,24 +77,24 @@ function settleSharedDists(ctx: BuildContext, r: Recipe, tree: string, entries: 
     }
   }
   const takeOver = () => {
-  for (const [pkg, list] of ctx.db.entries) {
-    if (pkg === r.name) continue;
-    for (const e of list) {
-      const m = readManifestOrNull(e.file);
-      const taken = m ? pythonDistsOf(m).filter((d) => d.dependency && mine.has(canon(d.name))) : [];
-      if (!m || !taken.length) continue;
-      const t = treeOfManifest(e.file);
-      const gone = new Set(taken.map((d) => path.relative(t, path.join(wheelhouse, d.wheel))));
-      m.files = m.files.filter((f) => !gone.has(f));
-      m.sagebuild = { ...m.sagebuild!, python_dists: pythonDistsOf(m).filter((d) => !taken.includes(d)) };
-      writeManifest(t, m);
-      for (const d of taken) {
-        ctx.bus.emit({ type: 'output', id: pkgId(r), line: `sagebuild: takes over ${d.name} (${pkg} had ${d.version} as a dependency)` });
-        // Another version's wheel leaves the wheelhouse with it: one wheel per installed distribution.
-        if (!keep.some((k) => k.wheel === d.wheel)) rmSync(path.join(wheelhouse, d.wheel), { force: true });
+    for (const [pkg, list] of ctx.db.entries) {
+      if (pkg === r.name) continue;
+      for (const e of list) {
+        const m = readManifestOrNull(e.file);
+        const taken = m ? pythonDistsOf(m).filter((d) => d.dependency && mine.has(canon(d.name))) : [];
+        if (!m || !taken.length) continue;
+        const t = treeOfManifest(e.file);
+        const gone = new Set(taken.map((d) => path.relative(t, path.join(wheelhouse, d.wheel))));
+        m.files = m.files.filter((f) => !gone.has(f));
+        m.sagebuild = { ...m.sagebuild!, python_dists: pythonDistsOf(m).filter((d) => !taken.includes(d)) };
+        writeManifest(t, m);
+        for (const d of taken) {
+          ctx.bus.emit({ type: 'output', id: pkgId(r), line: `sagebuild: takes over ${d.name} (${pkg} had ${d.version} as a dependency)` });
+          // Another version's wheel leaves the wheelhouse with it: one wheel per installed distribution.
+          if (!keep.some((k) => k.wheel === d.wheel)) rmSync(path.join(wheelhouse, d.wheel), { force: true });
+        }
       }
     }
-  }
   };
   const dropped = new Set(theirs.map(rel));
   return { entries: entries.filter((e) => !dropped.has(e.rel)), dists: keep, takeOver, takeable };
