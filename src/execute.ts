@@ -1,5 +1,5 @@
 // One build run: plan -> schedule -> build each package -> summary. Returns the exit status.
-import { buildPackage, pkgId, pkgPaths, succeeded, type BuildOutcome } from './build/package.js';
+import { buildPackage, pkgId, pkgPaths, succeeded, type BuildOutcome } from './spkg/package.js';
 import type { EventBus } from './events.js';
 import { makePlan, type BuildRequest } from './plan.js';
 import type { Project } from './project.js';

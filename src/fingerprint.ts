@@ -68,7 +68,7 @@ function toolVersion(): string {
 /**
  * Hashes every file below `dir` into `out` under `prefix/...`. A symlink that stays inside the
  * tree (`root`) counts by its target text; one that leads out of it counts by what it points to,
- * since that is what the build copies (build/copy.ts).
+ * since that is what the build copies (spkg/copy.ts).
  */
 function hashTree(dir: string, prefix: string, cache: HashCache, out: Record<string, string>, root = realOrSelf(dir), open = new Set([root])): void {
   let names: string[];

@@ -1,4 +1,4 @@
-// Why a package builds, as data: plan.ts and fingerprint.ts produce these, build/package.ts and
+// Why a package builds, as data: plan.ts and fingerprint.ts produce these, spkg/package.ts and
 // report/status.ts read them by kind, and only report/reasons.ts turns them into English.
 
 /** A change to a recipe file: added, changed or removed. */

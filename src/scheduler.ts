@@ -1,7 +1,6 @@
 // Runs a DAG of tasks under one concurrency limit. In-degree counters and a ready queue mean a
 // completion touches only its dependents (no rescans); the queue is a heap ordered by critical
 // path length, so long chains start first.
-import pLimit from 'p-limit';
 
 export interface Task {
   id: string;
@@ -102,9 +101,9 @@ export async function schedule(tasks: Task[], run: (id: string) => Promise<boole
   const ready = new Heap<string>((x, y) => prio.get(x)! > prio.get(y)! || (prio.get(x) === prio.get(y) && order.get(x)! < order.get(y)!));
   for (const t of tasks) if (pending.get(t.id) === 0) ready.push(t.id);
 
-  // p-limit is the semaphore; we only hand it work when a slot is free so that the choice of
-  // what runs next stays with the priority queue rather than p-limit's FIFO.
-  const limit = pLimit(Math.max(1, o.jobs));
+  // The running count is the semaphore: work starts only when a slot is free, so the choice of
+  // what runs next stays with the priority queue.
+  const slots = Math.max(1, o.jobs);
   let stopping = false;
   let running = 0;
   const holdsToken = new Set<string>();
@@ -142,7 +141,7 @@ export async function schedule(tasks: Task[], run: (id: string) => Promise<boole
     };
     const pump = () => {
       if (o.signal.aborted) stopping = true;
-      while (!stopping && ready.size && running < limit.concurrency) {
+      while (!stopping && ready.size && running < slots) {
         let token = false;
         if (implicitHolder !== null && o.tokens) {
           // Nested makes may hold the free tokens: look again shortly.
@@ -161,10 +160,13 @@ export async function schedule(tasks: Task[], run: (id: string) => Promise<boole
         if (token) holdsToken.add(id);
         else if (o.tokens) implicitHolder = id;
         running++;
-        limit(() => run(id)).then(
-          (ok) => finish(id, ok),
-          () => finish(id, false),
-        );
+        // Started on the next tick, as p-limit did: the loop picks every free slot first.
+        Promise.resolve()
+          .then(() => run(id))
+          .then(
+            (ok) => finish(id, ok),
+            () => finish(id, false),
+          );
       }
       if (running === 0 && (stopping || !ready.size)) {
         clearTimeout(retry);
