@@ -8,7 +8,8 @@
 //                                               change ---> queued (runs again when done)
 import { watch, type FSWatcher } from 'chokidar';
 import path from 'node:path';
-import { runActions, type RunOptions } from './actions.js';
+import { runActions } from './commands/run.js';
+import type { RunOptions } from './commands/options.js';
 import type { Config } from './config.js';
 import { UserError, formatDiagnostic } from './diagnostics.js';
 import { closure } from './plan.js';

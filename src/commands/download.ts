@@ -1,0 +1,56 @@
+// `download [pkg...|all]`: upstream tarballs and pip packages' wheels, without building.
+import { DownloadError, downloadUrls, ensureTarball } from '../spkg/download.js';
+import { tarballPath } from '../spkg/fetch.js';
+import { existsSync } from 'node:fs';
+import { buildEnv } from '../spkg/env.js';
+import { pkgId, pkgPaths } from '../spkg/package.js';
+import { runLogged } from '../proc/run.js';
+import { closure, type BuildRequest } from '../plan.js';
+import type { Project } from '../project.js';
+import { out, type RunOptions } from './options.js';
+
+/** `download [pkg...|all]`: fetch and verify upstream tarballs (and pip packages' wheels) without building. */
+export async function download(project: Project, requests: BuildRequest[], o: RunOptions): Promise<number> {
+  // Packages the system provides are never built, so never downloaded.
+  const names = [...closure(project, requests)].filter((n) => !project.system.has(n)).sort();
+  if (o.dryRun) {
+    for (const name of names) {
+      const r = project.recipes.get(name)!;
+      if (r.checksums) {
+        const sources = [...downloadUrls(project.config, r), ...(r.kind === 'wheel' ? ["pip's configured package index"] : [])];
+        out([`${pkgId(r)}: ${existsSync(tarballPath(project.config, r)) ? 'in the upstream cache (verified when used)' : `would download ${tarballPath(project.config, r)} from ${sources.join(' or ') || '(no source: add mirrors or upstream_url)'}`}`]);
+      }
+      else if (r.kind === 'pip') out([`${pkgId(r)}: would run pip download -r ${r.dir}/requirements.txt`]);
+    }
+    return 0;
+  }
+  let failed = 0;
+  let fetched = 0;
+  await Promise.all(
+    names.map(async (name) => {
+      const r = project.recipes.get(name)!;
+      const id = pkgId(r);
+      try {
+        if (r.checksums) {
+          const res = await ensureTarball({ config: project.config, bus: o.bus, id, signal: o.signal, offline: o.offline }, r);
+          if (res.downloaded) fetched++;
+          o.bus.emit({ type: 'info', message: `${id}: ${res.downloaded ? 'downloaded' : 'in the upstream cache'}, checksum verified: ${res.file}` });
+        } else if (r.kind === 'pip' && !o.offline) {
+          // pip packages: keep their wheels (or sdists), dependencies included, in the upstream folder for --offline builds.
+          const p = pkgPaths(project, r);
+          const env = buildEnv(project.config, r, p, false, false);
+          const res = await runLogged(env.SAGEBUILD_PYTHON!, ['-m', 'pip', 'download', '--disable-pip-version-check', '--dest', project.config.upstream, '-r', `${r.dir}/requirements.txt`], { cwd: project.config.root, env, id, bus: o.bus, signal: o.signal });
+          if (res.exitCode !== 0) throw new DownloadError(`pip download failed (exit code ${res.exitCode})`);
+          fetched++;
+          o.bus.emit({ type: 'info', message: `${id}: pip download into ${project.config.upstream}` });
+        }
+      } catch (e) {
+        if (!(e instanceof DownloadError)) throw e;
+        failed++;
+        o.bus.emit({ type: 'warning', message: `${id}: ${e.message}` });
+      }
+    }),
+  );
+  o.bus.emit({ type: 'info', message: `download: ${fetched} fetched, ${failed} failed, ${names.length} package(s) considered` });
+  return failed ? 1 : 0;
+}

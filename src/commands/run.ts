@@ -1,0 +1,93 @@
+// Runs the actions the targets asked for, in order: each command's module does the work.
+import { executeBuild } from '../execute.js';
+import { Fingerprinter } from '../fingerprint.js';
+import type { InstalledState } from '../state/state.js';
+import { makePlan } from '../plan.js';
+import type { Project } from '../project.js';
+import { configureLines } from '../report/status.js';
+import { prepareSystem } from '../systempkgs.js';
+import type { Action } from '../targets.js';
+import { writeSimpleIndex } from '../wheelhouse.js';
+import { wheelhouseOf } from '../state/layout.js';
+import { out, type RunOptions } from './options.js';
+import { showStatus } from './status.js';
+import { clean } from './clean.js';
+import { download } from './download.js';
+
+export async function runActions(project: Project, actions: Action[], o: RunOptions, state: InstalledState): Promise<number> {
+  // With several targets (`a-clean a`), plan every build up front: an input that cannot be read
+  // is an error before the first target changes anything. (A single build plans before it runs.)
+  // The builds then share its file-hash cache: no input is read and hashed twice.
+  // Which packages the system provides: decided before a build that changes the prefix (once,
+  // then cached); queries and dry runs use what was decided, or plan everything as built.
+  const db0 = state.db;
+  const builds = actions.some((a) => a.kind === 'build');
+  const plans = actions.some((a) => a.kind === 'build' || a.kind === 'status' || a.kind === 'download' || a.kind === 'configure' || (a.kind === 'list' && o.installed));
+  // A dry run plans as if earlier -clean targets had run: their packages are not installed then.
+  const assumeRemovedLater = new Set(actions.flatMap((a) => (a.kind === 'clean' ? [a.name] : [])));
+  const systemOptions = {
+    decideIfStale: builds && !o.dryRun,
+    force: actions.some((a) => a.kind === 'configure') && !o.dryRun,
+    signal: o.signal,
+    jobs: o.jobs,
+    cliOverrides: o.systemOverrides,
+    installed: (n: string) => db0.get(n).length > 0 && !(o.dryRun && assumeRemovedLater.has(n)),
+    info: (message: string) => o.bus.emit({ type: 'info', message }),
+    warn: (message: string) => o.bus.emit({ type: 'warning', message }),
+  };
+  const decisions = !plans ? null : await prepareSystem(project, systemOptions);
+  if (actions.length > 1 && actions.some((a) => a.kind === 'build')) {
+    const fp = new Fingerprinter(project, state.hashes);
+    const entries = state.db.entries;
+    for (const a of actions) if (a.kind === 'build') makePlan(project, entries, a.requests, fp);
+  }
+  let status = 0;
+  // A dry run plans later targets as if the earlier -clean targets had run.
+  const assumeRemoved = new Set<string>();
+  for (const a of actions) {
+    if (o.signal.aborted) break;
+    let r = 0;
+    switch (a.kind) {
+      case 'list':
+        if (o.installed) r = showStatus(project, state);
+        else out([...project.recipes.keys()].sort());
+        break;
+      case 'status':
+        r = showStatus(project, state);
+        break;
+      case 'configure':
+        if (o.dryRun) out(['configure: would run the spkg-configure.m4 checks of every package (-n changes nothing)']);
+        else out(configureLines(project, decisions ?? new Map()));
+        break;
+      case 'wheelhouse-index': {
+        const wheelhouse = wheelhouseOf(project.config.venv);
+        if (o.dryRun) break;
+        try {
+          out([`sagebuild: wrote the PEP 503 index ${wheelhouse}/simple/ (${writeSimpleIndex(wheelhouse)} project(s))`]);
+        } catch (e) {
+          process.stderr.write(`sagebuild: wheelhouse-index: ${(e as Error).message}\n`);
+          r = 1;
+        }
+        break;
+      }
+      case 'clean':
+        r = await clean(project, a.name, o, state);
+        if (o.dryRun) assumeRemoved.add(a.name);
+        break;
+      case 'download':
+        r = await download(project, a.requests, o);
+        break;
+      case 'build':
+        if (!o.dryRun && actions.indexOf(a) > 0) {
+          // An earlier `<pkg>-clean` may have made <pkg> the system's: decide again (from the cache).
+          state.db.rescan();
+          await prepareSystem(project, { ...systemOptions, force: false, installed: (n) => state.db.get(n).length > 0 });
+        }
+        r = await executeBuild(project, a.requests, { ...o, assumeRemoved, state });
+        break;
+    }
+    status = Math.max(status, r);
+    if (r !== 0 && !o.keepGoing) break;
+  }
+  return status;
+}
