@@ -12,10 +12,10 @@ import type { Project } from './project.js';
 import { checkManifestPaths, pythonDistsOf, readManifest, readManifestOrNull, removeFiles, treeOfManifest, writeManifest } from './state/manifest.js';
 import { type HookTarget, removeHooks, runLegacyUninstall, runPrerm, runWarningHook } from './hooks.js';
 import { pipUninstall, waitForPip } from './python/pip.js';
-import { canonicalDist, stillNeeded } from './python/needed.js';
+import { stillNeeded } from './python/needed.js';
 import type { InstalledEntry, PythonDist } from './state/manifest.js';
 import { storeInWheelCache } from './python/wheelcache.js';
-import { refreshIndex } from './wheelhouse.js';
+import { normalizeName, refreshIndex } from './wheelhouse.js';
 import { wheelhouseOf } from './state/layout.js';
 
 export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus, project: Project, env: Record<string, string>, cancel?: AbortSignal): Promise<number> {
@@ -102,10 +102,10 @@ async function keepNeededDependencies(name: string, plans: CleanPlan[], db: Inst
     if (pkg === name || rec?.kind !== 'pip' || !rec.requirements) continue;
     for (const line of rec.requirements.split('\n')) {
       const req = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(line.replace(/#.*/, ''))?.[1];
-      if (req && !line.trim().startsWith('-')) requiredBy.set(canonicalDist(req), pkg);
+      if (req && !line.trim().startsWith('-')) requiredBy.set(normalizeName(req), pkg);
     }
   }
-  const deps = leaving.filter((d) => d.dependency || requiredBy.has(canonicalDist(d.name)));
+  const deps = leaving.filter((d) => d.dependency || requiredBy.has(normalizeName(d.name)));
   if (!deps.length) return;
   let needed: Map<string, string>;
   try {
@@ -120,22 +120,22 @@ async function keepNeededDependencies(name: string, plans: CleanPlan[], db: Inst
     if (pkg === name) continue;
     for (const e of list) {
       const m = readManifestOrNull(e.file);
-      if (m) for (const d of pythonDistsOf(m)) ownerOf.set(canonicalDist(d.name), { file: e.file, tree: treeOfManifest(e.file) });
+      if (m) for (const d of pythonDistsOf(m)) ownerOf.set(normalizeName(d.name), { file: e.file, tree: treeOfManifest(e.file) });
       // A pip package that owns none of its requirements still takes over what they name.
       ownerOf.set(`package:${pkg}`, { file: e.file, tree: treeOfManifest(e.file) });
     }
   }
-  for (const [dist, pkg] of requiredBy) if (!needed.has(dist) && leaving.some((d) => canonicalDist(d.name) === dist)) needed.set(dist, `package:${pkg}`);
+  for (const [dist, pkg] of requiredBy) if (!needed.has(dist) && leaving.some((d) => normalizeName(d.name) === dist)) needed.set(dist, `package:${pkg}`);
   for (const p of plans) {
-    const kept = p.dists.filter((d) => needed.has(canonicalDist(d.name)));
+    const kept = p.dists.filter((d) => needed.has(normalizeName(d.name)));
     for (const d of kept) {
-      const needer = needed.get(canonicalDist(d.name))!;
+      const needer = needed.get(normalizeName(d.name))!;
       const by = needer.startsWith('package:') ? `the requirements of ${needer.slice(8)}` : needer;
       const needs = needer.startsWith('package:') ? 'need' : 'needs';
       const wheel = path.join(wheelhouse, d.wheel);
       p.dists = p.dists.filter((x) => x !== d);
       p.abs = p.abs.filter((f) => f !== wheel);
-      const owner = ownerOf.get(needer.startsWith('package:') ? needer : canonicalDist(needer));
+      const owner = ownerOf.get(needer.startsWith('package:') ? needer : normalizeName(needer));
       const m = owner && readManifestOrNull(owner.file);
       if (!owner || !m) {
         bus.emit({ type: 'warning', message: `${name}-clean: kept ${d.name} ${d.version} in the venv: ${by} ${needs} it, and no package's manifest lists ${by}` });

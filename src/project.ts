@@ -47,7 +47,7 @@ export function analyze(config: Config): Project {
     return chooseTarball(named, tags).chosen.g;
   };
   const tree = readSageTree(config.pkgs);
-  const recipes = readRecipes(config.pkgs, diags, broken, warnings, { chooseTarball: choose, pythonNames: tree.bootstrapPython });
+  const recipes = readRecipes(config.pkgs, diags, broken, { chooseTarball: choose, pythonNames: tree.bootstrapPython });
   for (const b of builtinRecipes(config)) if (!recipes.has(b.name)) recipes.set(b.name, b);
   for (const o of config.optional) {
     if (recipes.has(o) || broken.has(o)) continue;

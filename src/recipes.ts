@@ -100,7 +100,7 @@ export interface ReadOptions {
 /** Without an interpreter to ask: the first group, as a checksums.ini with one group has. */
 const FIRST_GROUP: ReadOptions = { chooseTarball: (_n, groups) => groups[0]! };
 
-export function readRecipes(pkgsDir: string, diags: Diagnostic[], broken: Set<string>, warnings: string[] = [], opts: ReadOptions = FIRST_GROUP): Map<string, Recipe> {
+export function readRecipes(pkgsDir: string, diags: Diagnostic[], broken: Set<string>, opts: ReadOptions = FIRST_GROUP): Map<string, Recipe> {
   let entries: string[];
   try {
     entries = readdirSync(pkgsDir).sort();
@@ -111,7 +111,7 @@ export function readRecipes(pkgsDir: string, diags: Diagnostic[], broken: Set<st
   for (const name of entries) {
     const dir = path.join(pkgsDir, name);
     const before = diags.length;
-    const r = readRecipe(name, dir, diags, warnings, opts);
+    const r = readRecipe(name, dir, diags, opts);
     if (r) out.set(name, r);
     else if (diags.length > before) broken.add(name);
   }
@@ -152,7 +152,7 @@ function usableFile(p: string, what: string, diags: Diagnostic[]): boolean {
   return true;
 }
 
-function readRecipe(name: string, dir: string, diags: Diagnostic[], warnings: string[], opts: ReadOptions): Recipe | null {
+function readRecipe(name: string, dir: string, diags: Diagnostic[], opts: ReadOptions): Recipe | null {
   // One readdir per recipe, then stat only what exists: failed stats (exceptions) are what
   // would make reading a 400-recipe tree slow.
   let present: Set<string>;

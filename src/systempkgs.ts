@@ -3,7 +3,8 @@
 // the environment the checks see change. Overrides (`system:` in the config,
 // --with-system-<pkg> / --without-system-<pkg>) are applied on top, never cached.
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import type { HashCache } from './state/hashcache.js';
 import path from 'node:path';
 import { decideSystemPackages, type Decision } from './system/decide.js';
 import type { Project } from './project.js';
@@ -39,21 +40,18 @@ function treeM4Files(project: Project): string[] {
   }
 }
 
-function checkEnv(project: Project): Record<string, string> {
-  const env = processEnv();
-  return { ...env, SAGE_LOCAL: project.config.prefix, SAGE_ROOT: project.config.root };
-}
-
 /**
- * `sage_use_system_<pkg>=no` for packages that must be built whatever their check says: as with
- * Sage's --without-system-<pkg>, the checks of packages that need them (SAGE_SPKG_DEPCHECK) see it.
+ * The environment the checks see. `sage_use_system_<pkg>=no` for packages that must be built
+ * whatever their check says: as with Sage's --without-system-<pkg>, the checks of packages that
+ * need them (SAGE_SPKG_DEPCHECK) see it.
  */
-function overrideEnv(overrides: Map<string, Override>): Record<string, string> {
-  return Object.fromEntries([...overrides].filter(([, o]) => o === 'no').map(([name]) => [`sage_use_system_${name}`, 'no']));
+function checkEnv(project: Project, overrides: Map<string, Override>): Record<string, string> {
+  const forced = [...overrides].filter(([, o]) => o === 'no').map(([name]) => [`sage_use_system_${name}`, 'no']);
+  return { ...processEnv(), SAGE_LOCAL: project.config.prefix, SAGE_ROOT: project.config.root, ...Object.fromEntries(forced) };
 }
 
-/** Everything a decision depends on, hashed. */
-function cacheKey(project: Project, env: Record<string, string>, m4Files: string[]): string {
+/** Everything a decision depends on, hashed; file contents through the stat-keyed hash cache. */
+function cacheKey(project: Project, env: Record<string, string>, m4Files: string[], hashes: HashCache): string {
   const h = createHash('sha256');
   h.update(`sagebuild ${SAGEBUILD_VERSION}\0`);
   for (const [k, v] of Object.entries(env).filter(([k]) => k.startsWith('sage_use_system_')).sort()) h.update(`${k}=${v}\0`);
@@ -64,7 +62,7 @@ function cacheKey(project: Project, env: Record<string, string>, m4Files: string
   for (const f of files) {
     h.update(`${f}\0`);
     try {
-      h.update(readFileSync(f));
+      h.update(hashes.hash(f));
     } catch {
       h.update('(unreadable)');
     }
@@ -73,17 +71,16 @@ function cacheKey(project: Project, env: Record<string, string>, m4Files: string
 }
 
 /** The cached decisions if they still hold (never runs a check); `stale`: there are some, made for other inputs. */
-export function cachedDecisions(project: Project, overrides: Map<string, Override>): { decisions: Map<string, Decision> | null; stale: boolean } {
-  const env = { ...checkEnv(project), ...overrideEnv(overrides) };
+export function cachedDecisions(project: Project, overrides: Map<string, Override>, hashes: HashCache): { decisions: Map<string, Decision> | null; stale: boolean } {
   const data = readJsonOrNull<CacheFile>(cacheFile(project));
   if (!data) return { decisions: null, stale: false };
-  if (data.key !== cacheKey(project, env, treeM4Files(project))) return { decisions: null, stale: true };
+  if (data.key !== cacheKey(project, checkEnv(project, overrides), treeM4Files(project), hashes)) return { decisions: null, stale: true };
   return { decisions: new Map(Object.entries(data.decisions)), stale: false };
 }
 
 /** Runs every package's checks (in parallel, bounded by `jobs`) and caches the result. */
-export async function decideAnew(project: Project, signal: AbortSignal, jobs: number, overrides: Map<string, Override>, save = true): Promise<Map<string, Decision>> {
-  const env = { ...checkEnv(project), ...overrideEnv(overrides) };
+export async function decideAnew(project: Project, signal: AbortSignal, jobs: number, overrides: Map<string, Override>, hashes: HashCache): Promise<Map<string, Decision>> {
+  const env = checkEnv(project, overrides);
   const m4Files = treeM4Files(project);
   const tc = toolchain(env);
   const scratchRoot = path.join(project.config.buildDir, '.configure');
@@ -94,8 +91,8 @@ export async function decideAnew(project: Project, signal: AbortSignal, jobs: nu
     // Checks that make temp files (`mktemp` in some m4 files) make them here, not in /tmp.
     const checkEnvWithTmp = { ...env, TMPDIR: workDir };
     const decisions = await decideSystemPackages({ packages, env: checkEnvWithTmp, cc: tc.CC || 'cc', cxx: tc.CXX || 'c++', workDir, signal, jobs, m4Files });
-    if (save && !signal.aborted) {
-      const data: CacheFile = { key: cacheKey(project, env, m4Files), decidedAt: new Date().toISOString(), decisions: Object.fromEntries(decisions) };
+    if (!signal.aborted) {
+      const data: CacheFile = { key: cacheKey(project, env, m4Files, hashes), decidedAt: new Date().toISOString(), decisions: Object.fromEntries(decisions) };
       mkdirSync(path.dirname(cacheFile(project)), { recursive: true });
       writeFileAtomic(cacheFile(project), JSON.stringify(data, null, 1) + '\n');
     }
@@ -138,6 +135,8 @@ export interface PrepareOptions {
   info: (message: string) => void;
   /** What the user should act on (printed apart from the command's output). */
   warn: (message: string) => void;
+  /** The command's file-hash cache: the m4 files are hashed through it. */
+  hashes: HashCache;
 }
 
 /**
@@ -160,12 +159,12 @@ export async function prepareSystem(project: Project, o: PrepareOptions): Promis
   const anyChecks = [...project.recipes.values()].some((r) => r.configureM4 !== null);
   let decisions: Map<string, Decision> | null = null;
   if (anyChecks) {
-    const cached = o.force ? { decisions: null, stale: false } : cachedDecisions(project, overrides);
+    const cached = o.force ? { decisions: null, stale: false } : cachedDecisions(project, overrides, o.hashes);
     decisions = cached.decisions;
     if (!decisions && (o.force || o.decideIfStale)) {
       o.info(`configure: deciding which packages the system provides (the spkg-configure.m4 checks of ${[...project.recipes.values()].filter((r) => r.configureM4).length} packages; cached until they or the environment change)`);
       const started = Date.now();
-      decisions = await decideAnew(project, o.signal, o.jobs, overrides);
+      decisions = await decideAnew(project, o.signal, o.jobs, overrides, o.hashes);
       o.info(`configure: ${summarize(decisions)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     } else if (!decisions) {
       o.warn(

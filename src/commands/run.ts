@@ -34,6 +34,7 @@ export async function runActions(project: Project, actions: Action[], o: RunOpti
     installed: (n: string) => db0.get(n).length > 0 && !(o.dryRun && assumeRemovedLater.has(n)),
     info: (message: string) => o.bus.emit({ type: 'info', message }),
     warn: (message: string) => o.bus.emit({ type: 'warning', message }),
+    hashes: state.hashes,
   };
   const decisions = !plans ? null : await prepareSystem(project, systemOptions);
   if (actions.length > 1 && actions.some((a) => a.kind === 'build')) {

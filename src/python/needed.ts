@@ -59,7 +59,3 @@ export function stillNeeded(venv: string, leaving: PythonDist[], candidates: Pyt
     });
   });
 }
-
-export function canonicalDist(name: string): string {
-  return name.replace(/[-_.]+/g, '-').toLowerCase();
-}

@@ -13,7 +13,7 @@ import { LockWaitCanceled, describeHolders } from '../proc/lock.js';
 import { dropClaim, liveClaims, writeClaim } from '../state/claims.js';
 import { backupDir, isReserved, treeLockFile, wheelhouseOf } from '../state/layout.js';
 import { SAGEBUILD_VERSION } from '../util/paths.js';
-import { parseWheelFilename, refreshIndex } from '../wheelhouse.js';
+import { listWheels, normalizeName, parseWheelFilename, refreshIndex } from '../wheelhouse.js';
 import { type BuildContext, StepFailure, pkgId } from './context.js';
 import type { PkgPaths } from './env.js';
 import { manifestFiles, mergeConflicts, mergeStage, moveFile, preserveCopy, type StagedEntry } from './stage.js';
@@ -44,65 +44,56 @@ function recordedInputs(ctx: BuildContext, r: Recipe): { hash: string; inputs: F
 }
 
 /**
- * Python distributions shared between packages. A dependency this package pulled in that another
- * package owns or is installing meanwhile stays the other's (two pip packages built in parallel
- * pulling in the same dependency). A distribution of this package that another package had only
- * as a dependency passes to this one: a recipe for it takes it over, whatever its version.
+ * A distribution this package installs that another package had only as a dependency passes to
+ * this one: a recipe for it takes it over, whatever its version. (The other way round, a
+ * dependency another package owns or is installing stays the other's: checkTarget drops it.)
  */
-function settleSharedDists(ctx: BuildContext, r: Recipe, tree: string, entries: StagedEntry[], dists: PythonDist[]): { entries: StagedEntry[]; dists: PythonDist[]; takeOver: () => void; takeable: Set<string> } {
-  if (!dists.length) return { entries, dists, takeOver: () => {}, takeable: new Set() };
+function takeOverSharedDists(ctx: BuildContext, r: Recipe, dists: PythonDist[]): { takeOver: () => void; takeable: Set<string> } {
+  if (!dists.some((d) => !d.dependency)) return { takeOver: () => {}, takeable: new Set() };
   const wheelhouse = wheelhouseOf(ctx.project.config.venv);
-  const rel = (d: PythonDist) => path.relative(tree, path.join(wheelhouse, d.wheel));
   const owners = ctx.db.owners();
-  const claims = liveClaims(ctx.db.trees);
-  const canon = (n: string) => n.replace(/[-_.]+/g, '-').toLowerCase();
-  const other = (d: PythonDist) => {
-    const f = path.join(wheelhouse, d.wheel);
-    const o = owners.get(f) ?? claims.get(f);
-    return o !== undefined && o !== r.name ? o : undefined;
-  };
-  const theirs = dists.filter((d) => d.dependency && other(d) !== undefined);
-  for (const d of theirs) ctx.bus.emit({ type: 'output', id: pkgId(r), line: `sagebuild: ${d.name} ${d.version} is installed by ${other(d)} already; it stays that package's` });
-  const keep = dists.filter((d) => !theirs.includes(d));
-  // Once this package's install has landed: take over what other packages' manifests hold only as
-  // dependencies (pip has replaced them by now).
-  const mine = new Set(keep.map((d) => canon(d.name)));
-  // Wheel files other packages hold only as dependencies: this install may overwrite them.
-  const takeable = new Set<string>();
-  for (const [pkg, list] of ctx.db.entries) {
-    if (pkg === r.name) continue;
-    for (const e of list) {
-      const m = readManifestOrNull(e.file);
-      for (const d of m ? pythonDistsOf(m) : []) if (d.dependency && mine.has(canon(d.name))) takeable.add(path.join(wheelhouse, d.wheel));
-    }
+  // Other packages holding one of this package's distributions only as a dependency: found from
+  // the owners of the wheelhouse's files (the ownership index), so only their manifests are read.
+  const mine = new Set(dists.filter((d) => !d.dependency).map((d) => normalizeName(d.name)));
+  const holders = new Set<string>();
+  for (const w of listWheels(wheelhouse)) {
+    const o = owners.get(path.join(wheelhouse, w));
+    if (o !== undefined && o !== r.name && mine.has(normalizeName(parseWheelFilename(w)?.dist ?? ''))) holders.add(o);
   }
-  const takeOver = () => {
-    for (const [pkg, list] of ctx.db.entries) {
-      if (pkg === r.name) continue;
-      for (const e of list) {
+  const heldOnlyAsDependency = () =>
+    [...holders].flatMap((pkg) =>
+      ctx.db.get(pkg).flatMap((e) => {
         const m = readManifestOrNull(e.file);
-        const taken = m ? pythonDistsOf(m).filter((d) => d.dependency && mine.has(canon(d.name))) : [];
-        if (!m || !taken.length) continue;
-        const t = treeOfManifest(e.file);
-        const gone = new Set(taken.map((d) => path.relative(t, path.join(wheelhouse, d.wheel))));
-        m.files = m.files.filter((f) => !gone.has(f));
-        m.sagebuild = { ...m.sagebuild!, python_dists: pythonDistsOf(m).filter((d) => !taken.includes(d)) };
-        writeManifest(t, m);
-        for (const d of taken) {
-          ctx.bus.emit({ type: 'output', id: pkgId(r), line: `sagebuild: takes over ${d.name} (${pkg} had ${d.version} as a dependency)` });
-          // Another version's wheel leaves the wheelhouse with it: one wheel per installed distribution.
-          if (!keep.some((k) => k.wheel === d.wheel)) rmSync(path.join(wheelhouse, d.wheel), { force: true });
-        }
+        const taken = m ? pythonDistsOf(m).filter((d) => d.dependency && mine.has(normalizeName(d.name))) : [];
+        return m && taken.length ? [{ pkg, file: e.file, m, taken }] : [];
+      }),
+    );
+  // Their wheel files: this install may overwrite them.
+  const takeable = new Set(heldOnlyAsDependency().flatMap((h) => h.taken.map((d) => path.join(wheelhouse, d.wheel))));
+  // Once this package's install has landed (pip has replaced them by now), their manifests drop them.
+  const takeOver = () => {
+    for (const { pkg, file, m, taken } of heldOnlyAsDependency()) {
+      const t = treeOfManifest(file);
+      const gone = new Set(taken.map((d) => path.relative(t, path.join(wheelhouse, d.wheel))));
+      m.files = m.files.filter((f) => !gone.has(f));
+      m.sagebuild = { ...m.sagebuild!, python_dists: pythonDistsOf(m).filter((d) => !taken.includes(d)) };
+      writeManifest(t, m);
+      for (const d of taken) {
+        ctx.bus.emit({ type: 'output', id: pkgId(r), line: `sagebuild: takes over ${d.name} (${pkg} had ${d.version} as a dependency)` });
+        // Another version's wheel leaves the wheelhouse with it: one wheel per installed distribution.
+        if (!dists.some((k) => k.wheel === d.wheel)) rmSync(path.join(wheelhouse, d.wheel), { force: true });
       }
     }
   };
-  const dropped = new Set(theirs.map(rel));
-  return { entries: entries.filter((e) => !dropped.has(e.rel)), dists: keep, takeOver, takeable };
+  return { takeOver, takeable };
 }
 
 export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Record<string, string>, stagedEntries: StagedEntry[], stagedDists: PythonDist[], afterInstall?: () => Promise<void>): Promise<Manifest> {
   const id = pkgId(r);
-  const { entries, dists, takeOver, takeable } = settleSharedDists(ctx, r, p.tree, stagedEntries, stagedDists);
+  // Copies: a dependency another package installs meanwhile is dropped from them (checkTarget).
+  const entries = [...stagedEntries];
+  const dists = [...stagedDists];
+  const { takeOver, takeable } = takeOverSharedDists(ctx, r, dists);
   const files = manifestFiles(entries);
   const absNew = files.map((f) => path.join(p.tree, f));
   const reserved = files.filter(isReserved);
