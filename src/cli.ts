@@ -7,8 +7,8 @@ import { UserError, closest, formatDiagnostic } from './diagnostics.js';
 import { EventBus } from './events.js';
 import { analyze } from './project.js';
 import { explain } from './commands/explain.js';
-import { runActions } from './commands/run.js';
-import type { RunOptions } from './commands/options.js';
+import { runActions } from './commands/dispatch.js';
+import type { CommandOptions } from './commands/options.js';
 import { InstalledState } from './state/state.js';
 import { watchLoop } from './watch.js';
 import { prefetchPythonInfo } from './python/interpreter.js';
@@ -177,7 +177,7 @@ export async function main(rawArgv: string[]): Promise<number> {
       }
       return explain(project, names, { signal: ac.signal, jobs: config.jobs, bus, systemOverrides }, new InstalledState(config, true));
     }
-    const runOptions: RunOptions = {
+    const commandOptions: CommandOptions = {
       systemOverrides,
       jobs: config.jobs,
       keepGoing: opts.keepGoing ?? false,
@@ -190,15 +190,15 @@ export async function main(rawArgv: string[]): Promise<number> {
     };
     if (targets[0] === 'watch') {
       // Ctrl-C is how a watch ends: 0, unless it interrupted a build.
-      const w = await watchLoop(loadIt, project, targets.length > 1 ? targets.slice(1) : ['all'], runOptions);
+      const w = await watchLoop(loadIt, project, targets.length > 1 ? targets.slice(1) : ['all'], commandOptions);
       return w !== 0 && gotSignal ? 128 + (SIGNAL_NUMBERS[gotSignal] ?? 0) : w;
     }
     if (opts.installed && !targets.includes('list')) {
       throw new UserError({ message: "--installed only changes what 'list' prints", hint: "run 'sagebuild list --installed' (or 'sagebuild status')" });
     }
-    const state = new InstalledState(config, runOptions.dryRun);
+    const state = new InstalledState(config, commandOptions.dryRun);
     const actions = parseTargets(targets, known, () => project.allTargets(), new Set(state.db.entries.keys()));
-    const status = await runActions(project, actions, runOptions, state);
+    const status = await runActions(project, actions, commandOptions, state);
     if (crashed) return 70;
     if (gotSignal) return 128 + (SIGNAL_NUMBERS[gotSignal] ?? 0);
     return status;

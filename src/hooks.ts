@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Config } from './config.js';
 import type { EventBus } from './events.js';
 import type { Recipe, Script } from './recipes.js';
-import { runLogged } from './proc/run.js';
+import { runLogged } from './proc/spawn.js';
 import { processEnv } from './util/env.js';
 import { HELPERS_FILE, accessible } from './util/paths.js';
 import { installedDir, scriptsDir, wheelhouseOf } from './state/layout.js';

@@ -8,8 +8,8 @@
 //                                               change ---> queued (runs again when done)
 import { watch, type FSWatcher } from 'chokidar';
 import path from 'node:path';
-import { runActions } from './commands/run.js';
-import type { RunOptions } from './commands/options.js';
+import { runActions } from './commands/dispatch.js';
+import type { CommandOptions } from './commands/options.js';
 import type { Config } from './config.js';
 import { UserError, formatDiagnostic } from './diagnostics.js';
 import { closure } from './plan.js';
@@ -22,7 +22,7 @@ const DEBOUNCE_MS = 300;
 type State = 'idle' | 'debouncing' | 'running' | 'queued';
 
 /** `reload` reads build.config.yaml again (with the command line's overrides): it is watched too. */
-export async function watchLoop(reload: () => Config, first: Project, targets: string[], opts: RunOptions): Promise<number> {
+export async function watchLoop(reload: () => Config, first: Project, targets: string[], opts: CommandOptions): Promise<number> {
   let project = first;
   let config = first.config;
   let o = opts;

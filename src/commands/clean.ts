@@ -1,5 +1,5 @@
 // `<pkg>-clean` / `<pkg>-uninstall`: under the package's lock, as Sage's %-uninstall.
-import { holdLock } from '../proc/buildlock.js';
+import { holdLock } from '../proc/heldlock.js';
 import { packageLockFile } from '../state/layout.js';
 import { cleanPackage } from '../clean.js';
 import { HookFailed } from '../hooks.js';
@@ -7,11 +7,11 @@ import type { InstalledState } from '../state/state.js';
 import { readManifest, readManifestOrNull } from '../state/manifest.js';
 import type { Project } from '../project.js';
 import { PipError } from '../python/pip.js';
-import { LockWaitCanceled } from '../proc/lock.js';
+import { LockWaitCanceled } from '../proc/lockedstep.js';
 import { processEnv } from '../util/env.js';
-import { out, type RunOptions } from './options.js';
+import { out, type CommandOptions } from './options.js';
 
-export async function clean(project: Project, name: string, o: RunOptions, state: InstalledState): Promise<number> {
+export async function clean(project: Project, name: string, o: CommandOptions, state: InstalledState): Promise<number> {
   const { db } = state;
   db.refresh(name);
   if (o.dryRun) {

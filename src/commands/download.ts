@@ -1,16 +1,16 @@
 // `download [pkg...|all]`: upstream tarballs and pip packages' wheels, without building.
 import { DownloadError, downloadUrls, ensureTarball } from '../spkg/download.js';
-import { tarballPath } from '../spkg/fetch.js';
+import { tarballPath } from '../spkg/unpack.js';
 import { existsSync } from 'node:fs';
 import { buildEnv } from '../spkg/env.js';
 import { pkgId, pkgPaths } from '../spkg/package.js';
-import { runLogged } from '../proc/run.js';
+import { runLogged } from '../proc/spawn.js';
 import { closure, type BuildRequest } from '../plan.js';
 import type { Project } from '../project.js';
-import { out, type RunOptions } from './options.js';
+import { out, type CommandOptions } from './options.js';
 
 /** `download [pkg...|all]`: fetch and verify upstream tarballs (and pip packages' wheels) without building. */
-export async function download(project: Project, requests: BuildRequest[], o: RunOptions): Promise<number> {
+export async function download(project: Project, requests: BuildRequest[], o: CommandOptions): Promise<number> {
   // Packages the system provides are never built, so never downloaded.
   const names = [...closure(project, requests)].filter((n) => !project.system.has(n)).sort();
   if (o.dryRun) {

@@ -1,8 +1,8 @@
 // What every command gets from the command line, and how it prints its result.
-import { type ExecuteOptions } from '../execute.js';
+import { type BuildRunOptions } from '../buildrun.js';
 import { type Override } from '../systempkgs.js';
 
-export interface RunOptions extends Omit<ExecuteOptions, 'state' | 'assumeRemoved'> {
+export interface CommandOptions extends Omit<BuildRunOptions, 'state' | 'assumeRemoved'> {
   /** `list --installed` */
   installed: boolean;
   /** --with-system-<pkg> / --without-system-<pkg> */

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { EventBus } from '../events.js';
 import type { PythonDist } from '../state/manifest.js';
-import { runLocked } from '../proc/lock.js';
+import { runLocked } from '../proc/lockedstep.js';
 import { pipLockFile, wheelhouseOf } from '../state/layout.js';
 import { listWheels, normalizeName, parseWheelFilename } from '../wheelhouse.js';
 

@@ -10,7 +10,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { Config } from '../config.js';
 import type { EventBus } from '../events.js';
 import { substituteVersion, type Recipe } from '../recipes.js';
-import { fileDigest, tarballName, tarballPath, verifyTarball } from './fetch.js';
+import { fileDigest, tarballName, tarballPath, verifyTarball } from './unpack.js';
 import { execFile } from 'node:child_process';
 import { pythonInfo } from '../python/interpreter.js';
 import { processEnv } from '../util/env.js';

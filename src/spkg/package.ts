@@ -4,9 +4,9 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cleanPackage } from '../clean.js';
-import { LockWaitCanceled } from '../proc/lock.js';
+import { LockWaitCanceled } from '../proc/lockedstep.js';
 import { processEnv } from '../util/env.js';
-import { holdLock } from '../proc/buildlock.js';
+import { holdLock } from '../proc/heldlock.js';
 import { pythonDistsOf, readManifestOrNull, writeManifest, type PythonDist } from '../state/manifest.js';
 import { dropFromWheelCache, takeFromWheelCache } from '../python/wheelcache.js';
 import type { Recipe } from '../recipes.js';

@@ -7,7 +7,7 @@ import type { BuildStep } from '../events.js';
 import type { Recipe } from '../recipes.js';
 import { type BuildContext, StepFailure, pkgId } from './context.js';
 import type { PkgPaths } from './env.js';
-import { runLogged } from '../proc/run.js';
+import { runLogged } from '../proc/spawn.js';
 
 /** The install body Sage generates for wheel packages; pip packages get theirs from the index. */
 function defaultInstall(r: Recipe): { path: string; body: string } | undefined {

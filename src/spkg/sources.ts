@@ -8,8 +8,8 @@ import { copyTree } from './copy.js';
 import { type BuildContext, StepFailure, pkgId } from './context.js';
 import { DownloadError, ensureTarball } from './download.js';
 import type { PkgPaths } from './env.js';
-import { unpack } from './fetch.js';
-import { runLogged } from '../proc/run.js';
+import { unpack } from './unpack.js';
+import { runLogged } from '../proc/spawn.js';
 
 export async function prepareSources(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Record<string, string>): Promise<void> {
   const id = pkgId(r);

@@ -49,7 +49,7 @@ export const treeLockFile = (tree: string): string => path.join(tree, TREE_LOCK_
 export const backupDir = (tree: string, name: string): string => path.join(tree, BACKUP_RELDIR, name);
 export const wheelCacheDir = (venv: string): string => path.join(venv, WHEEL_CACHE_RELDIR);
 export const defaultBuildDir = (prefix: string): string => path.join(prefix, BUILD_DIR_REL);
-/** Per-package flocks (proc/buildlock.ts) live in the build directory. */
+/** Per-package flocks (proc/heldlock.ts) live in the build directory. */
 export const packageLockFile = (buildDir: string, pkg: string): string => path.join(buildDir, '.locks', `${pkg}.lock`);
 
 /** Folders of a tree that hold sagebuild's own state: no package may install into them or own files there. */

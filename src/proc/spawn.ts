@@ -12,7 +12,7 @@ export interface RunResult {
   canceled: boolean;
 }
 
-export interface RunOptions {
+export interface SpawnOptions {
   cwd: string;
   env: Record<string, string>;
   id: string;
@@ -24,7 +24,7 @@ export interface RunOptions {
   jobserverFd?: number;
 }
 
-export async function runLogged(file: string, args: string[], o: RunOptions): Promise<RunResult> {
+export async function runLogged(file: string, args: string[], o: SpawnOptions): Promise<RunResult> {
   if (o.signal.aborted) return { exitCode: undefined, signal: undefined, canceled: true };
   const execa = await loadExeca();
   const sub = execa(file, args, {

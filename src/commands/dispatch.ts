@@ -1,5 +1,5 @@
 // Runs the actions the targets asked for, in order: each command's module does the work.
-import { executeBuild } from '../execute.js';
+import { executeBuild } from '../buildrun.js';
 import { Fingerprinter } from '../fingerprint.js';
 import type { InstalledState } from '../state/state.js';
 import { makePlan } from '../plan.js';
@@ -9,12 +9,12 @@ import { prepareSystem } from '../systempkgs.js';
 import type { Action } from '../targets.js';
 import { writeSimpleIndex } from '../wheelhouse.js';
 import { wheelhouseOf } from '../state/layout.js';
-import { out, type RunOptions } from './options.js';
+import { out, type CommandOptions } from './options.js';
 import { showStatus } from './status.js';
 import { clean } from './clean.js';
 import { download } from './download.js';
 
-export async function runActions(project: Project, actions: Action[], o: RunOptions, state: InstalledState): Promise<number> {
+export async function runActions(project: Project, actions: Action[], o: CommandOptions, state: InstalledState): Promise<number> {
   // With several targets (`a-clean a`), plan every build up front: an input that cannot be read
   // is an error before the first target changes anything. (A single build plans before it runs.)
   // The builds then share its file-hash cache: no input is read and hashed twice.

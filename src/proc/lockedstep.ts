@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { EventBus } from '../events.js';
-import { runLogged, type RunResult } from './run.js';
+import { runLogged, type RunResult } from './spawn.js';
 
 export type LockMode = 'shared' | 'exclusive';
 

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { FLOCK_BUSY, describeHolders } from './lock.js';
+import { FLOCK_BUSY, describeHolders } from './lockedstep.js';
 
 export interface HeldLock {
   release(): Promise<void>;

@@ -8,7 +8,7 @@ import { Fingerprinter } from './fingerprint.js';
 import type { InstalledState } from './state/state.js';
 import { Jobserver } from './jobserver.js';
 
-export interface ExecuteOptions {
+export interface BuildRunOptions {
   jobs: number;
   keepGoing: boolean;
   dryRun: boolean;
@@ -22,7 +22,7 @@ export interface ExecuteOptions {
   state: InstalledState;
 }
 
-export async function executeBuild(project: Project, requests: BuildRequest[], o: ExecuteOptions): Promise<number> {
+export async function executeBuild(project: Project, requests: BuildRequest[], o: BuildRunOptions): Promise<number> {
   const { db, hashes: cache } = o.state;
   db.rescan(); // what the command's earlier targets (or another process) installed or removed
   const fingerprints = new Fingerprinter(project, cache);
