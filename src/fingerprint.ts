@@ -7,8 +7,10 @@ import { UserError } from './diagnostics.js';
 import type { HashCache } from './state/hashcache.js';
 import type { Project } from './project.js';
 import type { Recipe } from './recipes.js';
-import { HELPERS_FILE, SAGEBUILD_VERSION, isInside } from './util/paths.js';
+import { HELPERS_FILE, SAGEBUILD_VERSION } from './util/paths.js';
 import { pythonInfo } from './python/interpreter.js';
+import { foldAcyclic } from './util/dag.js';
+import { classify, type WalkContext } from './util/linkpolicy.js';
 import type { Change, Reason } from './reasons.js';
 
 export interface FingerprintInputs {
@@ -70,7 +72,7 @@ function toolVersion(): string {
  * tree (`root`) counts by its target text; one that leads out of it counts by what it points to,
  * since that is what the build copies (spkg/copy.ts).
  */
-function hashTree(dir: string, prefix: string, cache: HashCache, out: Record<string, string>, root = realOrSelf(dir), open = new Set([root])): void {
+function hashTree(dir: string, prefix: string, cache: HashCache, out: Record<string, string>, at: WalkContext): void {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -88,17 +90,31 @@ function hashTree(dir: string, prefix: string, cache: HashCache, out: Record<str
     } catch {
       continue;
     }
-    if (st.isSymbolicLink()) {
-      const target = realOrNull(abs);
-      if (target === null || isInside(root, target)) out[rel] = `link:${readlinkSync(abs)}`;
-      else if (statSync(target).isDirectory()) {
-        if (open.has(target)) continue; // a loop: the copy refuses it
-        open.add(target);
-        hashTree(target, rel, cache, out, root, open);
-        open.delete(target);
-      } else out[rel] = cache.hash(target);
-    } else if (st.isDirectory()) hashTree(abs, rel, cache, out, root, open);
-    else if (st.isFile()) out[rel] = cache.hash(abs, st);
+    const real = st.isSymbolicLink() ? realOrNull(abs) : null;
+    const e = classify(abs, st, real, real === null ? null : statOrNull(real), at);
+    if (e.is === 'link') out[rel] = `link:${readlinkSync(abs)}`;
+    else if (e.is === 'file') out[rel] = e.path === abs ? cache.hash(abs, st) : cache.hash(e.path);
+    else if (e.is === 'refused') out[rel] = `refused:${e.why}`; // the copy fails on it, with this message
+    else if (e.path === abs) hashTree(abs, rel, cache, out, at.inTree === e.inTree ? at : { ...at, inTree: e.inTree });
+    else {
+      at.open.add(e.path);
+      hashTree(e.path, rel, cache, out, { ...at, inTree: e.inTree });
+      at.open.delete(e.path);
+    }
+  }
+}
+
+/** Hashes an in-tree source folder (followed to where it really is), as spkg/copy.ts will copy it. */
+function hashSourceTree(dir: string, prefix: string, cache: HashCache, out: Record<string, string>): void {
+  const root = realOrSelf(dir);
+  hashTree(root, prefix, cache, out, { root, inTree: true, open: new Set([root]) });
+}
+
+function statOrNull(p: string): Stats | null {
+  try {
+    return statSync(p);
+  } catch {
+    return null;
   }
 }
 
@@ -137,7 +153,7 @@ function recipeInputs(r: Recipe, cache: HashCache): Record<string, string> {
     } catch {
       continue;
     }
-    if (st.isDirectory()) hashTree(abs, name, cache, out);
+    if (st.isDirectory()) hashSourceTree(abs, name, cache, out);
     else if (FIRST_LINE_ONLY.has(name)) out[name] = `line:${firstLine(r, name)}`;
     else if (st.isFile()) out[name] = cache.hash(abs, st);
   }
@@ -153,25 +169,8 @@ export class Fingerprinter {
   ) {}
 
   get(name: string): Fingerprint {
-    const hit = this.#memo.get(name);
-    if (hit) return hit;
-    // Iterative over the normal-dependency DAG (acyclic, checked by analysis).
-    const stack = [name];
-    while (stack.length) {
-      const n = stack[stack.length - 1]!;
-      if (this.#memo.has(n)) {
-        stack.pop();
-        continue;
-      }
-      const missing = this.project.deps.get(n)!.normal.filter((d) => !this.#memo.has(d));
-      if (missing.length) {
-        stack.push(...missing);
-        continue;
-      }
-      stack.pop();
-      this.#memo.set(n, this.#compute(n));
-    }
-    return this.#memo.get(name)!;
+    // Dependencies first: a fingerprint holds its normal dependencies' hashes.
+    return foldAcyclic(name, (n) => this.project.deps.get(n)!.normal, (n) => this.#compute(n), this.#memo);
   }
 
   #compute(name: string): Fingerprint {
@@ -204,7 +203,7 @@ export class Fingerprinter {
         if (st.isDirectory()) {
           // A folder as prerequisite: everything in it counts.
           const sub: Record<string, string> = {};
-          hashTree(f, '', this.cache, sub);
+          hashSourceTree(f, '', this.cache, sub);
           inputs.files[f] = createHash('sha256').update(stableStringify(sub)).digest('hex');
         } else {
           inputs.files[f] = this.cache.hash(f, st);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Diagnostic } from './diagnostics.js';
 import type { ResolvedDeps } from './deps.js';
 import type { Recipe } from './recipes.js';
+import { cycleThrough } from './util/dag.js';
 
 export interface PkgGraph {
   /** Every package, dependencies before dependents. */
@@ -24,29 +25,6 @@ function makeGraph(names: Iterable<string>, deps: Map<string, ResolvedDeps>, wit
   return g;
 }
 
-/** A concrete cycle through `start` inside one strongly connected component. */
-function cycleThrough(g: Graph, start: string, scc: Set<string>): string[] {
-  const parent = new Map<string, string>();
-  const queue = [start];
-  const seen = new Set([start]);
-  while (queue.length) {
-    const u = queue.shift()!;
-    for (const v of (g.successors(u) ?? []).sort()) {
-      if (v === start) {
-        const path = [u];
-        while (path[0] !== start) path.unshift(parent.get(path[0]!)!);
-        return [...path, start];
-      }
-      if (scc.has(v) && !seen.has(v)) {
-        seen.add(v);
-        parent.set(v, u);
-        queue.push(v);
-      }
-    }
-  }
-  return [start, start];
-}
-
 /** Normal-edge cycles go to `diags` (the graph returned is then not to be used). */
 export function buildGraph(recipes: Map<string, Recipe>, resolved: Map<string, ResolvedDeps>, warn: (m: string) => void, diags: Diagnostic[]): PkgGraph {
   const names = [...recipes.keys()].sort();
@@ -55,7 +33,7 @@ export function buildGraph(recipes: Map<string, Recipe>, resolved: Map<string, R
     const cycles = alg.findCycles(normalOnly).map((comp) => {
       const scc = new Set(comp);
       const start = [...comp].sort()[0]!;
-      const cyc = cycleThrough(normalOnly, start, scc);
+      const cyc = cycleThrough(start, (n) => normalOnly.successors(n) ?? [], scc);
       return {
         file: path.join(recipes.get(start)!.dir, 'dependencies'),
         message: `dependency cycle: ${cyc.join(' -> ')}`,
@@ -71,7 +49,7 @@ export function buildGraph(recipes: Map<string, Recipe>, resolved: Map<string, R
   let full = makeGraph(names, deps, true);
   while (!alg.isAcyclic(full)) {
     const comp = alg.findCycles(full).map((c) => [...c].sort()).sort((a, b) => a[0]!.localeCompare(b[0]!))[0]!;
-    const cyc = cycleThrough(full, comp[0]!, new Set(comp));
+    const cyc = cycleThrough(comp[0]!, (n) => full.successors(n) ?? [], new Set(comp));
     // Every cycle has an order-only edge (the normal subgraph is acyclic): drop the first one.
     for (let i = 0; i + 1 < cyc.length; i++) {
       const from = cyc[i]!;

@@ -7,6 +7,7 @@ import { explainDiff, type Fingerprint, type FingerprintInputs, type Fingerprint
 import { readManifestOrNull, type InstalledEntry } from './state/manifest.js';
 import type { Project } from './project.js';
 import type { Reason } from './reasons.js';
+import { reachable } from './util/dag.js';
 
 export interface BuildRequest {
   name: string;
@@ -16,17 +17,11 @@ export interface BuildRequest {
 
 /** Every package the requests need: the requested ones and, unless -no-deps, all their dependencies. */
 export function closure(project: Project, requests: BuildRequest[]): Set<string> {
-  const need = new Set<string>(requests.filter((r) => r.noDeps).map((r) => r.name));
-  const seen = new Set<string>();
-  const stack = requests.filter((r) => !r.noDeps).map((r) => r.name);
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    need.add(n);
+  const need = reachable(requests.filter((r) => !r.noDeps).map((r) => r.name), (n) => {
     const d = project.deps.get(n)!;
-    stack.push(...d.normal, ...d.orderOnly);
-  }
+    return [...d.normal, ...d.orderOnly];
+  });
+  for (const r of requests) if (r.noDeps) need.add(r.name);
   return need;
 }
 

@@ -1,6 +1,7 @@
 // Runs a DAG of tasks under one concurrency limit. In-degree counters and a ready queue mean a
 // completion touches only its dependents (no rescans); the queue is a heap ordered by critical
 // path length, so long chains start first.
+import { foldAcyclic, invert, reachable } from './util/dag.js';
 
 export interface Task {
   id: string;
@@ -65,24 +66,10 @@ class Heap<T> {
 
 /** Length of the longest chain of dependents starting at each task (itself included). */
 export function criticalPath(tasks: Task[]): Map<string, number> {
-  const dependents = new Map<string, string[]>();
-  for (const t of tasks) for (const d of t.after) (dependents.get(d) ?? dependents.set(d, []).get(d)!).push(t.id);
+  const dependents = invert(tasks.map((t) => [t.id, t.after]));
   const memo = new Map<string, number>();
-  // Iterative post-order DFS: recursion would overflow on long chains.
-  for (const t of tasks) {
-    const stack: [string, boolean][] = [[t.id, false]];
-    while (stack.length) {
-      const [id, expanded] = stack.pop()!;
-      if (memo.has(id)) continue;
-      const ds = dependents.get(id) ?? [];
-      if (!expanded) {
-        stack.push([id, true]);
-        for (const d of ds) if (!memo.has(d)) stack.push([d, false]);
-      } else {
-        memo.set(id, 1 + Math.max(0, ...ds.map((d) => memo.get(d) ?? 0)));
-      }
-    }
-  }
+  const next = (id: string) => dependents.get(id) ?? [];
+  for (const t of tasks) foldAcyclic(t.id, next, (id) => 1 + Math.max(0, ...next(id).map((d) => memo.get(d)!)), memo);
   return memo;
 }
 
@@ -113,13 +100,10 @@ export async function schedule(tasks: Task[], run: (id: string) => Promise<boole
   let retry: NodeJS.Timeout | undefined;
   return new Promise((resolve) => {
     const skipDependents = (failed: string) => {
-      const stack = [...(dependents.get(failed) ?? [])];
-      while (stack.length) {
-        const id = stack.pop()!;
+      for (const id of reachable(dependents.get(failed) ?? [], (n) => dependents.get(n) ?? [])) {
         if (outcome.has(id)) continue;
         outcome.set(id, 'skipped');
         o.onSkip?.(id, failed);
-        stack.push(...(dependents.get(id) ?? []));
       }
     };
     const finish = (id: string, ok: boolean) => {
