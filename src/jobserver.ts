@@ -3,9 +3,9 @@
 // tokens; every running package holds one token (the first one sagebuild's own), and each make
 // inside it takes more from the FIFO, passed down as fd 3 with
 // MAKEFLAGS="-jN --jobserver-auth=3,3" (the fd form, which make 4.3 understands).
-import { execFileSync } from 'node:child_process';
 import { closeSync, constants, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { captureSync } from './proc/spawn.js';
 
 export const JOBSERVER_FD = 3;
 
@@ -26,7 +26,7 @@ export class Jobserver {
     try {
       mkdirSync(dir, { recursive: true });
       rmSync(fifo, { force: true });
-      execFileSync('mkfifo', ['-m', '600', fifo], { stdio: 'ignore' });
+      if (captureSync('mkfifo', ['-m', '600', fifo]).code !== 0) throw new Error('mkfifo failed');
       // O_RDWR on a FIFO does not block on Linux, and keeps it open with no other reader/writer.
       const fd = openSync(fifo, constants.O_RDWR);
       const nb = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);

@@ -1,9 +1,14 @@
-// Runs one recipe command in its own process group, streaming each output line as an event.
-// A process group lets Ctrl-C stop the whole tree (configure, make, compilers), not just bash.
-// execa is loaded on first use: a no-op run never spawns, and importing it costs ~100 ms.
-const loadExeca = () => import('execa').then((m) => m.execa);
+// The one way sagebuild starts a program (node:child_process, never a shell unless asked):
+// - runLogged: a recipe command in its own process group, each output line an event. A process
+//   group lets Ctrl-C stop the whole tree (configure, make, compilers), not just bash.
+// - capture / captureSync: a short query (python, date, unzip -Z1, mkfifo), output collected.
+// - readFrom: a program whose stdout is read as a stream (a decompressor).
+// node:child_process rather than execa: it is loaded with Node itself, where importing execa
+// costs 150-230 ms on this kind of machine, and per-process overhead counts at Sage's scale.
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import type { EventBus } from '../events.js';
 
 export interface RunResult {
@@ -26,20 +31,9 @@ export interface SpawnOptions {
 
 export async function runLogged(file: string, args: string[], o: SpawnOptions): Promise<RunResult> {
   if (o.signal.aborted) return { exitCode: undefined, signal: undefined, canceled: true };
-  const execa = await loadExeca();
-  const sub = execa(file, args, {
-    cwd: o.cwd,
-    env: o.env,
-    extendEnv: false,
-    // An fd number in stdio[3] hands that open file (the jobserver FIFO) to the child as fd 3 (a
-    // Node spawn feature execa passes through; its types only list fds 3-9).
-    stdio: (o.jobserverFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', o.jobserverFd]) as ['ignore', 'pipe', 'pipe'],
-    all: true,
-    buffer: false,
-    reject: false,
-    detached: true,
-    stripFinalNewline: false,
-  });
+  // An fd number in stdio[3] hands that open file (the jobserver FIFO) to the child as fd 3.
+  const stdio: StdioOptions = o.jobserverFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', o.jobserverFd];
+  const sub = spawn(file, args, { cwd: o.cwd, env: o.env, stdio, detached: true });
   const pid = sub.pid;
   let killTimer: NodeJS.Timeout | undefined;
   const onAbort = () => {
@@ -49,36 +43,40 @@ export async function runLogged(file: string, args: string[], o: SpawnOptions): 
     killTimer.unref();
   };
   o.signal.addEventListener('abort', onAbort, { once: true });
-  const lines = sub.all ? createInterface({ input: sub.all, crlfDelay: Infinity }) : null;
-  lines?.on('line', (line) => o.bus.emit({ type: 'output', id: o.id, line }));
-  const closed = lines ? once(lines, 'close') : Promise.resolve();
+  // stdout and stderr interleave line by line, as they reach us.
+  const readers = [sub.stdout!, sub.stderr!].map((s) => {
+    const lines = createInterface({ input: s, crlfDelay: Infinity });
+    lines.on('line', (line) => o.bus.emit({ type: 'output', id: o.id, line }));
+    return { lines, closed: once(lines, 'close') };
+  });
   // Wait for the command itself, not for its output to end: a child it left running in the
   // background may hold the pipe open forever. Then end the whole group, which also stops
   // such leftovers from writing into a build dir we are about to remove.
-  let exit: [number | null, NodeJS.Signals | null] = [null, null];
-  try {
-    exit = (await once(sub, 'exit')) as [number | null, NodeJS.Signals | null];
-  } catch {
-    // could not start (e.g. ENOENT): the result below says so
-  }
+  const [code, sig, error] = await exited(sub);
   if (pid !== undefined) killGroup(pid, 'SIGKILL');
   // A process that left the group (setsid, a daemon) may still hold the pipe: after a short
   // grace period stop reading, rather than wait for it (forever, for a daemon).
   let late: NodeJS.Timeout | undefined;
-  const drained = Promise.all([sub, closed]).then(() => true);
+  const drained = Promise.all(readers.map((r) => r.closed)).then(() => true);
   const gave = await Promise.race([drained, new Promise<boolean>((resolve) => (late = setTimeout(() => resolve(false), 2000)))]);
   clearTimeout(late);
   if (!gave) {
     o.bus.emit({ type: 'output', id: o.id, line: 'sagebuild: a process the command started outside its process group (setsid? a daemon?) still holds its output; no longer reading it' });
-    for (const stream of [sub.stdout, sub.stderr, sub.all]) stream?.destroy();
-    lines?.close();
+    for (const s of [sub.stdout, sub.stderr]) s?.destroy();
+    for (const r of readers) r.lines.close();
   }
-  const r = await sub;
-  await closed;
   o.signal.removeEventListener('abort', onAbort);
   if (killTimer) clearTimeout(killTimer);
-  if (r.failed && exit[0] === null && exit[1] === null) o.bus.emit({ type: 'output', id: o.id, line: `sagebuild: ${r.shortMessage}` });
-  return { exitCode: exit[0] ?? r.exitCode ?? undefined, signal: exit[1] ?? r.signal ?? undefined, canceled: o.signal.aborted };
+  if (error) o.bus.emit({ type: 'output', id: o.id, line: `sagebuild: cannot run ${file}: ${error.message}` });
+  return { exitCode: code ?? undefined, signal: sig ?? undefined, canceled: o.signal.aborted };
+}
+
+/** How a child ended: its exit code or signal, or the error that kept it from starting. */
+function exited(child: ChildProcess): Promise<[number | null, NodeJS.Signals | null, Error | null]> {
+  return new Promise((resolve) => {
+    child.once('error', (e) => resolve([null, null, e]));
+    child.once('exit', (code, sig) => resolve([code, sig, null]));
+  });
 }
 
 function killGroup(pid: number, sig: NodeJS.Signals): void {
@@ -87,4 +85,61 @@ function killGroup(pid: number, sig: NodeJS.Signals): void {
   } catch {
     // already gone
   }
+}
+
+export interface CaptureOptions {
+  cwd?: string;
+  /** The whole environment (default: sagebuild's own). */
+  env?: NodeJS.ProcessEnv;
+  /** Aborting kills the program; the result then has an AbortError as `error`. */
+  signal?: AbortSignal;
+  /** Killed (SIGTERM) after this long. */
+  timeoutMs?: number;
+}
+
+export interface Captured {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Set when the program could not start (ENOENT, ...) or was aborted. */
+  error: Error | null;
+}
+
+export const ranOk = (c: Captured): boolean => c.error === null && c.code === 0;
+
+/** The last non-empty line of a failed query's stderr (or why it did not run), for a message. */
+export function failureLine(c: Captured): string {
+  const last = c.stderr.trim().split('\n').pop();
+  return c.error?.message ?? (last || (c.signal ? `killed by ${c.signal}` : `exit code ${c.code}`));
+}
+
+/** Runs a program to its end, collecting its output. Never rejects. */
+export function capture(file: string, args: string[], o: CaptureOptions = {}): Promise<Captured> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { cwd: o.cwd, env: o.env, signal: o.signal, timeout: o.timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let error: Error | null = null;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.once('error', (e) => {
+      error = e;
+      if (child.pid === undefined) resolve({ code: null, signal: null, stdout, stderr, error });
+    });
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, error }));
+  });
+}
+
+/** capture, blocking: for the few queries analysis needs before anything is asynchronous. */
+export function captureSync(file: string, args: string[], o: Omit<CaptureOptions, 'signal'> = {}): Captured {
+  const r = spawnSync(file, args, { cwd: o.cwd, env: o.env, timeout: o.timeoutMs, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error ?? null };
+}
+
+/** A program whose stdout is read as a stream; `done` says how it ended (stderr is dropped). */
+export function readFrom(file: string, args: string[]): { stream: Readable; done: Promise<Omit<Captured, 'stdout' | 'stderr'>> } {
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const done = exited(child).then(([code, signal, error]) => ({ code, signal, error }));
+  return { stream: child.stdout!, done };
 }

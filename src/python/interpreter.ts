@@ -1,5 +1,5 @@
 // The configured interpreter: who it is (version, real path), asked once per command.
-import { execFile, execFileSync } from 'node:child_process';
+import { capture, captureSync, failureLine, type Captured } from '../proc/spawn.js';
 
 export interface PythonInfo {
   executable: string;
@@ -18,8 +18,13 @@ function parseInfo(out: string): PythonInfo {
   return { version, executable, full };
 }
 
-function failure(python: string, e: unknown): Error {
-  return new Error(`cannot run the configured Python '${python}': ${(e as Error).message.split('\n')[0]}`);
+function answer(python: string, r: Captured): PythonInfo | Error {
+  if (r.code !== 0 || r.error) return new Error(`cannot run the configured Python '${python}': ${failureLine(r).split('\n')[0]}`);
+  try {
+    return parseInfo(r.stdout);
+  } catch (e) {
+    return new Error(`cannot run the configured Python '${python}': ${(e as Error).message.split('\n')[0]}`);
+  }
 }
 
 /**
@@ -29,11 +34,8 @@ function failure(python: string, e: unknown): Error {
 export function prefetchPythonInfo(python: string): Promise<void> {
   let p = pending.get(python);
   if (!p) {
-    p = new Promise<void>((resolve) => {
-      execFile(python, ['-S', '-c', PY_QUERY], { encoding: 'utf8' }, (err, stdout) => {
-        if (!pyCache.has(python)) pyCache.set(python, err ? failure(python, err) : parseInfo(stdout));
-        resolve();
-      });
+    p = capture(python, ['-S', '-c', PY_QUERY]).then((r) => {
+      if (!pyCache.has(python)) pyCache.set(python, answer(python, r));
     });
     pending.set(python, p);
   }
@@ -44,11 +46,7 @@ export function prefetchPythonInfo(python: string): Promise<void> {
 export function pythonInfo(python: string): PythonInfo {
   let info = pyCache.get(python);
   if (!info) {
-    try {
-      info = parseInfo(execFileSync(python, ['-S', '-c', PY_QUERY], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
-    } catch (e) {
-      info = failure(python, e);
-    }
+    info = answer(python, captureSync(python, ['-S', '-c', PY_QUERY]));
     pyCache.set(python, info);
   }
   if (info instanceof Error) throw info;

@@ -1,7 +1,7 @@
 // Which distributions a package is about to remove from the venv are still needed there: pip
 // packages install their requirements' dependencies too, and another installed distribution may
 // need one of them since. Asked of the venv's own interpreter (its installed metadata).
-import { execFile } from 'node:child_process';
+import { capture, failureLine } from '../proc/spawn.js';
 import path from 'node:path';
 import type { PythonDist } from '../state/manifest.js';
 
@@ -52,10 +52,8 @@ print(json.dumps(needed))
 export function stillNeeded(venv: string, leaving: PythonDist[], candidates: PythonDist[]): Promise<Map<string, string>> {
   if (!candidates.length) return Promise.resolve(new Map());
   const python = path.join(venv, 'bin', 'python3');
-  return new Promise((resolve, reject) => {
-    execFile(python, ['-c', SCRIPT, JSON.stringify(leaving.map((d) => d.name)), JSON.stringify(candidates.map((d) => d.name))], { encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`cannot ask the venv ${venv} which distributions are still needed: ${(stderr || err.message).trim().split('\n').pop()}`));
-      resolve(new Map(Object.entries(JSON.parse(stdout) as Record<string, string>)));
-    });
+  return capture(python, ['-c', SCRIPT, JSON.stringify(leaving.map((d) => d.name)), JSON.stringify(candidates.map((d) => d.name))]).then((r) => {
+    if (r.code !== 0 || r.error) throw new Error(`cannot ask the venv ${venv} which distributions are still needed: ${failureLine(r)}`);
+    return new Map(Object.entries(JSON.parse(r.stdout) as Record<string, string>));
   });
 }

@@ -2,7 +2,7 @@
 // `Package.find_tarball_for_platform` decides: the wheel whose best tag ranks highest among the
 // interpreter's compatible tags (packaging.tags.sys_tags() order), else the first sdist, else
 // the first group.
-import { execFileSync } from 'node:child_process';
+import { captureSync } from '../proc/spawn.js';
 
 /** The interpreter's compatible tags, most preferred first; null when they cannot be had. */
 export function interpreterTags(python: string): string[] | null {
@@ -12,9 +12,10 @@ export function interpreterTags(python: string): string[] | null {
     'try:\n    from packaging import tags\nexcept ImportError:\n    from pip._vendor.packaging import tags',
     'print(json.dumps([str(t) for t in tags.sys_tags()]))',
   ].join('\n');
+  const r = captureSync(python, ['-c', code], { timeoutMs: 60_000 });
+  if (r.code !== 0) return null;
   try {
-    const out = execFileSync(python, ['-c', code], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 });
-    const tags: unknown = JSON.parse(out);
+    const tags: unknown = JSON.parse(r.stdout);
     return Array.isArray(tags) && tags.every((t) => typeof t === 'string') ? (tags as string[]) : null;
   } catch {
     return null;

@@ -1,13 +1,13 @@
 // Archive safety (tar-slip): before anything is extracted, every member is listed and the
 // archive is refused if a member is absolute, contains `..`, is a hard link out of the tree, or
 // would be written through a symlink (or a chain of them) leading outside the extraction directory.
-import { spawn } from 'node:child_process';
 import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
+import { capture, failureLine, readFrom } from '../proc/spawn.js';
 
 export class UnsafeArchiveError extends Error {}
 
@@ -39,14 +39,14 @@ function tarStream(file: string, format: Format): { stream: Readable; done: Prom
   if (format === 'tar') return { stream: createReadStream(file), done: Promise.resolve() };
   if (format === 'gzip') return { stream: createReadStream(file).pipe(createGunzip()), done: Promise.resolve() };
   const tool = DECOMPRESSORS[format]!;
-  const child = spawn(tool[0]!, [...tool.slice(1), file], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = readFrom(tool[0]!, [...tool.slice(1), file]);
   // A missing or failing decompressor fails the check (and so the package), never the run.
-  const done = new Promise<void>((resolve, reject) => {
-    child.once('error', (e) => reject(new UnsafeArchiveError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? `${tool[0]} is not installed (it is needed for ${format} archives)` : e.message}`)));
-    child.once('exit', (code, sig) => (code === 0 ? resolve() : reject(new UnsafeArchiveError(`cannot read ${file}: ${tool[0]} ${sig ? `was killed by ${sig}` : `exited with ${code}`}`))));
+  const done = child.done.then(({ code, signal, error }) => {
+    if (error) throw new UnsafeArchiveError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? `${tool[0]} is not installed (it is needed for ${format} archives)` : error.message}`);
+    if (code !== 0) throw new UnsafeArchiveError(`cannot read ${file}: ${tool[0]} ${signal ? `was killed by ${signal}` : `exited with ${code}`}`);
   });
   done.catch(() => undefined); // awaited by the caller; this only keeps an early failure from being "unhandled"
-  return { stream: child.stdout, done };
+  return { stream: child.stream, done };
 }
 
 /** Throws UnsafeArchiveError naming every offending member. */
@@ -115,8 +115,8 @@ function resolveInArchive(p: string, links: Map<string, string>, followLast = tr
 }
 
 async function checkZip(file: string): Promise<void> {
-  const { execa } = await import('execa');
-  const r = await execa('unzip', ['-Z1', file]);
+  const r = await capture('unzip', ['-Z1', file]);
+  if (r.code !== 0 || r.error) throw new UnsafeArchiveError(`cannot list ${file}: unzip -Z1: ${failureLine(r)}`);
   const bad = r.stdout
     .split('\n')
     .filter(Boolean)

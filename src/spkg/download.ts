@@ -11,9 +11,9 @@ import type { Config } from '../config.js';
 import type { EventBus } from '../events.js';
 import { substituteVersion, type Recipe } from '../recipes.js';
 import { fileDigest, tarballName, tarballPath, verifyTarball } from './unpack.js';
-import { execFile } from 'node:child_process';
 import { pythonInfo } from '../python/interpreter.js';
 import { processEnv } from '../util/env.js';
+import { capture, ranOk } from '../proc/spawn.js';
 
 export class DownloadError extends Error {}
 
@@ -102,11 +102,8 @@ async function wheelFromPipIndex(ctx: DownloadContext, r: Recipe, file: string):
     } catch (e) {
       throw new DownloadError(`pip's package index: ${(e as Error).message}`);
     }
-    const res = await new Promise<{ code: number; out: string }>((resolve) => {
-      execFile(python, ['-m', 'pip', 'download', '--disable-pip-version-check', '--no-deps', '--only-binary', ':all:', '--dest', dest, `${dist}==${version}`], { env: processEnv(), signal: ctx.signal, encoding: 'utf8' }, (err, stdout, stderr) =>
-        resolve({ code: err ? 1 : 0, out: `${stdout}${stderr}` }),
-      );
-    });
+    const pip = await capture(python, ['-m', 'pip', 'download', '--disable-pip-version-check', '--no-deps', '--only-binary', ':all:', '--dest', dest, `${dist}==${version}`], { env: processEnv(), signal: ctx.signal });
+    const res = { code: ranOk(pip) ? 0 : 1, out: `${pip.stdout}${pip.stderr}${pip.error ? pip.error.message : ''}` };
     const got = path.join(dest, name);
     if (ctx.signal.aborted) throw new DownloadError('download interrupted');
     if (!existsSync(got)) {

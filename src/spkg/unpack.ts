@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { substituteVersion, type Recipe } from '../recipes.js';
 import { archiveFormat, checkArchive } from './archive.js';
+import { capture, failureLine } from '../proc/spawn.js';
 
 export function tarballName(r: Recipe): string {
   return substituteVersion(r.checksums!.tarball, r.upstreamVersion);
@@ -42,12 +43,9 @@ export async function unpack(tarball: string, dest: string): Promise<void> {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   await checkArchive(tarball);
-  const { execa } = await import('execa');
-  if (archiveFormat(tarball) === 'zip') {
-    await execa('unzip', ['-q', tarball, '-d', tmp]);
-  } else {
-    await execa('tar', ['-xf', tarball, '-C', tmp, '--no-same-owner']);
-  }
+  const [tool, ...args] = archiveFormat(tarball) === 'zip' ? ['unzip', '-q', tarball, '-d', tmp] : ['tar', '-xf', tarball, '-C', tmp, '--no-same-owner'];
+  const r = await capture(tool!, args);
+  if (r.code !== 0 || r.error) throw new Error(`${tool} failed: ${failureLine(r)}`);
   const top = readdirSync(tmp);
   if (top.length === 1 && lstatSync(path.join(tmp, top[0]!)).isDirectory()) {
     renameSync(path.join(tmp, top[0]!), dest);

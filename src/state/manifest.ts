@@ -4,7 +4,7 @@
 import { lstatSync, mkdirSync, readFileSync, realpathSync, rmdirSync, unlinkSync } from 'node:fs';
 import { mtimeMsOr0, readdirOrEmpty, readTextOrNull, writeFileAtomic } from '../util/fs.js';
 import { uname } from '../util/uname.js';
-import { dateAsDatePrints } from '../util/date.js';
+import { dateAsDatePrints } from './date.js';
 import path from 'node:path';
 import { INSTALLED_RELDIR, PIP_RECORDS_RELDIR, installedDir, pipRecordsDir } from './layout.js';
 import { UserError } from '../diagnostics.js';

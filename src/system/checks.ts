@@ -3,10 +3,10 @@
 // program lookup in PATH, and bash for genuine shell text. Every process goes through one
 // p-limit so that hundreds of concurrent package checks stay bounded.
 
-import { spawn } from 'node:child_process';
 import { access, constants, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
+import { capture } from '../proc/spawn.js';
 
 export interface ProcResult {
   status: number;
@@ -48,27 +48,12 @@ export class Prober {
     return this.limit(() => this.spawnOnce(cmd, args, o));
   }
 
-  private spawnOnce(cmd: string, args: string[], o: { cwd: string; env?: Record<string, string> }): Promise<ProcResult> {
+  private async spawnOnce(cmd: string, args: string[], o: { cwd: string; env?: Record<string, string> }): Promise<ProcResult> {
     this.opts.signal?.throwIfAborted();
-    return new Promise((resolve, reject) => {
-      const child = spawn(cmd, args, {
-        cwd: o.cwd,
-        env: o.env ?? this.opts.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        signal: this.opts.signal,
-        timeout: TIMEOUT_MS,
-        detached: false,
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.name === 'AbortError') reject(err);
-        else resolve({ status: 127, stdout, stderr: stderr + String(err.message) });
-      });
-      child.on('close', (code, sig) => resolve({ status: code ?? (sig ? 128 : 1), stdout, stderr }));
-    });
+    const r = await capture(cmd, args, { cwd: o.cwd, env: o.env ?? this.opts.env, signal: this.opts.signal, timeoutMs: TIMEOUT_MS });
+    if (r.error?.name === 'AbortError') throw r.error;
+    if (r.error && r.code === null && r.signal === null) return { status: 127, stdout: r.stdout, stderr: r.stderr + r.error.message };
+    return { status: r.code ?? (r.signal ? 128 : 1), stdout: r.stdout, stderr: r.stderr };
   }
 
   /** Genuine shell text (pipelines, real commands), with the configure variables in its environment. */

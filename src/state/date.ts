@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { captureSync } from '../proc/spawn.js';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -9,12 +9,9 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
  * abbreviation (CET, EST, ...) that only the C library knows; formatted here if it cannot run.
  */
 export function dateAsDatePrints(now = new Date()): string {
-  try {
-    const out = execFileSync('date', [`-d@${Math.floor(now.getTime() / 1000)}`], { env: { ...process.env, LC_ALL: 'C' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    if (out) return out;
-  } catch {
-    // no GNU date: format it here
-  }
+  const r = captureSync('date', [`-d@${Math.floor(now.getTime() / 1000)}`], { env: { ...process.env, LC_ALL: 'C' } });
+  const out = r.code === 0 ? r.stdout.trim() : ''; // else no GNU date: format it here
+  if (out) return out;
   const pad = (n: number) => String(n).padStart(2, '0');
   const off = -now.getTimezoneOffset();
   const zone = off === 0 ? 'UTC' : `${off > 0 ? '+' : '-'}${pad(Math.floor(Math.abs(off) / 60))}${pad(Math.abs(off) % 60)}`;
