@@ -16,7 +16,9 @@ export interface HeldLock {
 /** Starts a holder; `acquired` says whether it got the lock (false: busy, with -n). */
 function startHolder(lockFile: string, wait: boolean): { child: ChildProcess; acquired: Promise<boolean> } {
   // `echo` tells us the lock is ours, then `cat` holds it until its stdin closes.
-  const args = [...(wait ? [] : ['-n', '-E', String(FLOCK_BUSY)]), '-x', lockFile, '-c', 'echo locked; exec cat'];
+  // /bin/sh, not flock -c's $SHELL: bash with SHLVL unset and a socket for stdin (Node's pipes)
+  // takes itself for a remote shell and sources ~/.bashrc, slowly, for every lock.
+  const args = [...(wait ? [] : ['-n', '-E', String(FLOCK_BUSY)]), '-x', lockFile, '/bin/sh', '-c', 'echo locked; exec cat'];
   const child = spawn('flock', args, { stdio: ['pipe', 'pipe', 'ignore'] });
   const acquired = new Promise<boolean>((resolve, reject) => {
     let out = '';
