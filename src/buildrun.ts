@@ -7,6 +7,9 @@ import { schedule } from './scheduler.js';
 import { Fingerprinter } from './fingerprint.js';
 import type { InstalledState } from './state/state.js';
 import { Jobserver } from './jobserver.js';
+import path from 'node:path';
+import { UserError } from './diagnostics.js';
+import { writableDirProblem } from './util/fs.js';
 
 export interface BuildRunOptions {
   jobs: number;
@@ -32,6 +35,12 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   o.bus.emit({ type: 'plan', items: plan, dryRun: o.dryRun });
   if (o.dryRun) return 0;
   const toBuild = plan.filter((i) => i.action === 'build');
+  if (toBuild.length) {
+    // Every package logs there: a folder that cannot take files is a setup error, found before anything builds.
+    const logs = path.dirname(pkgPaths(project, project.recipes.get(toBuild[0]!.name)!).logFile);
+    const problem = writableDirProblem(logs);
+    if (problem) throw new UserError({ file: logs, message: `cannot create log files in this folder: ${problem}`, hint: 'make it writable, or set `logs:` in build.config.yaml to a folder that is' });
+  }
   const building = new Set(toBuild.map((i) => i.name));
   const reasons = new Map(toBuild.map((i) => [i.name, i.reasons]));
   const tasks = toBuild.map((i) => {

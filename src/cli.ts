@@ -2,7 +2,7 @@
 // Command line: parse options, analyse the tree, run the actions the targets ask for.
 // Exit codes: 0 success, 1 a package failed, 2 usage/config/recipe error, 128+N on signal N.
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { loadConfig } from './config.js';
+import { MAX_JOBS, loadConfig } from './config.js';
 import { UserError, closest, formatDiagnostic } from './diagnostics.js';
 import { EventBus } from './events.js';
 import { analyze } from './project.js';
@@ -39,9 +39,9 @@ interface Options {
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
-function positiveInt(v: string): number {
+function jobsArg(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
+  if (!Number.isInteger(n) || n < 1 || n > MAX_JOBS) throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_JOBS}`);
   return n;
 }
 
@@ -51,7 +51,7 @@ function program(): Command {
     .description('Build a tree of Sage-style package recipes into one prefix: incremental, parallel, staged.')
     .usage('[options] [targets...]')
     .argument('[targets...]', "'all' (default), 'list', 'status', 'configure', 'download [pkg...|all]', 'watch [targets]', 'wheelhouse-index', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
-    .option('-j, --jobs <n>', 'packages built at once (default: config `jobs`, else the CPU count)', positiveInt)
+    .option('-j, --jobs <n>', 'packages built at once (default: config `jobs`, else the CPU count)', jobsArg)
     .option('-k, --keep-going', 'after a failure, go on building everything that does not depend on it')
     .option('-n, --dry-run', 'print what would be built and why; change nothing')
     .option('-C, --config <file>', 'config file (default: ./build.config.yaml)')

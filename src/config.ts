@@ -56,7 +56,13 @@ export interface Overrides {
   check?: boolean;
 }
 
-type Kind = 'path' | 'int' | 'count' | 'bool' | 'strings' | 'vars' | 'system';
+/**
+ * The most packages built at once. The jobserver pipe must hold jobs-1 tokens without blocking,
+ * and a pipe holds at least one page (4096 bytes) even when the user's pipe quota is spent.
+ */
+export const MAX_JOBS = 4096;
+
+type Kind = 'path' | 'int' | 'jobs' | 'count' | 'bool' | 'strings' | 'vars' | 'system';
 const KEYS: Record<string, { kind: Kind; doc: string }> = {
   prefix: { kind: 'path', doc: 'installation prefix (SAGE_LOCAL)' },
   pkgs: { kind: 'path', doc: 'recipe tree' },
@@ -64,7 +70,7 @@ const KEYS: Record<string, { kind: Kind; doc: string }> = {
   logs: { kind: 'path', doc: 'log folder' },
   upstream: { kind: 'path', doc: 'upstream tarball cache' },
   sage_src: { kind: 'path', doc: 'SAGE_SRC, for file prerequisites' },
-  jobs: { kind: 'int', doc: 'packages built at once' },
+  jobs: { kind: 'jobs', doc: `packages built at once (at most ${MAX_JOBS})` },
   num_threads: { kind: 'int', doc: 'SAGE_NUM_THREADS for each package' },
   optional: { kind: 'strings', doc: 'optional packages included in `all`' },
   variables: { kind: 'vars', doc: 'make variables used in dependencies files' },
@@ -83,7 +89,7 @@ const KEYS: Record<string, { kind: Kind; doc: string }> = {
 export const CONFIG_KEYS = Object.keys(KEYS);
 
 export function defaultJobs(): number {
-  return Math.max(1, availableParallelism());
+  return Math.min(MAX_JOBS, Math.max(1, availableParallelism()));
 }
 
 /**
@@ -211,6 +217,9 @@ function checkValue(kind: Kind, v: Node | null, bad: (m: string) => void): unkno
     case 'int':
       if (typeof scalar === 'number' && Number.isInteger(scalar) && scalar >= 1) return scalar;
       return bad('expected a whole number >= 1');
+    case 'jobs':
+      if (typeof scalar === 'number' && Number.isInteger(scalar) && scalar >= 1 && scalar <= MAX_JOBS) return scalar;
+      return bad(`expected a whole number from 1 to ${MAX_JOBS}`);
     case 'count':
       if (typeof scalar === 'number' && Number.isInteger(scalar) && scalar >= 0) return scalar;
       return bad('expected a whole number >= 0');

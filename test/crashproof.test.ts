@@ -22,4 +22,24 @@ describe('hostile environments', () => {
     assert.ok(rig.exists('local/share/b/b.txt'));
     assert.equal(existsSync(rig.path('bashrc-ran')), false, '~/.bashrc ran for a lock');
   });
+
+  it('-j beyond what the jobserver pipe holds is a usage error (it hung, ignoring Ctrl-C), from -j and from the config', { timeout: 120_000 }, async () => {
+    rig.write({ 'build.config.yaml': 'prefix: local3\n', ...scriptPkg('a') });
+    const cli = await rig.run('-j', '65538', 'a');
+    assert.equal(cli.exitCode, 2, cli.all);
+    assert.match(cli.all, /expected a whole number from 1 to 4096/);
+    rig.write({ 'build.config.yaml': 'prefix: local3\njobs: 65538\n' });
+    const cfg = await rig.run('a');
+    assert.equal(cfg.exitCode, 2, cfg.all);
+    assert.match(cfg.stderr, /build\.config\.yaml:2:7: error: 'jobs': expected a whole number from 1 to 4096/);
+    assert.deepEqual(rig.manifests('local3'), [], 'nothing was built');
+  });
+
+  it('a log folder that cannot take files is exit 2 before anything builds, naming it', async () => {
+    rig.write({ 'build.config.yaml': 'prefix: local2\nlogs: not-a-folder\n', 'not-a-folder': 'a file\n', ...scriptPkg('a'), ...scriptPkg('b', { deps: 'a' }) });
+    const r = await rig.run('b');
+    assert.equal(r.exitCode, 2, r.all);
+    assert.match(r.stderr, /not-a-folder\/pkgs: error: cannot create log files in this folder: (ENOTDIR|EEXIST)/);
+    assert.deepEqual(rig.manifests('local2'), [], 'nothing was built');
+  });
 });

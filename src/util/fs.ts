@@ -1,6 +1,6 @@
 // Small file helpers: reads where "missing or unreadable" is an ordinary answer, and the atomic
 // write every record and cache uses.
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 /** The names in a folder; [] when it does not exist or cannot be read. */
@@ -52,4 +52,17 @@ export function writeFileAtomic(file: string, content: string): void {
     closeSync(fd);
   }
   renameSync(tmp, file);
+}
+
+/** Makes `dir` (and its parents) and creates a file in it: null, or the errno code that stops it. */
+export function writableDirProblem(dir: string): string | null {
+  const probe = path.join(dir, `.sagebuild-probe-${process.pid}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    closeSync(openSync(probe, 'wx')); // a real creation: permissions alone miss read-only mounts
+    unlinkSync(probe);
+    return null;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  }
 }
