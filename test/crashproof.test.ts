@@ -1,6 +1,7 @@
 // Issue 9: what must hold whatever happens to a run (crashes, hostile environments, full disks).
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { CLI, Rig, scriptPkg } from './rig.ts';
@@ -41,5 +42,29 @@ describe('hostile environments', () => {
     assert.equal(r.exitCode, 2, r.all);
     assert.match(r.stderr, /not-a-folder\/pkgs: error: cannot create log files in this folder: (ENOTDIR|EEXIST)/);
     assert.deepEqual(rig.manifests('local2'), [], 'nothing was built');
+  });
+
+  it('in-tree sources linking to /dev/zero, a FIFO or / are refused by the one rule: status and -n answer, the build fails naming the link', { timeout: 120_000 }, async () => {
+    rig.write({
+      'build.config.yaml': 'prefix: local4\n',
+      ...scriptPkg('zero'),
+      'pkgs/zero/src/zero': { symlink: '/dev/zero' },
+      ...scriptPkg('fifo'),
+      'pkgs/fifo/src/ok.c': 'int x;\n',
+      ...scriptPkg('root'),
+      'pkgs/root/src/all': { symlink: '/' },
+    });
+    execFileSync('mkfifo', [rig.path('fifo-target')]);
+    rig.write({ 'pkgs/fifo/src/pipe': { symlink: rig.path('fifo-target') } });
+    const st = await rig.run('status');
+    assert.equal(st.exitCode, 0, st.all);
+    const dry = await rig.run('-n', 'zero', 'fifo', 'root');
+    assert.equal(dry.exitCode, 0, dry.all);
+    const r = await rig.run('-k', 'zero', 'fifo', 'root');
+    assert.equal(r.exitCode, 1, r.all);
+    assert.match(r.all, /src\/zero leads to \/dev\/zero, which is not a regular file or folder/);
+    assert.match(r.all, /src\/pipe leads to .*fifo-target, which is not a regular file or folder/);
+    assert.match(r.all, /symlink loop: .*src\/all leads to \/, which contains the link itself/);
+    assert.deepEqual(rig.manifests('local4'), []);
   });
 });
