@@ -2,9 +2,58 @@
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CLI, Rig, scriptPkg } from './rig.ts';
+import { CLI, Rig, scriptPkg, type Tree } from './rig.ts';
+
+/** One raw tar header block (ustar), and the data blocks after it. */
+function tarBlock(name: string, type: string, o: { data?: string; linkname?: string; mode?: number } = {}): Buffer {
+  const data = Buffer.from(o.data ?? '');
+  const h = Buffer.alloc(512);
+  const put = (s: string, at: number, len: number) => h.write(s.slice(0, len), at, 'latin1');
+  const oct = (n: number, len: number) => n.toString(8).padStart(len - 1, '0');
+  put(name, 0, 100);
+  put(oct((o.mode ?? 0o644), 8), 100, 8);
+  put(oct(0, 8), 108, 8);
+  put(oct(0, 8), 116, 8);
+  put(oct(data.length, 12), 124, 12);
+  put(oct(0, 12), 136, 12);
+  put(type, 156, 1);
+  put(o.linkname ?? '', 157, 100);
+  put('ustar\0', 257, 6);
+  put('00', 263, 2);
+  h.fill(' ', 148, 156);
+  let sum = 0;
+  for (const b of h) sum += b;
+  put(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8);
+  const pad = Buffer.alloc((512 - (data.length % 512)) % 512);
+  return Buffer.concat([h, data, pad]);
+}
+
+/** A pax extended header record `key=value`. */
+function paxRecord(key: string, value: string): string {
+  const body = ` ${key}=${value}\n`;
+  let n = body.length + 1;
+  while (String(n).length + body.length !== n) n++;
+  return `${n}${body}`;
+}
+
+/** A recipe `name` whose tarball (in upstream/) is `blocks`; its install lists what it unpacked. */
+function rawTarPkg(rig: Rig, name: string, blocks: Buffer[]): Tree {
+  const body = Buffer.concat([...blocks, Buffer.alloc(1024)]);
+  const file = rig.path('upstream', `${name}-1.0.tar`);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, body);
+  return {
+    [`pkgs/${name}/type`]: 'standard\n',
+    [`pkgs/${name}/package-version.txt`]: '1.0\n',
+    [`pkgs/${name}/checksums.ini`]: `tarball=${name}-VERSION.tar\nsha256=${createHash('sha256').update(body).digest('hex')}\n`,
+    [`pkgs/${name}/spkg-install.in`]: `mkdir -p "$SAGE_DESTDIR_LOCAL/share/${name}"\n(cd src && find . -print | LC_ALL=C sort) > "$SAGE_DESTDIR_LOCAL/share/${name}/listing"\ncp -a src "$SAGE_DESTDIR_LOCAL/share/${name}/tree"\n`,
+  };
+}
+
 
 describe('hostile environments', () => {
   const rig = new Rig('sagebuild-hostile');
@@ -66,5 +115,45 @@ describe('hostile environments', () => {
     assert.match(r.all, /src\/pipe leads to .*fifo-target, which is not a regular file or folder/);
     assert.match(r.all, /symlink loop: .*src\/all leads to \/, which contains the link itself/);
     assert.deepEqual(rig.manifests('local4'), []);
+  });
+
+  it('archives: what is checked is what is extracted; device nodes and FIFOs are refused; set-ID bits are dropped, said so', { timeout: 120_000 }, async () => {
+    const outside = rig.path('outside');
+    mkdirSync(outside, { recursive: true });
+    rig.write({ 'build.config.yaml': 'prefix: local5\n' });
+    rig.write({
+      // A pax path record, then a GNU long name: readers disagree on which names the member.
+      // GNU tar takes the pax path, through a link leading out; node-tar the long name.
+      ...rawTarPkg(rig, 'twonames', [
+        tarBlock('twonames-1.0/', '5', { mode: 0o755 }),
+        tarBlock('twonames-1.0/out', '2', { linkname: outside }),
+        tarBlock('twonames-1.0/PaxHeaders/x', 'x', { data: paxRecord('path', 'twonames-1.0/out/pwned') }),
+        tarBlock('././@LongLink', 'L', { data: 'twonames-1.0/benign.txt\0' }),
+        tarBlock('twonames-1.0/x', '0', { data: 'hello\n' }),
+      ]),
+      ...rawTarPkg(rig, 'devices', [
+        tarBlock('devices-1.0/', '5', { mode: 0o755 }),
+        tarBlock('devices-1.0/ok.txt', '0', { data: 'ok\n' }),
+        tarBlock('devices-1.0/disk', '4', { mode: 0o666 }),
+        tarBlock('devices-1.0/tty', '3', { mode: 0o666 }),
+        tarBlock('devices-1.0/pipe', '6', { mode: 0o644 }),
+      ]),
+      ...rawTarPkg(rig, 'setid', [
+        tarBlock('setid-1.0/', '5', { mode: 0o755 }),
+        tarBlock('setid-1.0/su', '0', { data: '#!/bin/sh\n', mode: 0o4755 }),
+        tarBlock('setid-1.0/sg', '0', { data: '#!/bin/sh\n', mode: 0o2755 }),
+        tarBlock('setid-1.0/plain', '0', { data: 'x\n', mode: 0o644 }),
+      ]),
+    });
+    const r = await rig.run('--offline', '-k', 'twonames', 'devices', 'setid');
+    assert.equal(r.exitCode, 1, r.all);
+    assert.deepEqual(readdirSync(outside), [], 'nothing was written outside the build');
+    // The name node-tar checked is the name extracted.
+    assert.equal(rig.exists('local5/share/twonames/listing') ? rig.read('local5/share/twonames/listing') : r.all, '.\n./benign.txt\n./out\n');
+    assert.equal(readlinkSync(rig.path('local5/share/twonames/tree/out')), outside, 'an absolute link target is kept, as GNU tar keeps it');
+    assert.match(r.all, /refusing to unpack .*devices-1\.0\.tar: 3 unsafe member\(s\): devices-1\.0\/disk \(a device node\), devices-1\.0\/tty \(a device node\), devices-1\.0\/pipe \(a FIFO\)/);
+    assert.equal(rig.exists('local5/share/devices'), false);
+    assert.match(r.all, /dropped set-user\/group-ID bits of 2 member\(s\) of setid-1\.0\.tar: setid-1\.0\/su, setid-1\.0\/sg/);
+    for (const f of ['su', 'sg']) assert.equal(statSync(rig.path('local5/share/setid/tree', f)).mode & 0o7777, 0o755, f);
   });
 });

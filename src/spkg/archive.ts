@@ -1,13 +1,16 @@
 // Archive safety (tar-slip): before anything is extracted, every member is listed and the
-// archive is refused if a member is absolute, contains `..`, is a hard link out of the tree, or
-// would be written through a symlink (or a chain of them) leading outside the extraction directory.
-import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
+// archive is refused if a member is absolute, contains `..`, is a hard link out of the tree, is a
+// device node or FIFO, or would be written through a symlink (or a chain of them) leading outside
+// the extraction directory. Then the same parser (node-tar) extracts it, with its own path checks:
+// what was checked is exactly what is extracted (GNU tar reads some headers differently).
+import { createReadStream, openSync, readSync, closeSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { Parser, type ReadEntry } from 'tar';
+import { Parser, Unpack, type ReadEntry } from 'tar';
 import { capture, failureLine, readFrom } from '../proc/spawn.js';
+import { keptMode } from '../util/linkpolicy.js';
 
 export class UnsafeArchiveError extends Error {}
 
@@ -65,6 +68,7 @@ export async function checkArchive(file: string): Promise<void> {
       if (p.startsWith('/')) bad.push(`${p} (absolute path)`);
       else if (p.split('/').includes('..')) bad.push(`${p} (contains ..)`);
       else if (!parent.inside) bad.push(`${p} (written through the symlink ${parent.via}, which leads outside)`);
+      else if (e.type === 'CharacterDevice' || e.type === 'BlockDevice' || e.type === 'FIFO') bad.push(`${p} (${e.type === 'FIFO' ? 'a FIFO' : 'a device node'})`);
       const link = e.linkpath ?? '';
       if (e.type === 'SymbolicLink' && parent.inside) links.set([...parent.parts, path.posix.basename(norm)].join('/'), link);
       if (e.type === 'Link' && (path.posix.isAbsolute(link) || link.split('/').includes('..') || !resolveInArchive(link, links, false).inside)) bad.push(`${p} (hard link to ${link})`);
@@ -123,4 +127,49 @@ async function checkZip(file: string): Promise<void> {
     .map((p) => (p.startsWith('/') ? `${p} (absolute path)` : p.split('/').includes('..') ? `${p} (contains ..)` : null))
     .filter((x): x is string => x !== null);
   if (bad.length) throw new UnsafeArchiveError(`refusing to unpack ${file}: ${bad.length} unsafe member(s): ${bad.slice(0, 5).join(', ')}`);
+}
+
+/**
+ * Extracts a tar archive (checked by checkArchive) into `dest`, owned by whoever runs sagebuild.
+ * Set-user-ID and set-group-ID bits are dropped (in-tree sources follow the same rule,
+ * util/linkpolicy.ts): the members that had them are returned, so the build log can say so.
+ */
+export async function extractTar(file: string, dest: string): Promise<string[]> {
+  const format = archiveFormat(file);
+  const stripped: string[] = [];
+  const problems: string[] = [];
+  // node-tar makes absolute link targets relative (so that nothing is written through them);
+  // GNU tar keeps them, and so do we, once nothing more is extracted (as GNU tar's delayed links).
+  const absoluteLinks: [string, string][] = [];
+  const unpack = new Unpack({
+    cwd: dest,
+    preserveOwner: false,
+    filter: (p: string, e: unknown) => {
+      const entry = e as ReadEntry;
+      if (typeof entry.mode === 'number' && entry.mode !== keptMode(entry.mode)) {
+        stripped.push(p);
+        entry.mode = keptMode(entry.mode);
+      }
+      if (entry.type === 'SymbolicLink' && entry.linkpath?.startsWith('/')) absoluteLinks.push([p, entry.linkpath]);
+      return true;
+    },
+    onwarn: (code: string, message: string | Error) => {
+      if (code !== 'TAR_ENTRY_INFO') problems.push(message instanceof Error ? message.message : message);
+    },
+  });
+  const { stream, done } = tarStream(file, format);
+  try {
+    await pipeline(stream, unpack);
+  } catch (e) {
+    await done;
+    throw new UnsafeArchiveError(`cannot extract ${file}: ${(e as Error).message}`);
+  }
+  await done;
+  if (problems.length) throw new UnsafeArchiveError(`cannot extract ${file}: ${problems.slice(0, 3).join('; ')}`);
+  for (const [p, target] of absoluteLinks) {
+    const at = path.join(dest, p);
+    rmSync(at, { force: true });
+    symlinkSync(target, at);
+  }
+  return stripped;
 }

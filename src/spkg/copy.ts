@@ -3,7 +3,7 @@
 // hash by): links inside the tree stay links, links out of it are copied as what they lead to.
 import { promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
-import { classify, type WalkContext } from '../util/linkpolicy.js';
+import { classify, keptMode, type WalkContext } from '../util/linkpolicy.js';
 
 class CopyError extends Error {}
 
@@ -53,6 +53,6 @@ async function copyDir(dir: string, to: string, signal: AbortSignal, at: WalkCon
 async function copyFile(src: string, dest: string): Promise<void> {
   await fs.copyFile(src, dest);
   const st = await fs.stat(src);
-  await fs.chmod(dest, st.mode & 0o7777);
+  await fs.chmod(dest, keptMode(st.mode & 0o7777));
   await fs.utimes(dest, st.atime, st.mtime);
 }

@@ -34,7 +34,8 @@ export async function prepareSources(ctx: BuildContext, r: Recipe, p: PkgPaths, 
     } else {
       ctx.bus.emit({ type: 'step', id, step: 'unpack', detail: tarball });
       try {
-        await unpack(tarball, src);
+        const stripped = await unpack(tarball, src);
+        if (stripped.length) ctx.bus.emit({ type: 'output', id, line: `sagebuild: dropped set-user/group-ID bits of ${stripped.length} member(s) of ${path.basename(tarball)}: ${stripped.slice(0, 5).join(', ')}${stripped.length > 5 ? ', ...' : ''}` });
       } catch (e) {
         if (e instanceof UnsafeArchiveError) throw new StepFailure(e.message);
         throw new StepFailure(`cannot unpack ${tarball}: ${(e as Error).message.split('\n')[0]}`);

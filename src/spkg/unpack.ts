@@ -5,7 +5,7 @@ import { createReadStream, lstatSync, readdirSync, renameSync, rmSync, mkdirSync
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { substituteVersion, type Recipe } from '../recipes.js';
-import { archiveFormat, checkArchive } from './archive.js';
+import { archiveFormat, checkArchive, extractTar } from './archive.js';
 import { capture, failureLine } from '../proc/spawn.js';
 
 export function tarballName(r: Recipe): string {
@@ -37,15 +37,22 @@ export async function verifyTarball(file: string, r: Recipe): Promise<Verificati
   return { ok: actual === expected, algo, expected, actual };
 }
 
-/** Unpacks `tarball` so that its content ends up in `dest` (which must not exist yet). */
-export async function unpack(tarball: string, dest: string): Promise<void> {
+/**
+ * Unpacks `tarball` so that its content ends up in `dest` (which must not exist yet). Returns
+ * the members whose set-user/group-ID bits were dropped.
+ */
+export async function unpack(tarball: string, dest: string): Promise<string[]> {
   const tmp = `${dest}.unpack`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   await checkArchive(tarball);
-  const [tool, ...args] = archiveFormat(tarball) === 'zip' ? ['unzip', '-q', tarball, '-d', tmp] : ['tar', '-xf', tarball, '-C', tmp, '--no-same-owner'];
-  const r = await capture(tool!, args);
-  if (r.code !== 0 || r.error) throw new Error(`${tool} failed: ${failureLine(r)}`);
+  let stripped: string[] = [];
+  if (archiveFormat(tarball) === 'zip') {
+    const r = await capture('unzip', ['-q', tarball, '-d', tmp]); // unzip restores no set-ID bits unless -K
+    if (r.code !== 0 || r.error) throw new Error(`unzip failed: ${failureLine(r)}`);
+  } else {
+    stripped = await extractTar(tarball, tmp);
+  }
   const top = readdirSync(tmp);
   if (top.length === 1 && lstatSync(path.join(tmp, top[0]!)).isDirectory()) {
     renameSync(path.join(tmp, top[0]!), dest);
@@ -53,4 +60,5 @@ export async function unpack(tarball: string, dest: string): Promise<void> {
   } else {
     renameSync(tmp, dest);
   }
+  return stripped;
 }

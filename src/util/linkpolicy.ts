@@ -41,3 +41,8 @@ export function classify(abs: string, st: Stats, real: string | null, target: St
   if (at.open.has(real) || isInside(real, at.root) || isInside(real, path.dirname(abs))) return { is: 'refused', why: `symlink loop: ${abs} leads to ${real}, which contains the link itself` };
   return { is: 'dir', path: real, inTree: false };
 }
+
+/** The permission bits a build input keeps: set-user-ID, set-group-ID and sticky bits are dropped. */
+export function keptMode(mode: number): number {
+  return mode & ~0o7000;
+}
