@@ -130,7 +130,9 @@ function resolveOne(r: Recipe, ctx: ResolveContext, diags: Diagnostic[]): Resolv
         continue;
       }
       if (dep === r.name) {
-        ctx.warn(`${piece.file}: circular ${r.name} <- ${r.name} dependency dropped`);
+        // make only warns ("Circular a <- a dependency dropped"), but a cycle of normal edges is an
+        // error here, and this is the shortest one; Sage's own tree has none.
+        err(piece.file, `package '${r.name}' depends on itself`, `remove '${r.name}' from ${path.basename(piece.file)}`);
         continue;
       }
       (afterBar ? orderOnly : normal).add(dep);

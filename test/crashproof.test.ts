@@ -156,4 +156,17 @@ describe('hostile environments', () => {
     assert.match(r.all, /dropped set-user\/group-ID bits of 2 member\(s\) of setid-1\.0\.tar: setid-1\.0\/su, setid-1\.0\/sg/);
     for (const f of ['su', 'sg']) assert.equal(statSync(rig.path('local5/share/setid/tree', f)).mode & 0o7777, 0o755, f);
   });
+
+  it('a package that depends on itself (normal or order-only) is an error naming the file, as every normal-edge cycle is', async () => {
+    const t = new Rig('sagebuild-selfdep');
+    try {
+      t.write({ ...scriptPkg('a', { deps: 'a' }), ...scriptPkg('b', { deps: '| b' }), ...scriptPkg('c') });
+      const r = await t.run('-n', 'all');
+      assert.equal(r.exitCode, 2, r.all);
+      assert.match(r.stderr, /pkgs\/a\/dependencies:1: error: package 'a' depends on itself/);
+      assert.match(r.stderr, /pkgs\/b\/dependencies:1: error: package 'b' depends on itself/);
+    } finally {
+      t.cleanup();
+    }
+  });
 });
