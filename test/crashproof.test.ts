@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CLI, Rig, scriptPkg, type Tree } from './rig.ts';
+import { CLI, Rig, processGone, scriptPkg, waitFor, type Tree } from './rig.ts';
 
 /** One raw tar header block (ustar), and the data blocks after it. */
 function tarBlock(name: string, type: string, o: { data?: string; linkname?: string; mode?: number } = {}): Buffer {
@@ -169,4 +169,26 @@ describe('hostile environments', () => {
       t.cleanup();
     }
   });
+});
+
+describe('recipes die with their run', () => {
+  const rig = new Rig('sagebuild-orphans');
+  after(() => rig.cleanup());
+
+  for (const how of ['sagebuild alone', 'its whole process group'] as const) {
+    it(`kill -9 of ${how}: the recipes' process groups are stopped`, { timeout: 120_000 }, async () => {
+      const tag = how === 'sagebuild alone' ? 'one' : 'group';
+      rig.write({
+        'build.config.yaml': `prefix: local-${tag}\n`,
+        // A recipe that starts a grandchild and waits: both must go.
+        ...scriptPkg(`slow${tag}`, { body: `sleep 1000 & echo $! > "${rig.path(`child-${tag}`)}"\necho $$ > "${rig.path(`shell-${tag}`)}"\nwait` }),
+      });
+      const run = execa('node', [CLI, `slow${tag}`], { cwd: rig.dir, reject: false, detached: true, env: { PIP_RETRIES: '0' } });
+      await waitFor('the recipe to start', () => rig.exists(`shell-${tag}`) && rig.exists(`child-${tag}`) && rig.read(`child-${tag}`).trim() !== '');
+      const pids = [rig.read(`shell-${tag}`), rig.read(`child-${tag}`)].map((x) => Number(x.trim()));
+      process.kill(how === 'sagebuild alone' ? run.pid! : -run.pid!, 'SIGKILL');
+      await run;
+      await waitFor('the recipe processes to be gone', () => pids.every(processGone), 20_000);
+    });
+  }
 });

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { EventBus } from '../events.js';
+import { guardGroup, releaseGroup } from './watchdog.js';
 
 export interface RunResult {
   exitCode: number | undefined;
@@ -35,6 +36,7 @@ export async function runLogged(file: string, args: string[], o: SpawnOptions): 
   const stdio: StdioOptions = o.jobserverFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', o.jobserverFd];
   const sub = spawn(file, args, { cwd: o.cwd, env: o.env, stdio, detached: true });
   const pid = sub.pid;
+  if (pid !== undefined) guardGroup(pid);
   let killTimer: NodeJS.Timeout | undefined;
   const onAbort = () => {
     if (pid === undefined) return;
@@ -53,7 +55,10 @@ export async function runLogged(file: string, args: string[], o: SpawnOptions): 
   // background may hold the pipe open forever. Then end the whole group, which also stops
   // such leftovers from writing into a build dir we are about to remove.
   const [code, sig, error] = await exited(sub);
-  if (pid !== undefined) killGroup(pid, 'SIGKILL');
+  if (pid !== undefined) {
+    killGroup(pid, 'SIGKILL');
+    releaseGroup(pid);
+  }
   // A process that left the group (setsid, a daemon) may still hold the pipe: after a short
   // grace period stop reading, rather than wait for it (forever, for a daemon).
   let late: NodeJS.Timeout | undefined;
