@@ -108,16 +108,35 @@ export function mergeConflicts(entries: StagedEntry[], tree: string, removing: S
     }
     return v;
   };
+  // The first symlink on the way to a folder, by its relative path: each folder asks its parent
+  // once (memoised), so a deep tree costs depth, not depth squared, per entry.
+  const throughOf = new Map<string, string | null>([['', null]]);
+  const through = (relDir: string): string | null => {
+    const hit = throughOf.get(relDir);
+    if (hit !== undefined) return hit;
+    const chain: string[] = [];
+    let d = relDir;
+    while (!throughOf.has(d)) {
+      chain.push(d);
+      const cut = d.lastIndexOf('/');
+      d = cut < 0 ? '' : d.slice(0, cut);
+    }
+    let v = throughOf.get(d)!;
+    for (const c of chain.reverse()) {
+      if (v === null) {
+        const abs = path.join(tree, c);
+        if (isLink(abs)) v = abs;
+      }
+      throughOf.set(c, v);
+    }
+    return v;
+  };
   for (const e of entries) {
     const dest = path.join(tree, e.rel);
-    const parts = e.rel.split('/');
-    let through: string | null = null;
-    for (let i = 1; i < parts.length && !through; i++) {
-      const d = path.join(tree, ...parts.slice(0, i));
-      if (isLink(d)) through = d;
-    }
-    if (through) {
-      out.push(`${dest} (would be written through the symlink ${through})`);
+    const cut = e.rel.lastIndexOf('/');
+    const via = through(cut < 0 ? '' : e.rel.slice(0, cut));
+    if (via) {
+      out.push(`${dest} (would be written through the symlink ${via})`);
       continue;
     }
     if (removing.has(dest)) continue;
