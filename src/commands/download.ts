@@ -17,11 +17,11 @@ export async function download(project: Project, requests: BuildRequest[], o: Co
   if (o.dryRun) {
     for (const name of names) {
       const r = project.recipes.get(name)!;
-      const fetch = kindBuild(r).download;
+      const kindDownload = kindBuild(r).download;
       if (r.checksums) {
         const sources = [...downloadUrls(project.config, r), ...(kindOf(r).tarball === 'wheel' ? ["pip's configured package index"] : [])];
         out([`${pkgId(r)}: ${existsSync(tarballPath(project.config, r)) ? 'in the upstream cache (verified when used)' : `would download ${tarballPath(project.config, r)} from ${sources.join(' or ') || '(no source: add mirrors or upstream_url)'}`}`]);
-      } else if (fetch) out([`${pkgId(r)}: ${fetch.plan(r)}`]);
+      } else if (kindDownload) out([`${pkgId(r)}: ${kindDownload.plan(r)}`]);
     }
     return 0;
   }
