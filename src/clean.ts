@@ -99,7 +99,7 @@ async function keepNeededDependencies(name: string, plans: CleanPlan[], db: Inst
   const requiredBy = new Map<string, string>();
   for (const pkg of db.entries.keys()) {
     const rec = project.recipes.get(pkg);
-    if (pkg === name || rec?.kind !== 'pip' || !rec.requirements) continue;
+    if (pkg === name || !rec?.requirements) continue; // only pip packages have requirements
     for (const line of rec.requirements.split('\n')) {
       const req = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(line.replace(/#.*/, ''))?.[1];
       if (req && !line.trim().startsWith('-')) requiredBy.set(normalizeName(req), pkg);

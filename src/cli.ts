@@ -11,7 +11,6 @@ import { runActions } from './commands/dispatch.js';
 import type { CommandOptions } from './commands/options.js';
 import { InstalledState } from './state/state.js';
 import { watchLoop } from './watch.js';
-import { prefetchPythonInfo } from './python/interpreter.js';
 import { ConsoleReporter } from './report/console.js';
 import { LogFiles } from './report/logfile.js';
 import { TraceWriter } from './report/trace.js';
@@ -140,9 +139,7 @@ export async function main(rawArgv: string[]): Promise<number> {
   try {
     const loadIt = () => loadConfig(opts.config ?? null, { prefix: opts.prefix, pkgs: opts.pkgs, jobs: opts.jobs, check: opts.check });
     const config = loadIt();
-    const python = prefetchPythonInfo(config.python);
-    const project = analyze(config);
-    await python; // needed by the venv's version and fingerprint; usually answered by now
+    const project = await analyze(config);
     new ConsoleReporter(bus, { verbose: !opts.quiet });
     logs = new LogFiles(bus);
     if (opts.trace) {

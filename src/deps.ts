@@ -5,6 +5,7 @@ import { fileGlob } from './util/glob.js';
 import path from 'node:path';
 import { type Diagnostic, closest } from './diagnostics.js';
 import type { DepLine, Recipe } from './recipes.js';
+import { kindOf } from './kinds.js';
 import { INSTALLED_RELDIR, installedDir } from './state/layout.js';
 
 export interface ResolvedDeps {
@@ -81,9 +82,9 @@ function resolveOne(r: Recipe, ctx: ResolveContext, diags: Diagnostic[]): Resolv
   if (!pieces.some((p) => p.words.includes('|'))) pieces.push({ words: ['|'], file: main.file });
   const oo = expandLine(r.depsOrderOnly);
   if (oo) pieces.push(oo);
-  else if (r.kind === 'pip' && r.name !== 'pip' && ctx.recipes.has('pip')) pieces.push({ words: ['pip'], file: main.file });
+  else pieces.push({ words: kindOf(r).defaultOrderOnly.filter((d) => d !== r.name && ctx.recipes.has(d)), file: main.file });
   // Sage adds check dependencies as $(and $(filter-out no,$(SAGE_CHECK_<pkg>)),...): only
-  // normal and script packages have SAGE_CHECK_<pkg> set (pip packages never get them).
+  // the kinds that have SAGE_CHECK_<pkg> set (pip packages never get them).
   if (r.depsCheck && sageCheckOf(r, ctx) !== '' && sageCheckOf(r, ctx) !== 'no') {
     const chk = expandLine(r.depsCheck);
     if (chk) pieces.push(chk);
@@ -144,7 +145,7 @@ function resolveOne(r: Recipe, ctx: ResolveContext, diags: Diagnostic[]): Resolv
 
 /** $(SAGE_CHECK_<pkg>): set (yes/no) for Sage's NORMAL_PACKAGES and SCRIPT_PACKAGES, undefined (empty) otherwise. */
 function sageCheckOf(r: Recipe, ctx: ResolveContext): string {
-  if (r.kind === 'pip' || r.kind === 'venv') return '';
+  if (!kindOf(r).sageCheck) return '';
   return ctx.checkFor(r.name) ? 'yes' : 'no';
 }
 

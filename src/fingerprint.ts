@@ -210,7 +210,7 @@ export class Fingerprinter {
         }
       }
     }
-    if (r.kind === 'venv' || r.python) {
+    if (r.python) {
       try {
         const info = pythonInfo(this.project.config.python);
         inputs.python = `${info.executable} (${info.full})`;

@@ -5,6 +5,7 @@ import { UserError, type Diagnostic } from './diagnostics.js';
 import type { PlanItem } from './events.js';
 import { explainDiff, type Fingerprint, type FingerprintInputs, type Fingerprinter } from './fingerprint.js';
 import { readManifestOrNull, type InstalledEntry } from './state/manifest.js';
+import { kindOf } from './kinds.js';
 import type { Project } from './project.js';
 import type { Reason } from './reasons.js';
 import { reachable } from './util/dag.js';
@@ -47,7 +48,7 @@ export function makePlan(project: Project, installed: Map<string, InstalledEntry
       items.set(name, item);
       out.push(item);
       continue;
-    } else if (r.kind === 'none') {
+    } else if (!kindOf(r).installs) {
       // A package that became a dummy (say, the system provides it now) loses its old install,
       // which would otherwise shadow the system's copy.
       const stale = installed.get(name) ?? [];

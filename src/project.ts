@@ -6,6 +6,7 @@ import { DEFAULT_VARIABLES, resolveAll, type ResolvedDeps } from './deps.js';
 import { buildGraph } from './graph.js';
 import { readRecipes, substituteVersion, type Checksums, type Recipe } from './recipes.js';
 import { builtinRecipes } from './builtins.js';
+import { askPython } from './python/interpreter.js';
 import { chooseTarball, interpreterTags } from './python/tags.js';
 import { readSageTree } from './sagetree.js';
 
@@ -31,7 +32,12 @@ export interface Project {
   systemExports: Record<string, string>;
 }
 
-export function analyze(config: Config): Project {
+/**
+ * Async only to ask the configured interpreter (a step of its own, its start-up overlapping the
+ * reading of the tree): the venv's version is its answer, as plain data for everything after.
+ */
+export async function analyze(config: Config): Promise<Project> {
+  const python = askPython(config.python);
   // Every stage runs even when an earlier one found problems, so that all are reported at once.
   const diags: Diagnostic[] = [];
   const broken = new Set<string>();
@@ -48,7 +54,8 @@ export function analyze(config: Config): Project {
   };
   const tree = readSageTree(config.pkgs);
   const recipes = readRecipes(config.pkgs, diags, broken, { chooseTarball: choose, pythonNames: tree.bootstrapPython });
-  for (const b of builtinRecipes(config)) if (!recipes.has(b.name)) recipes.set(b.name, b);
+  // Before dependencies are expanded: $(vers_python3_venv) is the venv's version.
+  for (const b of builtinRecipes(await python)) if (!recipes.has(b.name)) recipes.set(b.name, b);
   for (const o of config.optional) {
     if (recipes.has(o) || broken.has(o)) continue;
     const near = closest(o, recipes.keys());

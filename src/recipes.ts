@@ -5,10 +5,12 @@ import { constants, lstatSync, readdirSync, readFileSync, statSync, type Stats }
 import path from 'node:path';
 import { accessible } from './util/paths.js';
 import { type Diagnostic, UserError } from './diagnostics.js';
+import { type PkgKind, kindOf, sageKind } from './kinds.js';
+
+export type { PkgKind } from './kinds.js';
 
 export const PKG_TYPES = ['base', 'standard', 'optional', 'experimental'] as const;
 export type PkgType = (typeof PKG_TYPES)[number];
-export type PkgKind = 'normal' | 'wheel' | 'pip' | 'script' | 'none' | 'venv';
 
 export interface DepLine {
   file: string;
@@ -260,19 +262,14 @@ function readRecipe(name: string, dir: string, diags: Diagnostic[], opts: ReadOp
     files.push(...patches);
   }
 
-  // Kind, in the order Sage's package.py `source` decides it.
-  let kind: PkgKind;
-  if (requirements !== null) kind = 'pip';
-  else if (checksums) kind = checksums.tarball.endsWith('.whl') ? 'wheel' : 'normal';
-  else if (scripts.install) kind = 'script';
-  else kind = 'none';
-
-  const pythonSdist = kind === 'normal' && listsWheels;
-  if (kind === 'normal' && !scripts.install && !pythonSdist) {
+  const kind = sageKind({ requirements: requirements !== null, tarball: checksums?.tarball ?? null, installScript: !!scripts.install });
+  const facts = kindOf({ kind });
+  const pythonSdist = facts.tarball === 'unpacked' && listsWheels;
+  if (facts.installs && !scripts.install && !facts.defaultInstall({ pythonSdist })) {
     // Sage's `configure` (base): a tarball and nothing that installs it.
     problems.push({ file: path.join(dir, 'spkg-install.in'), message: `package '${name}' has a source tarball (checksums.ini) but no spkg-install.in or spkg-install, so it cannot be installed`, hint: 'add an spkg-install.in body that installs into $SAGE_DESTDIR (e.g. sdh_configure; sdh_make; sdh_make_install)' });
   }
-  if ((kind === 'normal' || kind === 'wheel') && versionText === null) {
+  if (facts.tarball && versionText === null) {
     problems.push({ file: path.join(dir, 'package-version.txt'), message: `package '${name}' has a tarball but no package-version.txt`, hint: 'add package-version.txt with the upstream version' });
   }
   if (diags.length > before) return null;
@@ -294,7 +291,7 @@ function readRecipe(name: string, dir: string, diags: Diagnostic[], opts: ReadOp
     src,
     patches,
     requirements: requirements === null ? null : requirements.trim(),
-    python: pythonTree(treesTxt, requirements !== null || versionReq !== null || !!opts.pythonNames?.has(name) || kind === 'wheel' || pythonSdist || pipInstalls(scripts.install)),
+    python: pythonTree(treesTxt, facts.python || versionReq !== null || !!opts.pythonNames?.has(name) || pythonSdist || pipInstalls(scripts.install)),
     ...(pythonSdist ? { pythonSdist } : {}),
     files: files.sort(),
   };

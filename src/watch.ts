@@ -74,7 +74,7 @@ export async function watchLoop(reload: () => Config, first: Project, targets: s
     try {
       config = reload();
       o = { ...o, jobs: config.jobs, check: config.check };
-      project = analyze(config);
+      project = await analyze(config);
       for (const w of project.warnings) o.bus.emit({ type: 'warning', message: w });
       watcher.add(watched(project));
       idle = await build();

@@ -59,10 +59,10 @@ describe("Sage 10.10's real tree, unmodified", () => {
     assert.equal(c.exitCode, 0, c.stderr);
   });
 
-  it('with a separate venv, packages land in the tree Sage gives them (bootstrap-generated version_requirements, trees.txt)', () => {
+  it('with a separate venv, packages land in the tree Sage gives them (bootstrap-generated version_requirements, trees.txt)', async () => {
     rig.write({ 'build.config.yaml': 'pkgs: build/pkgs\nvenv: pyvenv\n' });
     try {
-      const project = analyze(loadConfig(null, {}, rig.dir));
+      const project = await analyze(loadConfig(null, {}, rig.dir));
       const tree = (n: string) => (project.treeOf(project.recipes.get(n)!) === project.config.venv ? 'venv' : 'prefix');
       assert.equal(readBootstrapPython(rig.path('bootstrap')).has('numpy'), true);
       // numpy and cython get version_requirements.txt only from Sage's bootstrap; six is a wheel;
@@ -73,9 +73,9 @@ describe("Sage 10.10's real tree, unmodified", () => {
     }
   });
 
-  it("expands every package's dependencies as Sage's make does (the recorded 10.10 graph)", () => {
+  it("expands every package's dependencies as Sage's make does (the recorded 10.10 graph)", async () => {
     const graph = JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/sage-graph-10.10.json'), 'utf8')) as { packages: { name: string; type: string; deps: string[]; order_only_deps: string[]; optional_if_installed_deps: string[] }[] };
-    const project = analyze(loadConfig(null, {}, rig.dir));
+    const project = await analyze(loadConfig(null, {}, rig.dir));
     const type = new Map(graph.packages.map((p) => [p.name, p.type]));
     const mismatches: string[] = [];
     for (const p of graph.packages) {

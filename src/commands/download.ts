@@ -4,7 +4,8 @@ import { tarballPath } from '../spkg/unpack.js';
 import { existsSync } from 'node:fs';
 import { buildEnv } from '../spkg/env.js';
 import { pkgId, pkgPaths } from '../spkg/package.js';
-import { runLogged } from '../proc/spawn.js';
+import { kindBuild } from '../spkg/kinds.js';
+import { kindOf } from '../kinds.js';
 import { closure, type BuildRequest } from '../plan.js';
 import type { Project } from '../project.js';
 import { out, type CommandOptions } from './options.js';
@@ -16,11 +17,11 @@ export async function download(project: Project, requests: BuildRequest[], o: Co
   if (o.dryRun) {
     for (const name of names) {
       const r = project.recipes.get(name)!;
+      const kindDownload = kindBuild(r).download;
       if (r.checksums) {
-        const sources = [...downloadUrls(project.config, r), ...(r.kind === 'wheel' ? ["pip's configured package index"] : [])];
+        const sources = [...downloadUrls(project.config, r), ...(kindOf(r).tarball === 'wheel' ? ["pip's configured package index"] : [])];
         out([`${pkgId(r)}: ${existsSync(tarballPath(project.config, r)) ? 'in the upstream cache (verified when used)' : `would download ${tarballPath(project.config, r)} from ${sources.join(' or ') || '(no source: add mirrors or upstream_url)'}`}`]);
-      }
-      else if (r.kind === 'pip') out([`${pkgId(r)}: would run pip download -r ${r.dir}/requirements.txt`]);
+      } else if (kindDownload) out([`${pkgId(r)}: ${kindDownload.plan(r)}`]);
     }
     return 0;
   }
@@ -35,14 +36,9 @@ export async function download(project: Project, requests: BuildRequest[], o: Co
           const res = await ensureTarball({ config: project.config, bus: o.bus, id, signal: o.signal, offline: o.offline }, r);
           if (res.downloaded) fetched++;
           o.bus.emit({ type: 'info', message: `${id}: ${res.downloaded ? 'downloaded' : 'in the upstream cache'}, checksum verified: ${res.file}` });
-        } else if (r.kind === 'pip' && !o.offline) {
-          // pip packages: keep their wheels (or sdists), dependencies included, in the upstream folder for --offline builds.
-          const p = pkgPaths(project, r);
-          const env = buildEnv(project.config, r, p, false, false);
-          const res = await runLogged(env.SAGEBUILD_PYTHON!, ['-m', 'pip', 'download', '--disable-pip-version-check', '--dest', project.config.upstream, '-r', `${r.dir}/requirements.txt`], { cwd: project.config.root, env, id, bus: o.bus, signal: o.signal });
-          if (res.exitCode !== 0) throw new DownloadError(`pip download failed (exit code ${res.exitCode})`);
-          fetched++;
-          o.bus.emit({ type: 'info', message: `${id}: pip download into ${project.config.upstream}` });
+        } else {
+          const env = () => buildEnv(project.config, r, pkgPaths(project, r), false, false);
+          if (await kindBuild(r).download?.fetch(r, { config: project.config, bus: o.bus, id, signal: o.signal, offline: o.offline, env })) fetched++;
         }
       } catch (e) {
         if (!(e instanceof DownloadError)) throw e;

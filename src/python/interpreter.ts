@@ -10,7 +10,7 @@ export interface PythonInfo {
 }
 
 const pyCache = new Map<string, PythonInfo | Error>();
-const pending = new Map<string, Promise<void>>();
+const pending = new Map<string, Promise<PythonInfo | Error>>();
 const PY_QUERY = 'import sys, os; print("%d.%d" % sys.version_info[:2]); print(os.path.realpath(sys.executable)); print(sys.version.splitlines()[0])';
 
 function parseInfo(out: string): PythonInfo {
@@ -28,14 +28,19 @@ function answer(python: string, r: Captured): PythonInfo | Error {
 }
 
 /**
- * Starts asking the interpreter who it is, in the background: starting Python (through a pyenv
- * shim, say) can take 100 ms, which then overlaps with reading the recipe tree.
+ * Asks the interpreter who it is, in the background (memoised with pythonInfo's answer): starting
+ * Python (through a pyenv shim, say) can take 100 ms, which then overlaps with reading the recipe
+ * tree. A failure is the answer, not a rejection.
  */
-export function prefetchPythonInfo(python: string): Promise<void> {
+export function askPython(python: string): Promise<PythonInfo | Error> {
   let p = pending.get(python);
   if (!p) {
-    p = capture(python, ['-S', '-c', PY_QUERY]).then((r) => {
-      if (!pyCache.has(python)) pyCache.set(python, answer(python, r));
+    const known = pyCache.get(python);
+    p = known
+      ? Promise.resolve(known)
+      : capture(python, ['-S', '-c', PY_QUERY]).then((r) => {
+          if (!pyCache.has(python)) pyCache.set(python, answer(python, r));
+          return pyCache.get(python)!;
     });
     pending.set(python, p);
   }

@@ -6,9 +6,9 @@ import type { Config } from '../config.js';
 import type { Recipe } from '../recipes.js';
 import { HELPERS_FILE } from '../util/paths.js';
 import { processEnv } from '../util/env.js';
-import { pythonInfo } from '../python/interpreter.js';
 import { toolchain } from '../toolchain.js';
 import { installedDir, scriptsDir, wheelhouseOf } from '../state/layout.js';
+import { kindBuild } from './kinds.js';
 
 export interface PkgPaths {
   /** <build_dir>/<pkg>-<version> */
@@ -19,9 +19,6 @@ export interface PkgPaths {
   tree: string;
   logFile: string;
 }
-
-/** A black-hole proxy (TEST-NET address) so builds cannot reach the network, as in Sage. */
-const NO_NETWORK_PROXY = 'http://192.0.2.0:5187/';
 
 /**
  * Packages whose `SAGE_<X>_PREFIX` and `SAGE_CONFIGURE_<X>` (`--with-x=$SAGE_LOCAL`) Sage's
@@ -140,15 +137,6 @@ export function buildEnv(config: Config, r: Recipe, p: PkgPaths, check: boolean,
   });
   // sdh_pip_editable_install points editable installs at the recipe's own src/, not the build dir's copy.
   if (r.src) env.SAGEBUILD_RECIPE_SRC = realpathSync(r.src);
-  if (r.kind === 'venv' || r.kind === 'pip') {
-    // The base interpreter, resolved now: on PATH, `python3` is the venv's own.
-    env.SAGEBUILD_PYTHON = pythonInfo(config.python).executable;
-  }
-  if (r.kind === 'pip' && offline) {
-    // --offline: pip packages come from wheels already in the upstream folder (`sagebuild download`).
-    env.PIP_NO_INDEX = '1';
-    env.PIP_FIND_LINKS = config.upstream;
-  }
   delete env.MAKEFLAGS;
   delete env.MFLAGS;
   if (makeflags) {
@@ -156,11 +144,7 @@ export function buildEnv(config: Config, r: Recipe, p: PkgPaths, check: boolean,
     env.MAKE = 'make';
     env.MAKEFLAGS = makeflags;
   }
-  if (r.kind !== 'pip') {
-    for (const k of ['http_proxy', 'https_proxy', 'ftp_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY']) env[k] = NO_NETWORK_PROXY;
-    env.PIP_NO_INDEX = '1';
-    delete env.no_proxy;
-    delete env.NO_PROXY;
-  }
+  // The network, the base interpreter: as the package's kind has them.
+  kindBuild(r).env(env, config, offline);
   return env;
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { hashInputs, type FingerprintInputs } from '../fingerprint.js';
 import { checkManifestPaths, newManifest, pruneEmptyParents, pythonDistsOf, readManifestOrNull, removeFiles, treeOfManifest, writeManifest, type Manifest, type PythonDist } from '../state/manifest.js';
 import { pipInstall, pipUninstall, waitForPip } from '../python/pip.js';
+import { kindOf } from '../kinds.js';
 import type { Recipe } from '../recipes.js';
 import { holdLock } from '../proc/heldlock.js';
 import { HookFailed, type HookTarget, installHooks, removeHooks, runLegacyUninstall, runPrerm, runWarningHook } from '../hooks.js';
@@ -31,7 +32,7 @@ function recordedInputs(ctx: BuildContext, r: Recipe): { hash: string; inputs: F
     const dr = ctx.project.recipes.get(d)!;
     // Dummies and packages the system provides have no manifest: their current fingerprint is
     // what a later plan compares with.
-    if (dr.kind === 'none' || ctx.project.system.has(d)) {
+    if (!kindOf(dr).installs || ctx.project.system.has(d)) {
       deps[d] = cur.deps[d]!;
       continue;
     }
@@ -243,7 +244,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
   // The new version's hooks replace the old one's (sage-spkg's install_scripts), outside the manifest.
   for (const o of old) if (o.tree !== p.tree) removeHooks(hookTarget(o.entry.version, o.tree));
   // (Pip packages get no generated spkg-piprm: Sage keeps no record of them, so its tools never run one.)
-  installHooks(hookTarget(r.version, p.tree), r, dists.length > 0 && r.kind !== 'pip');
+  installHooks(hookTarget(r.version, p.tree), r, dists.length > 0 && kindOf(r).sageRecord);
   const manifest = newManifest(r.name, r.version, files, ctx.project.config.root, {
     tool_version: SAGEBUILD_VERSION,
     kind: r.kind,

@@ -7,8 +7,9 @@ import { cleanPackage } from '../clean.js';
 import { LockWaitCanceled } from '../proc/lockedstep.js';
 import { processEnv } from '../util/env.js';
 import { holdLock } from '../proc/heldlock.js';
-import { pythonDistsOf, readManifestOrNull, writeManifest, type PythonDist } from '../state/manifest.js';
+import { readManifestOrNull, writeManifest, type PythonDist } from '../state/manifest.js';
 import { dropFromWheelCache, takeFromWheelCache } from '../python/wheelcache.js';
+import { kindOf } from '../kinds.js';
 import type { Recipe } from '../recipes.js';
 import type { Reason } from '../reasons.js';
 import { isInside } from '../util/paths.js';
@@ -16,6 +17,7 @@ import { packageLockFile, scriptsDir, wheelhouseOf } from '../state/layout.js';
 import { type BuildContext, type BuildOutcome, StepFailure, pkgId, pkgPaths } from './context.js';
 import { buildEnv, type PkgPaths } from './env.js';
 import { install, requestedDists } from './install.js';
+import { kindBuild } from './kinds.js';
 import { runScript } from './scripts.js';
 import { prepareSources } from './sources.js';
 import { prepareStage, readStage } from './stage.js';
@@ -70,11 +72,11 @@ export async function buildPackage(ctx: BuildContext, name: string, reasons: Rea
     return 'interrupted';
   }
   try {
-    if (waited && r.kind === 'none' && removedMeanwhile(ctx, r)) {
+    if (waited && !kindOf(r).installs && removedMeanwhile(ctx, r)) {
       bus.emit({ type: 'info', message: `${id}: its old install was removed meanwhile by another sagebuild process; nothing to do` });
       return 'built-elsewhere';
     }
-    if (waited && r.kind !== 'none' && !reasons.some((x) => x.kind === 'no-deps') && builtMeanwhile(ctx, r)) {
+    if (waited && kindOf(r).installs && !reasons.some((x) => x.kind === 'no-deps') && builtMeanwhile(ctx, r)) {
       bus.emit({ type: 'info', message: `${id}: built meanwhile by another sagebuild process; nothing to do` });
       return 'built-elsewhere';
     }
@@ -91,7 +93,7 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: Reason[
   bus.emit({ type: 'pkg-start', id, name: r.name, logFile: p.logFile, reasons });
   let keepBuildDir = false;
   try {
-    if (r.kind === 'none') {
+    if (!kindOf(r).installs) {
       ctx.db.refresh(r.name);
       await cleanPackage(r.name, ctx.db, bus, project, processEnv(), ctx.signal);
       bus.emit({ type: 'pkg-done', id, name: r.name, ok: true, durationMs: Date.now() - started, removed: true });
@@ -104,16 +106,12 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: Reason[
     mkdirSync(p.buildRoot, { recursive: true });
     keepBuildDir = true;
     const check = ctx.check && r.scripts.check !== undefined;
-    const builtHere = (pkg: string) => (project.recipes.get(pkg)?.kind ?? 'none') !== 'none' && !project.system.has(pkg);
+    const builtHere = (pkg: string) => {
+      const dep = project.recipes.get(pkg);
+      return dep !== undefined && kindOf(dep).installs && !project.system.has(pkg);
+    };
     const env = buildEnv(project.config, r, p, ctx.check, ctx.offline, ctx.jobserver?.makeflags, builtHere, project.systemExports);
-    if (r.kind === 'pip') {
-      // What the installed version put into the venv is this package's to take over again.
-      const own = ctx.db.get(r.name).flatMap((e) => {
-        const m = readManifestOrNull(e.file);
-        return m ? pythonDistsOf(m).map((d) => d.name) : [];
-      });
-      env.SAGEBUILD_OWN_DISTS = own.join(' ');
-    }
+    Object.assign(env, kindBuild(r).fromInstalled?.(ctx.db, r));
     bus.emit({ type: 'step', id, step: 'prepare' });
     const venv = project.config.venv;
     const fingerprint = ctx.fingerprint(r.name).hash;

@@ -4,19 +4,11 @@ import { constants, readFileSync, writeFileSync } from 'node:fs';
 import { accessible } from '../util/paths.js';
 import path from 'node:path';
 import type { BuildStep } from '../events.js';
+import { kindOf } from '../kinds.js';
 import type { Recipe } from '../recipes.js';
 import { type BuildContext, StepFailure, pkgId } from './context.js';
 import type { PkgPaths } from './env.js';
 import { runLogged } from '../proc/spawn.js';
-
-/** The install body Sage generates for wheel packages; pip packages get theirs from the index. */
-function defaultInstall(r: Recipe): { path: string; body: string } | undefined {
-  if (r.kind === 'wheel') return { path: '(sagebuild: wheel package)', body: 'sdh_store_and_pip_install_wheel .' };
-  if (r.kind === 'pip') return { path: '(sagebuild: pip package)', body: 'sdh_pip_install_requirements' };
-  // No listed wheel fits the interpreter: its sdist is built into a wheel instead.
-  if (r.kind === 'normal' && r.pythonSdist) return { path: '(sagebuild: source tarball of a wheel package)', body: 'cd src && sdh_pip_install .' };
-  return undefined;
-}
 
 /**
  * Sage's spkg-X.in files are bodies: this header sets up what sage-spkg's generated header does
@@ -37,7 +29,7 @@ export function wrapScript(source: string, body: string): string {
 
 /** Runs a generated spkg-<step> script; throws StepFailure unless it exits 0. */
 export async function runScript(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Record<string, string>, step: 'preinst' | 'build' | 'install' | 'postinst' | 'check'): Promise<void> {
-  const script: { path: string; body?: string; isBody?: boolean } | undefined = r.scripts[step] ?? (step === 'install' ? defaultInstall(r) : undefined);
+  const script: { path: string; body?: string; isBody?: boolean } | undefined = r.scripts[step] ?? (step === 'install' ? kindOf(r).defaultInstall(r) : undefined);
   if (!script) return;
   const id = pkgId(r);
   const name = `spkg-${step}` as BuildStep;

@@ -8,6 +8,7 @@ import { dateAsDatePrints } from './date.js';
 import path from 'node:path';
 import { INSTALLED_RELDIR, PIP_RECORDS_RELDIR, installedDir, pipRecordsDir } from './layout.js';
 import { UserError } from '../diagnostics.js';
+import { recordedKind } from '../kinds.js';
 import { isInside } from '../util/paths.js';
 
 export interface Manifest {
@@ -119,7 +120,9 @@ export function readManifestOrNull(file: string): Manifest | null {
 }
 
 export function writeManifest(tree: string, m: Manifest): string {
-  const dir = m.sagebuild?.kind === 'pip' ? pipRecordsDir(tree) : installedDir(tree);
+  // The record's own kind decides: manifests are rewritten (test results, dists taken over) by
+  // others than the package's build. An unknown kind (a newer sagebuild's) is Sage's.
+  const dir = recordedKind(m.sagebuild?.kind)?.sageRecord === false ? pipRecordsDir(tree) : installedDir(tree);
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${m.package_name}-${m.package_version}`);
   writeFileAtomic(file, JSON.stringify(m, null, 2) + '\n');
