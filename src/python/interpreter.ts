@@ -41,7 +41,7 @@ export function askPython(python: string): Promise<PythonInfo | Error> {
       : capture(python, ['-S', '-c', PY_QUERY]).then((r) => {
           if (!pyCache.has(python)) pyCache.set(python, answer(python, r));
           return pyCache.get(python)!;
-    });
+        });
     pending.set(python, p);
   }
   return p;
