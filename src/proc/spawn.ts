@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { EventBus } from '../events.js';
-import { guardGroup, releaseGroup } from './watchdog.js';
+import { armWatchdog, guardGroup, releaseGroup } from './watchdog.js';
 
 export interface RunResult {
   exitCode: number | undefined;
@@ -34,6 +34,7 @@ export async function runLogged(file: string, args: string[], o: SpawnOptions): 
   if (o.signal.aborted) return { exitCode: undefined, signal: undefined, canceled: true };
   // An fd number in stdio[3] hands that open file (the jobserver FIFO) to the child as fd 3.
   const stdio: StdioOptions = o.jobserverFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', o.jobserverFd];
+  armWatchdog();
   const sub = spawn(file, args, { cwd: o.cwd, env: o.env, stdio, detached: true });
   const pid = sub.pid;
   if (pid !== undefined) guardGroup(pid);

@@ -38,7 +38,16 @@ function watchdog(): ChildProcess | null {
   return dog;
 }
 
-/** `pgid` (a recipe's process group) is running: stop it if sagebuild dies. */
+/**
+ * Starts the watchdog (if it is not running) before a recipe is started: starting a process
+ * blocks this thread, and a recipe started first could act, and sagebuild be killed, before
+ * its group is made known.
+ */
+export function armWatchdog(): void {
+  watchdog();
+}
+
+/** `pgid` (a recipe's process group, just started) is running: stop it if sagebuild dies. */
 export function guardGroup(pgid: number): void {
   watchdog()?.stdin!.write(`+${pgid}\n`);
 }
