@@ -191,4 +191,34 @@ describe('recipes die with their run', () => {
       await waitFor('the recipe processes to be gone', () => pids.every(processGone), 20_000);
     });
   }
+
+  it("a straggler that escaped a killed run writes into that run's stage, never into the next run's install", { timeout: 120_000 }, async () => {
+    const f = (n: string) => rig.path(`stray-${n}`);
+    rig.write({
+      'build.config.yaml': 'prefix: local-stray\n',
+      ...scriptPkg('stray', {
+        body: [
+          // First run: leave a daemon (its own session: no process group or watchdog reaches it)
+          // that writes into this run's stage once told to, then hang until killed.
+          `if [ ! -e "${f('first')}" ]; then`,
+          `  touch "${f('first')}"`,
+          `  setsid bash -c 'while [ ! -e "${f('go')}" ]; do sleep 0.05; done; mkdir -p "$SAGE_DESTDIR_LOCAL/share/stray"; echo straggler > "$SAGE_DESTDIR_LOCAL/share/stray/straggler"; touch "${f('wrote')}"' </dev/null >/dev/null 2>&1 &`,
+          `  touch "${f('hanging')}"`,
+          '  sleep 1000',
+          'fi',
+          // Second run: let the straggler write, and install only once it has.
+          `touch "${f('go')}"`,
+          `while [ ! -e "${f('wrote')}" ]; do sleep 0.05; done`,
+        ].join('\n'),
+      }),
+    });
+    const first = execa('node', [CLI, 'stray'], { cwd: rig.dir, reject: false, env: { PIP_RETRIES: '0' } });
+    await waitFor('the first run to hang', () => rig.exists('stray-hanging'));
+    first.kill('SIGKILL');
+    await first;
+    const second = await rig.run('stray');
+    assert.equal(second.exitCode, 0, second.all);
+    assert.deepEqual(rig.manifest('stray-1.0', 'local-stray').files, ['share/stray/stray.txt']);
+    assert.equal(rig.exists('local-stray/share/stray/straggler'), false);
+  });
 });

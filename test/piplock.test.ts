@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { Rig, scriptPkg, waitFor } from './rig.ts';
 import { TOOLCHAIN_CONFIG, copyToolchain, purePkg, py } from './pyfixtures.ts';
@@ -41,9 +42,11 @@ describe('pip lock', { timeout: 600_000 }, () => {
       await waitFor('the wait message', () => /waiting for shared lock/.test(out.text()));
       assert.match(out.text(), new RegExp(`\\[pb-0\\.1\\] waiting for shared lock .*pip3\\.lock \\(held by PID ${holder.pid} \\(exclusive: flock -x `));
       await waitFor('the C package', () => rig.manifests().includes('cnew-1.0'));
-      const staged = rig.path('local/var/tmp/sage/build/pb-0.1/inst', rig.path('local/var/lib/sage/wheels/pb-0.1-py3-none-any.whl'));
+      // The run's staging folder is build/<pkg>/inst-<run>/ (one per run).
+      const build = rig.path('local/var/tmp/sage/build/pb-0.1');
+      const staged = (existsSync(build) ? readdirSync(build) : []).filter((d) => d.startsWith('inst-')).map((d) => path.join(build, d, rig.path('local/var/lib/sage/wheels/pb-0.1-py3-none-any.whl')));
       const inWheelhouse = rig.path('local/var/lib/sage/wheels/pb-0.1-py3-none-any.whl');
-      assert.ok(existsSync(staged) || existsSync(inWheelhouse), 'the wheel was built while the lock was held');
+      assert.ok(staged.some((f) => existsSync(f)) || existsSync(inWheelhouse), 'the wheel was built while the lock was held');
       assert.ok(!rig.manifests().includes('pb-0.1'), 'not installed while the lock is held');
       assert.notEqual((await py(rig, 'import pb')).exitCode, 0);
     } finally {

@@ -51,12 +51,18 @@ export function pkgId(r: Recipe): string {
   return `${r.name}-${r.version}`;
 }
 
+/**
+ * This run's own staging folder name: a recipe left running by a run that died (or that escaped
+ * its process group) writes into its own run's stage, never into the one another run merges.
+ */
+const STAGE = `inst-${process.pid}-${Date.now().toString(36)}`;
+
 export function pkgPaths(project: Project, r: Recipe): PkgPaths {
   const id = pkgId(r);
   const buildRoot = path.join(project.config.buildDir, id);
   return {
     buildRoot,
-    destdir: path.join(buildRoot, 'inst'),
+    destdir: path.join(buildRoot, STAGE),
     tree: project.treeOf(r),
     logFile: path.join(project.config.logs, 'pkgs', `${id}.log`),
   };
