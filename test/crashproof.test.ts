@@ -169,6 +169,21 @@ describe('hostile environments', () => {
       t.cleanup();
     }
   });
+  it('links in a recipe folder that lead nowhere, loop, or lead to a folder holding them are left out of its copy with a warning, as Sage\'s cp -RL does (was a raw ENOENT/ELOOP)', { timeout: 120_000 }, async () => {
+    rig.write({
+      'build.config.yaml': 'prefix: local6\n',
+      ...scriptPkg('links'),
+      'pkgs/links/dangling': { symlink: 'nowhere' },
+      'pkgs/links/loop': { symlink: 'loop' },
+      'pkgs/links/patches/up': { symlink: '..' },
+    });
+    const r = await rig.run('links');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.match(r.all, /not copying .*pkgs\/links\/dangling from the recipe: a symlink that leads nowhere/);
+    assert.match(r.all, /not copying .*pkgs\/links\/loop from the recipe: a symlink loop/);
+    assert.match(r.all, /not copying .*pkgs\/links\/patches\/up from the recipe: a symlink to a folder that contains it/);
+    assert.deepEqual(rig.manifests('local6'), ['links-1.0']);
+  });
 });
 
 describe('recipes die with their run', () => {

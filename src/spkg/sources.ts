@@ -1,6 +1,7 @@
 // A package's build directory: a copy of its recipe, its sources in src/ (as its kind has them:
 // spkg/kinds.ts), patches applied.
-import { cpSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
+import { isInside } from '../util/paths.js';
 import path from 'node:path';
 import type { Recipe } from '../recipes.js';
 import { type BuildContext, StepFailure, pkgId } from './context.js';
@@ -13,7 +14,22 @@ export async function prepareSources(ctx: BuildContext, r: Recipe, p: PkgPaths, 
   // A copy of the recipe (symlinks resolved, as Sage's `cp -RLp`) so scripts find patches/ and
   // helper files beside them; an in-tree src/ is the kind's to copy, so builds never write into pkgs/.
   const srcLink = path.join(r.dir, 'src');
-  cpSync(r.dir, p.buildRoot, { recursive: true, dereference: true, preserveTimestamps: true, filter: (f) => f !== srcLink });
+  // A link that leads nowhere or in a circle is left out, said so in the log, as Sage's copy
+  // does (cp prints "cannot stat" and goes on; Sage 10.10's gfortran/patches leads nowhere).
+  const unreadable = (f: string): boolean => {
+    try {
+      if (statSync(f).isDirectory() && lstatSync(f).isSymbolicLink() && isInside(realpathSync(f), realpathSync(path.dirname(f)))) {
+        ctx.bus.emit({ type: 'output', id, line: `sagebuild: warning: not copying ${f} from the recipe: a symlink to a folder that contains it` });
+        return true;
+      }
+      return false;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      ctx.bus.emit({ type: 'output', id, line: `sagebuild: warning: not copying ${f} from the recipe: ${code === 'ELOOP' ? 'a symlink loop' : code === 'ENOENT' ? 'a symlink that leads nowhere' : code}` });
+      return true;
+    }
+  };
+  cpSync(r.dir, p.buildRoot, { recursive: true, dereference: true, preserveTimestamps: true, filter: (f) => f !== srcLink && !unreadable(f) });
   await kindBuild(r).sources(ctx, r, p);
   const src = path.join(p.buildRoot, 'src');
   for (const patch of r.patches) {
