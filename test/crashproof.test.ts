@@ -184,6 +184,17 @@ describe('hostile environments', () => {
     assert.match(r.all, /not copying .*pkgs\/links\/patches\/up from the recipe: a symlink to a folder that contains it/);
     assert.deepEqual(rig.manifests('local6'), ['links-1.0']);
   });
+  it('a staged file name that is not UTF-8 fails that package with the name shown escaped (was a raw ENOENT), the prefix untouched', async () => {
+    rig.write({
+      'build.config.yaml': 'prefix: local7\n',
+      ...scriptPkg('latin1', { body: `mkdir -p "$SAGE_DESTDIR_LOCAL/share/l" && echo x > "$SAGE_DESTDIR_LOCAL/share/l/caf$(printf '\\351')"` }),
+    });
+    const r = await rig.run('latin1');
+    assert.equal(r.exitCode, 1, r.all);
+    assert.match(r.all, /installed file names that are not UTF-8, which sagebuild cannot merge or record: .*share\/l\/caf\\xe9/);
+    assert.deepEqual(rig.manifests('local7'), []);
+    assert.equal(rig.exists('local7/share/l'), false);
+  });
 });
 
 describe('recipes die with their run', () => {

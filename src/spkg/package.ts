@@ -124,7 +124,10 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: Reason[
       await runScript(ctx, r, p, env, 'build');
       await runScript(ctx, r, p, env, 'install');
     }
-    const { entries, outside } = readStage(p.destdir, p.tree);
+    const { entries, outside, notUtf8 } = readStage(p.destdir, p.tree);
+    if (notUtf8.length) {
+      throw new StepFailure(`the package installed file names that are not UTF-8, which sagebuild cannot merge or record: ${notUtf8.slice(0, 5).join(', ')}${notUtf8.length > 5 ? ', ...' : ''}`);
+    }
     if (outside.length) {
       throw new StepFailure(`the package installed outside its tree ${p.tree}: ${outside.slice(0, 5).join(', ')}; install under $SAGE_DESTDIR$SAGE_INST_LOCAL (sdh_make_install does)`);
     }

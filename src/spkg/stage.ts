@@ -21,7 +21,7 @@ export function prepareStage(destdir: string, tree: string): void {
  * Cleans Sage's staging artifacts and lists the staged tree. `outside` lists anything the
  * recipe installed under SAGE_DESTDIR but outside SAGE_DESTDIR$SAGE_INST_LOCAL.
  */
-export function readStage(destdir: string, tree: string): { entries: StagedEntry[]; outside: string[] } {
+export function readStage(destdir: string, tree: string): { entries: StagedEntry[]; outside: string[]; notUtf8: string[] } {
   const local = destdir + tree;
   try {
     if (lstatSync(path.join(local, 'lib64')).isSymbolicLink()) unlinkSync(path.join(local, 'lib64'));
@@ -42,8 +42,9 @@ export function readStage(destdir: string, tree: string): { entries: StagedEntry
     dir = path.join(dir, part);
   }
   const entries: StagedEntry[] = [];
+  const notUtf8: string[] = [];
   const walk = (abs: string, rel: string) => {
-    for (const name of safeReaddir(abs).sort()) {
+    for (const name of utf8Names(abs, notUtf8).sort()) {
       const a = path.join(abs, name);
       const r = rel ? `${rel}/${name}` : name;
       const st = lstatSync(a);
@@ -55,7 +56,28 @@ export function readStage(destdir: string, tree: string): { entries: StagedEntry
     }
   };
   walk(local, '');
-  return { entries, outside };
+  return { entries, outside, notUtf8 };
+}
+
+/**
+ * The names in a folder that are valid UTF-8; the others go to `bad`, shown with \xNN escapes.
+ * Node's string paths cannot name them (a decoded name opens another file, or none), and
+ * manifests are JSON text: such a file could be neither merged nor recorded faithfully.
+ */
+function utf8Names(d: string, bad: string[]): string[] {
+  let raw: Buffer[];
+  try {
+    raw = readdirSync(d, { encoding: 'buffer' });
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const b of raw) {
+    const s = b.toString('utf8');
+    if (Buffer.from(s, 'utf8').equals(b)) out.push(s);
+    else bad.push(path.join(d, [...b].map((c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`)).join('')));
+  }
+  return out;
 }
 
 function safeReaddir(d: string): string[] {
