@@ -17,6 +17,11 @@ import type { InstalledEntry, PythonDist } from './state/manifest.js';
 import { storeInWheelCache } from './python/wheelcache.js';
 import { normalizeName, refreshIndex } from './wheelhouse.js';
 import { wheelhouseOf } from './state/layout.js';
+import { UserError } from './diagnostics.js';
+import { writableDirProblem } from './util/fs.js';
+
+/** Some of a package's files could not be removed: its manifest lists those that remain. */
+export class CleanIncomplete extends Error {}
 
 export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus, project: Project, env: Record<string, string>, cancel?: AbortSignal): Promise<number> {
   const venv = project.config.venv;
@@ -26,6 +31,12 @@ export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus,
     return 0;
   }
   const recipe = project.recipes.get(name);
+  // A prefix that cannot change (a read-only mount) is a setup problem: found before any
+  // uninstall script runs or pip removes anything.
+  for (const dir of new Set(entries.map((e) => path.dirname(e.file)))) {
+    const problem = writableDirProblem(dir);
+    if (problem) throw new UserError({ file: dir, message: `cannot clean ${name}: this folder of installation records cannot change (${problem}); nothing was removed`, hint: 'make the prefix writable (is it mounted read-only?)' });
+  }
   const targetOf = (version: string, tree: string): HookTarget => ({ config: project.config, name, version, tree });
   // An old-style stamp (no file list) gets the recipe's spkg-legacy-uninstall; without one,
   // readManifest below refuses the stamp (its files are unknown).
@@ -65,7 +76,19 @@ export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus,
       await pipUninstall({ venv, env, id: `${name}-${p.entry.version}`, bus, cwd: venv, cancel: changed ? undefined : cancel }, p.dists);
     }
     changed = true;
-    removed += removeFiles(p.tree, p.abs);
+    const r = removeFiles(p.tree, p.abs);
+    removed += r.removed;
+    if (r.left.length) {
+      // What remains stays owned: the manifest lists it (and no Python distribution: pip has
+      // removed them), and the next -clean can finish the job.
+      const m = readManifest(p.entry.file);
+      m.files = r.left.map((x) => path.relative(p.tree, x.file)).sort();
+      m.sagebuild = { ...m.sagebuild!, python_dists: [] };
+      writeManifest(p.tree, m);
+      db.refresh(name);
+      const shown = r.left.slice(0, 5).map((x) => `${x.file} (${x.code})`);
+      throw new CleanIncomplete(`removed ${r.removed} file(s), but could not remove ${r.left.length}: ${shown.join(', ')}${r.left.length > 5 ? ', ...' : ''}; its manifest ${p.entry.file} now lists what remains`);
+    }
     await runWarningHook(p.target, 'postrm', { bus });
     removeHooks(p.target);
     rmSync(p.entry.file, { force: true });

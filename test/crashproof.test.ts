@@ -248,3 +248,58 @@ describe('recipes die with their run', () => {
     assert.equal(rig.exists('local-stray/share/stray/straggler'), false);
   });
 });
+
+/** Makes `dir` read-only where it is (a read-only bind mount); false where mounting is not permitted. */
+function mountReadOnly(dir: string): boolean {
+  try {
+    execFileSync('mount', ['--bind', dir, dir], { stdio: 'ignore' });
+  } catch {
+    return false;
+  }
+  execFileSync('mount', ['-o', 'remount,ro,bind', dir], { stdio: 'ignore' });
+  return true;
+}
+
+describe('files that cannot be removed, a prefix that cannot change', () => {
+  const rig = new Rig('sagebuild-readonly');
+  const mounted: string[] = [];
+  after(() => {
+    for (const m of mounted.reverse()) execFileSync('umount', [m]);
+    rig.cleanup();
+  });
+  const roOrSkip = (t: { skip: (why: string) => void }, dir: string): boolean => {
+    if (mountReadOnly(dir)) {
+      mounted.push(dir);
+      return true;
+    }
+    t.skip('mounting is not permitted here (needs root or CAP_SYS_ADMIN)');
+    return false;
+  };
+
+  it('-clean that cannot remove every file exits 1 naming them, and the manifest lists what remains; a later -clean finishes', async (t) => {
+    rig.write({ 'build.config.yaml': 'prefix: local\n', ...scriptPkg('a', { files: ['share/a/ro/f', 'share/a/rw/g'] }) });
+    assert.equal((await rig.run('a')).exitCode, 0);
+    if (!roOrSkip(t, rig.path('local/share/a/ro'))) return;
+    const r = await rig.run('a-clean');
+    assert.equal(r.exitCode, 1, r.all);
+    assert.match(r.stderr, /a-clean: removed 1 file\(s\), but could not remove 1: .*share\/a\/ro\/f \(EROFS\); its manifest .*a-1\.0 now lists what remains/);
+    assert.deepEqual(rig.manifest('a-1.0').files, ['share/a/ro/f']);
+    assert.equal(rig.exists('local/share/a/rw/g'), false);
+    execFileSync('umount', [mounted.pop()!]);
+    const again = await rig.run('a-clean');
+    assert.equal(again.exitCode, 0, again.all);
+    assert.deepEqual(rig.manifests(), []);
+    assert.equal(rig.exists('local/share/a'), false);
+  });
+
+  it('-clean on a read-only prefix is exit 2 before anything runs, naming the folder and errno; the prefix is as before', async (t) => {
+    rig.write({ 'build.config.yaml': 'prefix: local2\n', ...scriptPkg('b', { body: 'mkdir -p "$SAGE_DESTDIR_LOCAL/share"' }) });
+    assert.equal((await rig.run('b')).exitCode, 0);
+    if (!roOrSkip(t, rig.path('local2'))) return;
+    const r = await rig.run('b-clean');
+    assert.equal(r.exitCode, 2, r.all);
+    assert.match(r.stderr, /local2\/var\/lib\/sage\/installed: error: cannot clean b: this folder of installation records cannot change \(EROFS\); nothing was removed/);
+    assert.deepEqual(rig.manifests('local2'), ['b-1.0']);
+    assert.ok(rig.exists('local2/share/b/b.txt'));
+  });
+});

@@ -1,7 +1,7 @@
 // `<pkg>-clean` / `<pkg>-uninstall`: under the package's lock, as Sage's %-uninstall.
 import { holdLock } from '../proc/heldlock.js';
 import { packageLockFile } from '../state/layout.js';
-import { cleanPackage } from '../clean.js';
+import { CleanIncomplete, cleanPackage } from '../clean.js';
 import { HookFailed } from '../hooks.js';
 import type { InstalledState } from '../state/state.js';
 import { readManifest, readManifestOrNull } from '../state/manifest.js';
@@ -40,6 +40,10 @@ export async function clean(project: Project, name: string, o: CommandOptions, s
     if (e instanceof LockWaitCanceled) {
       process.stderr.write(`sagebuild: ${name}-clean: ${e.message}; nothing was removed\n`);
       return 130;
+    }
+    if (e instanceof CleanIncomplete) {
+      process.stderr.write(`sagebuild: ${name}-clean: ${e.message}\n`);
+      return 1;
     }
     if (e instanceof HookFailed) {
       process.stderr.write(`sagebuild: ${name}-clean: ${e.message}\n`);

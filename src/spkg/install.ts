@@ -227,7 +227,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     await afterInstall?.();
   } catch (e) {
     if (pipInstalled) await pipUninstall(pipCtx, dists).catch(() => warn(`could not pip-uninstall ${dists.map((d) => d.name).join(' ')} after the failure`));
-    if (merged) removeFiles(p.tree, absNew);
+    if (merged) removeFiles(p.tree, absNew); // what cannot be removed stays; the failure is reported already
     for (const m of moved.reverse()) {
       mkdirSync(path.dirname(m.from), { recursive: true });
       moveFile(m.to, m.from);

@@ -199,10 +199,13 @@ function realpathOr(p: string): string {
 
 /**
  * Deletes files (deepest first), then directories left empty, up to but never including the
- * tree root. Paths must already have passed checkManifestPaths. Returns how many were removed.
+ * tree root. Paths must already have passed checkManifestPaths. Returns how many were removed,
+ * and those that could not be (a read-only mount, permissions), with the error's code; a file
+ * already gone counts as removed.
  */
-export function removeFiles(tree: string, absFiles: string[]): number {
+export function removeFiles(tree: string, absFiles: string[]): { removed: number; left: { file: string; code: string }[] } {
   let removed = 0;
+  const left: { file: string; code: string }[] = [];
   const sorted = [...absFiles].sort((a, b) => b.split('/').length - a.split('/').length || (a < b ? 1 : -1));
   for (const f of sorted) {
     try {
@@ -210,12 +213,13 @@ export function removeFiles(tree: string, absFiles: string[]): number {
       if (st.isDirectory()) continue; // a directory where a file was recorded: not ours to remove
       unlinkSync(f);
       removed++;
-    } catch {
-      // already gone
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      if (code !== 'ENOENT') left.push({ file: f, code });
     }
   }
   pruneEmptyParents(tree, absFiles);
-  return removed;
+  return { removed, left };
 }
 
 /** Removes the directories above these paths that are empty now, deepest first, never `tree`. */
