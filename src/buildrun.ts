@@ -10,6 +10,7 @@ import { Jobserver } from './jobserver.js';
 import path from 'node:path';
 import { UserError } from './diagnostics.js';
 import { writableDirProblem } from './util/fs.js';
+import { installedDir } from './state/layout.js';
 
 export interface BuildRunOptions {
   jobs: number;
@@ -36,10 +37,19 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   if (o.dryRun) return 0;
   const toBuild = plan.filter((i) => i.action === 'build');
   if (toBuild.length) {
-    // Every package logs there: a folder that cannot take files is a setup error, found before anything builds.
+    // Every package logs, builds and lands in these: a folder that cannot take files (a
+    // read-only mount, a full disk, a file in the way) is a setup error, found before anything builds.
     const logs = path.dirname(pkgPaths(project, project.recipes.get(toBuild[0]!.name)!).logFile);
-    const problem = writableDirProblem(logs);
-    if (problem) throw new UserError({ file: logs, message: `cannot create log files in this folder: ${problem}`, hint: 'make it writable, or set `logs:` in build.config.yaml to a folder that is' });
+    const setup: [string, string, string][] = [
+      [logs, 'cannot create log files in this folder', 'make it writable, or set `logs:` in build.config.yaml to a folder that is'],
+      [project.config.buildDir, 'cannot build in this folder', 'make it writable, or set `build_dir:` in build.config.yaml to a folder that is'],
+      ...[...new Set(toBuild.map((i) => project.treeOf(project.recipes.get(i.name)!)))].map((t): [string, string, string] => [installedDir(t), 'cannot install into this tree: its folder of installation records cannot take files', 'make the prefix writable (is it mounted read-only, or full?)']),
+    ];
+    const problems = setup.flatMap(([dir, what, hint]) => {
+      const problem = writableDirProblem(dir);
+      return problem ? [{ file: dir, message: `${what}: ${problem}`, hint }] : [];
+    });
+    if (problems.length) throw new UserError(problems);
   }
   const building = new Set(toBuild.map((i) => i.name));
   const reasons = new Map(toBuild.map((i) => [i.name, i.reasons]));

@@ -302,4 +302,15 @@ describe('files that cannot be removed, a prefix that cannot change', () => {
     assert.deepEqual(rig.manifests('local2'), ['b-1.0']);
     assert.ok(rig.exists('local2/share/b/b.txt'));
   });
+
+  it('a build into a read-only prefix is exit 2 before anything builds, naming the folders and errno (a package failed with no reason)', async (t) => {
+    rig.write({ 'build.config.yaml': 'prefix: local3\n', ...scriptPkg('c'), ...scriptPkg('d') });
+    assert.equal((await rig.run('c')).exitCode, 0);
+    if (!roOrSkip(t, rig.path('local3'))) return;
+    const r = await rig.run('d');
+    assert.equal(r.exitCode, 2, r.all);
+    assert.match(r.stderr, /local3\/var\/tmp\/sage\/build: error: cannot build in this folder: EROFS/);
+    assert.match(r.stderr, /local3\/var\/lib\/sage\/installed: error: cannot install into this tree: its folder of installation records cannot take files: EROFS/);
+    assert.deepEqual(rig.manifests('local3'), ['c-1.0']);
+  });
 });

@@ -63,10 +63,17 @@ export async function buildPackage(ctx: BuildContext, name: string, reasons: Rea
   const p = pkgPaths(project, r);
   let waited = false;
   const lockFile = packageLockFile(project.config.buildDir, name);
-  const lock = await holdLock(lockFile, ctx.signal, (holders) => {
-    waited = true;
-    bus.emit({ type: 'lock-wait', id, lockFile, mode: 'exclusive', holders: holders ? `another sagebuild building it: ${holders}` : 'another sagebuild building it' });
-  });
+  let lock;
+  try {
+    lock = await holdLock(lockFile, ctx.signal, (holders) => {
+      waited = true;
+      bus.emit({ type: 'lock-wait', id, lockFile, mode: 'exclusive', holders: holders ? `another sagebuild building it: ${holders}` : 'another sagebuild building it' });
+    });
+  } catch (e) {
+    // Never a failure without a reason: say which lock could not be taken, and why.
+    bus.emit({ type: 'pkg-failed', id, name, error: `cannot take the package's lock ${lockFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, logFile: p.logFile, buildDir: null, canceled: false });
+    return 'failed';
+  }
   if (!lock) {
     bus.emit({ type: 'pkg-failed', id, name, error: 'interrupted while waiting for another sagebuild process', logFile: p.logFile, buildDir: null, canceled: true });
     return 'interrupted';
