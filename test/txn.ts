@@ -8,7 +8,7 @@ import path from 'node:path';
 const RECORDS = ['var/lib/sage/installed', 'var/lib/sage/sagebuild/pip-installed'];
 const JOURNAL = 'var/lib/sage/sagebuild/journal';
 const BACKUPS = 'var/tmp/sagebuild-backup';
-/** sagebuild's state, locks, caches, build dirs: not package content. */
+/** sagebuild's state, locks, caches, build dirs (and the wheelhouse's index, below): not package content. */
 const STATE = ['var/lib/sage/sagebuild', 'var/lib/sage/installed', 'var/lock', 'var/tmp', 'var/cache'];
 /** The venv's own (pip's) content, when the prefix is a venv. */
 const VENV = [/^lib\/python[\d.]+\/site-packages\//, /^bin\//, /^pyvenv\.cfg$/, /^lib64$/, /^include\//, /^share\/(man|python-wheels)\//];
@@ -54,7 +54,7 @@ function manifests(prefix: string): Map<string, ManifestLike> {
 
 /** What a prefix holds, comparable between prefixes: content (prefix path masked), manifests' file lists. */
 export function snapshot(prefix: string, o: { venv?: boolean } = {}): { content: Record<string, string>; manifests: Record<string, string[]> } {
-  const skip = (rel: string) => STATE.some((s) => rel === s || rel.startsWith(`${s}/`)) || (o.venv === true && VENV.some((re) => re.test(rel)));
+  const skip = (rel: string) => STATE.some((s) => rel === s || rel.startsWith(`${s}/`)) || /^var\/lib\/sage\/wheels\/(simple$|\.simple-)/.test(rel) || (o.venv === true && VENV.some((re) => re.test(rel)));
   const content = Object.fromEntries(walk(prefix, skip));
   const m = Object.fromEntries([...manifests(prefix)].map(([k, v]) => [k, [...v.files].sort()]));
   return { content, manifests: m };
