@@ -19,6 +19,7 @@ import { backupDir, isReserved, journalDir, treeLockFile, wheelhouseOf } from '.
 import { beginRecord, endRecord, markStep, rewriteRecord, type InstallIntent, type JournalRecord } from '../state/journal.js';
 import { crashPoint } from '../util/crashpoint.js';
 import { processStart } from '../util/proc.js';
+import { lexists } from '../util/fs.js';
 import { dropBackups, rollBackFiles, rollBackPip, saveHooks } from './recover.js';
 import { SAGEBUILD_VERSION } from '../util/paths.js';
 import { listWheels, normalizeName, parseWheelFilename, refreshIndex } from '../wheelhouse.js';
@@ -304,16 +305,6 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
   ctx.db.refresh(r.name);
   if (touchesWheelhouse() || dists.length) refreshIndex(wheelhouse, warn);
   return manifest;
-}
-
-/** The path exists (a dangling symlink counts). */
-function lexists(p: string): boolean {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Wheels the install script asked to pip-install (sdh_store_and_pip_install_wheel), checked against the stage. */

@@ -7,7 +7,8 @@
 // back: what the merge landed goes, the old files come back from the backup, the old hooks from
 // their copy, and in the venv the new distributions are uninstalled and the old ones reinstalled
 // from their (restored) wheels.
-import { cpSync, existsSync, lstatSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
+import { lexists } from '../util/fs.js';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import type { EventBus } from '../events.js';
@@ -30,15 +31,6 @@ export function saveHooks(rec: JournalRecord): void {
   for (const h of rec.intent.hooks) {
     rmSync(h.saved, { recursive: true, force: true });
     if (existsSync(h.dir)) cpSync(h.dir, h.saved, { recursive: true, verbatimSymlinks: true });
-  }
-}
-
-function lexists(p: string): boolean {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
   }
 }
 

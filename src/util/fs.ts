@@ -1,6 +1,6 @@
 // Small file helpers: reads where "missing or unreadable" is an ordinary answer, and the atomic
 // write every record and cache uses.
-import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 /** The names in a folder; [] when it does not exist or cannot be read. */
@@ -29,6 +29,16 @@ export function readJsonOrNull<T>(file: string): T | null {
     return JSON.parse(text) as T;
   } catch {
     return null;
+  }
+}
+
+/** The path exists (a dangling symlink counts). */
+export function lexists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
   }
 }
 
