@@ -113,7 +113,7 @@ export async function recoverInterrupted(config: Pick<Config, 'prefix' | 'venv'>
   const trees = [...new Set([config.prefix, config.venv])];
   if (!hasRecords(trees)) return 0;
   if (dryRun) {
-    for (const rec of leftoverRecords(trees).records) bus.emit({ type: 'warning', message: `an interrupted install of ${rec.intent.pkg}-${rec.intent.version} is recorded in ${rec.file}; the next command that may change the prefix recovers it` });
+    for (const rec of leftoverRecords(trees, false).records) bus.emit({ type: 'warning', message: `an interrupted install of ${rec.intent.pkg}-${rec.intent.version} is recorded in ${rec.file}; the next command that may change the prefix recovers it` });
     return 0;
   }
   let n = 0;

@@ -94,9 +94,10 @@ export function readRecord(file: string): JournalRecord | null {
 
 /**
  * Records left by processes that are gone (a live process's record is an install in progress),
- * in these trees. Unreadable files (not records) are listed in `foreign`.
+ * in these trees. Unreadable files (not records) are listed in `foreign`; temp files of dead
+ * processes are removed unless `removeStaleTemps` is false (a dry run).
  */
-export function leftoverRecords(trees: string[]): { records: JournalRecord[]; foreign: string[] } {
+export function leftoverRecords(trees: string[], removeStaleTemps = true): { records: JournalRecord[]; foreign: string[] } {
   const records: JournalRecord[] = [];
   const foreign: string[] = [];
   for (const tree of new Set(trees)) {
@@ -105,7 +106,7 @@ export function leftoverRecords(trees: string[]): { records: JournalRecord[]; fo
       if (n.startsWith('.')) {
         // A temp file of a record being written: its process's, or left by a crash before the rename.
         const pid = Number(/\.tmp-(\d+)$/.exec(n)?.[1]);
-        if (pid && !processAlive(pid)) rmSync(path.join(dir, n), { force: true });
+        if (removeStaleTemps && pid && !processAlive(pid)) rmSync(path.join(dir, n), { force: true });
         continue;
       }
       const rec = readRecord(path.join(dir, n));
