@@ -208,7 +208,12 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     if (oldDists.length) {
       ctx.bus.emit({ type: 'step', id, step: 'pip-uninstall', detail: oldDists.map((d) => d.name).join(' ') });
       markStep(rec, 'pip-uninstall');
-      await pipUninstall(cancellable, oldDists);
+      try {
+        await pipUninstall(cancellable, oldDists);
+      } catch (e) {
+        if (e instanceof LockWaitCanceled) rec.steps.delete('pip-uninstall'); // a Ctrl-C while waiting: pip never ran
+        throw e;
+      }
       crashPoint('pip-uninstall', r.name);
     } else if (dists.length) {
       await waitForPip(cancellable, 'shared');
