@@ -9,7 +9,7 @@ import { analyze } from './project.js';
 import { explain } from './commands/explain.js';
 import { runActions } from './commands/dispatch.js';
 import type { CommandOptions } from './commands/options.js';
-import { InstalledState } from './state/state.js';
+import { openState } from './spkg/recover.js';
 import { watchLoop } from './watch.js';
 import { ConsoleReporter } from './report/console.js';
 import { LogFiles } from './report/logfile.js';
@@ -172,7 +172,7 @@ export async function main(rawArgv: string[]): Promise<number> {
           return { message: `--explain takes package names; '${n}' is not a package in ${config.pkgs}`, hint: near ? `did you mean '${near}'?` : "run 'sagebuild list' for the package names" };
         }));
       }
-      return explain(project, names, { signal: ac.signal, jobs: config.jobs, bus, systemOverrides }, new InstalledState(config, true));
+      return explain(project, names, { signal: ac.signal, jobs: config.jobs, bus, systemOverrides }, await openState(config, bus, true));
     }
     const commandOptions: CommandOptions = {
       systemOverrides,
@@ -193,7 +193,8 @@ export async function main(rawArgv: string[]): Promise<number> {
     if (opts.installed && !targets.includes('list')) {
       throw new UserError({ message: "--installed only changes what 'list' prints", hint: "run 'sagebuild list --installed' (or 'sagebuild status')" });
     }
-    const state = new InstalledState(config, commandOptions.dryRun);
+    // Interrupted installs (a journal record left behind) are recovered before anything reads the prefix.
+    const state = await openState(config, bus, commandOptions.dryRun);
     const actions = parseTargets(targets, known, () => project.allTargets(), new Set(state.db.entries.keys()));
     const status = await runActions(project, actions, commandOptions, state);
     if (crashed) return 70;

@@ -16,6 +16,7 @@ import { closure } from './plan.js';
 import { analyze, type Project } from './project.js';
 import { parseTargets } from './targets.js';
 import { InstalledState } from './state/state.js';
+import { openState } from './spkg/recover.js';
 
 const DEBOUNCE_MS = 300;
 
@@ -48,7 +49,7 @@ export async function watchLoop(reload: () => Config, first: Project, targets: s
   /** Builds; returns what to say once idle. */
   const build = async (): Promise<string> => {
     // Each build is a command of its own: it opens the installed state once.
-    const state = new InstalledState(project.config, o.dryRun);
+    const state = await openState(project.config, o.bus, o.dryRun);
     const actions = parseTargets(targets, new Set(project.recipes.keys()), () => project.allTargets(), new Set(state.db.entries.keys()));
     const status = await runActions(project, actions, o, state);
     return status === 0 ? WATCHING : `the build failed; fix it and save: ${WATCHING}`;

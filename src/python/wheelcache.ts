@@ -2,7 +2,8 @@
 // the package's wheels in wheelCacheDir(venv)/<fingerprint>/, and a later build
 // with the same fingerprint reuses them instead of rebuilding. The cache holds at most
 // MAX_ENTRIES packages; the oldest go first.
-import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../util/fs.js';
 import path from 'node:path';
 import type { PythonDist } from '../state/manifest.js';
 import { wheelCacheDir, wheelhouseOf } from '../state/layout.js';
@@ -27,7 +28,7 @@ export function storeInWheelCache(venv: string, pkg: string, fingerprint: string
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   for (const d of dists) copyOrLink(path.join(wheelhouse, d.wheel), path.join(dir, d.wheel));
-  writeFileSync(path.join(dir, 'entry.json'), JSON.stringify({ package: pkg, dists }, null, 2));
+  writeFileAtomic(path.join(dir, 'entry.json'), JSON.stringify({ package: pkg, dists }, null, 2));
   const entries = readdirSync(root).map((f) => ({ f, t: statSync(path.join(root, f)).mtimeMs }));
   for (const e of entries.sort((a, b) => b.t - a.t).slice(MAX_ENTRIES)) rmSync(path.join(root, e.f), { recursive: true, force: true });
 }

@@ -1,18 +1,26 @@
-// Landing a successful build in the prefix. Nothing is lost if any step fails: the old version's
-// files are moved aside (not deleted) and its Python dists reinstalled if the new version cannot
-// be merged or pip-installed; its manifest is replaced only at the very end, atomically.
+// Landing a successful build in the prefix, as a transaction journaled in state/journal.ts.
+// Nothing is lost if any step fails, nor if the process dies: the old version's files are moved
+// aside (not deleted) and its Python dists reinstalled if the new version cannot be merged,
+// pip-installed or recorded; the new manifest, written atomically at the very end, is the commit.
+// A run killed mid-install leaves its journal record, which the next command replays
+// (spkg/recover.ts).
 import { lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { hashInputs, type FingerprintInputs } from '../fingerprint.js';
-import { checkManifestPaths, newManifest, pruneEmptyParents, pythonDistsOf, readManifestOrNull, removeFiles, treeOfManifest, writeManifest, type Manifest, type PythonDist } from '../state/manifest.js';
+import { checkManifestPaths, manifestPath, newManifest, pruneEmptyParents, pythonDistsOf, readManifestOrNull, treeOfManifest, writeManifest, type Manifest, type PythonDist } from '../state/manifest.js';
 import { pipInstall, pipUninstall, waitForPip } from '../python/pip.js';
 import { kindOf } from '../kinds.js';
 import type { Recipe } from '../recipes.js';
 import { holdLock } from '../proc/heldlock.js';
-import { HookFailed, type HookTarget, installHooks, removeHooks, runLegacyUninstall, runPrerm, runWarningHook } from '../hooks.js';
+import { HookFailed, type HookTarget, installHooks, removeHooks, runLegacyUninstall, runPrerm, runWarningHook, scriptsDirOf } from '../hooks.js';
 import { LockWaitCanceled, describeHolders } from '../proc/lockedstep.js';
 import { dropClaim, liveClaims, writeClaim } from '../state/claims.js';
-import { backupDir, isReserved, treeLockFile, wheelhouseOf } from '../state/layout.js';
+import { backupDir, isReserved, journalDir, treeLockFile, wheelhouseOf } from '../state/layout.js';
+import { beginRecord, endRecord, markStep, rewriteRecord, type InstallIntent, type JournalRecord } from '../state/journal.js';
+import { crashPoint } from '../util/crashpoint.js';
+import { processStart } from '../util/proc.js';
+import { lexists } from '../util/fs.js';
+import { dropBackups, rollBackFiles, rollBackPip, saveHooks } from './recover.js';
 import { SAGEBUILD_VERSION } from '../util/paths.js';
 import { listWheels, normalizeName, parseWheelFilename, refreshIndex } from '../wheelhouse.js';
 import { type BuildContext, StepFailure, pkgId } from './context.js';
@@ -149,15 +157,37 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
 
   const venv = ctx.project.config.venv;
   const wheelhouse = wheelhouseOf(venv);
-  const touchesWheelhouse = [...removing, ...absNew].some((f) => path.dirname(f) === wheelhouse);
+  const touchesWheelhouse = () => [...removing, ...absNew].some((f) => path.dirname(f) === wheelhouse);
   const pipCtx = { venv, env, id, bus: ctx.bus, cwd: p.buildRoot };
   const warn = (message: string) => ctx.bus.emit({ type: 'warning', message: `${id}: ${message}` });
   const oldDists = old.flatMap((o) => pythonDistsOf(o.manifest));
-  const moved: { from: string; to: string }[] = [];
-  let uninstalled = false;
-  let merged = false;
-  let pipInstalled = false;
+  const backupName = `${id}-${process.pid}`;
+  // The journal's intent (state/journal.ts): written before the prefix changes, exact once the
+  // files are checked under the tree lock, removed once the manifest is written.
+  const intent = (): InstallIntent => ({
+    format: 1,
+    txn,
+    pid: process.pid,
+    start: processStart(process.pid),
+    pkg: r.name,
+    version: r.version,
+    tree: p.tree,
+    manifest: manifestPath(p.tree, r.name, r.version, r.kind),
+    old: old.map((o) => ({ version: o.entry.version, manifest: o.entry.file })),
+    moves: old.flatMap((o) => o.abs.filter(lexists).map((f) => ({ from: f, to: path.join(backupDir(o.tree, backupName), path.relative(o.tree, f)) }))),
+    backups: [...new Set([...old.map((o) => backupDir(o.tree, backupName)), ...hookDirs.map((h) => h.saved)])],
+    add: [...absNew],
+    newDirs: entries.filter((e) => e.kind === 'dir').map((e) => path.join(p.tree, e.rel)).filter((d) => !lexists(d)),
+    hooks: hookDirs,
+    pip: dists.length || oldDists.length ? { venv, uninstall: oldDists, install: [...dists] } : null,
+    wheelhouse: dists.length || touchesWheelhouse() ? wheelhouse : null,
+  });
+  const txn = `${r.name}-${r.version}-${process.pid}-${Date.now().toString(36)}`;
+  const hookDirs = [...new Set([p.tree, ...old.map((o) => o.tree)])].map((t) => ({ dir: scriptsDirOf(t, r.name), saved: backupDir(t, `${backupName}.hooks`) }));
+  let rec: JournalRecord | undefined;
   let claim: string | undefined;
+  let manifest: Manifest;
+  let manifestFile: string;
   try {
     // Until the prefix changes, a Ctrl-C ends a wait for the pip lock; from then on the steps complete.
     const cancellable = { ...pipCtx, cancel: ctx.signal };
@@ -172,10 +202,19 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
       await runPrerm(t, hookRun);
       await runWarningHook(t, 'piprm', hookRun);
     }
+    mkdirSync(journalDir(p.tree), { recursive: true });
+    rec = beginRecord(intent());
+    crashPoint('journal', r.name);
     if (oldDists.length) {
       ctx.bus.emit({ type: 'step', id, step: 'pip-uninstall', detail: oldDists.map((d) => d.name).join(' ') });
-      await pipUninstall(cancellable, oldDists);
-      uninstalled = true;
+      markStep(rec, 'pip-uninstall');
+      try {
+        await pipUninstall(cancellable, oldDists);
+      } catch (e) {
+        if (e instanceof LockWaitCanceled) rec.steps.delete('pip-uninstall'); // a Ctrl-C while waiting: pip never ran
+        throw e;
+      }
+      crashPoint('pip-uninstall', r.name);
     } else if (dists.length) {
       await waitForPip(cancellable, 'shared');
     }
@@ -193,88 +232,84 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     if (!lock) throw new StepFailure('interrupted while waiting to install', true);
     try {
       checkTarget();
+      rec.intent = intent(); // exactly what will move and land, now that nothing else may change it
+      rewriteRecord(rec);
       claim = writeClaim(p.tree, r.name, absNew);
       // The old version's files go aside (same file system, so this is cheap), not away. A file
       // the new version installs too stays in place (its backup is a hard link) and the merge
       // renames the new one over it: readers never see it missing, as they would mid-upgrade.
       const replaced = new Set(entries.filter((e) => e.kind !== 'dir').map((e) => path.join(p.tree, e.rel)));
-      for (const o of old) {
-        const backup = backupDir(o.tree, `${id}-${process.pid}`);
-        for (const f of o.abs) {
-          if (!lexists(f)) continue;
-          const to = path.join(backup, path.relative(o.tree, f));
-          mkdirSync(path.dirname(to), { recursive: true });
-          if (replaced.has(f) && !lstatSync(f).isDirectory()) preserveCopy(f, to);
-          else moveFile(f, to);
-          moved.push({ from: f, to });
-        }
-        pruneEmptyParents(o.tree, o.abs);
+      for (const m of rec.intent.moves) {
+        mkdirSync(path.dirname(m.to), { recursive: true });
+        if (replaced.has(m.from) && !lstatSync(m.from).isDirectory()) preserveCopy(m.from, m.to);
+        else moveFile(m.from, m.to);
       }
+      for (const o of old) pruneEmptyParents(o.tree, o.abs);
+      saveHooks(rec);
+      crashPoint('backup', r.name);
       // spkg-postrm once the old files are gone, before the new ones land (as in Sage, where the
       // uninstall precedes the build). It runs under the tree lock: hooks are short scripts.
       for (const o of old) if (!o.legacy) await runWarningHook(hookTarget(o.entry.version, o.tree), 'postrm', hookRun);
       ctx.bus.emit({ type: 'step', id, step: 'merge', detail: p.tree });
-      mergeStage(p.destdir + p.tree, p.tree, entries);
-      merged = true;
+      markStep(rec, 'merge');
+      try {
+        mergeStage(p.destdir + p.tree, p.tree, entries, () => crashPoint('mid-merge', r.name));
+      } catch (e) {
+        rec.steps.delete('merge'); // the merge took back what it had placed
+        throw e;
+      }
+      crashPoint('merge', r.name);
     } finally {
       await lock.release();
     }
     if (dists.length) {
       ctx.bus.emit({ type: 'step', id, step: 'pip-install', detail: dists.map((d) => `${d.name}==${d.version}`).join(' ') });
+      markStep(rec, 'pip-install');
       await pipInstall(pipCtx, dists);
-      pipInstalled = true;
+      crashPoint('pip-install', r.name);
     }
     await afterInstall?.();
+    crashPoint('postinst', r.name);
+    // The new version's hooks replace the old one's (sage-spkg's install_scripts), outside the manifest.
+    for (const o of old) if (o.tree !== p.tree) removeHooks(hookTarget(o.entry.version, o.tree));
+    // (Pip packages get no generated spkg-piprm: Sage keeps no record of them, so its tools never run one.)
+    installHooks(hookTarget(r.version, p.tree), r, dists.length > 0 && kindOf(r).sageRecord);
+    manifest = newManifest(r.name, r.version, files, ctx.project.config.root, {
+      tool_version: SAGEBUILD_VERSION,
+      kind: r.kind,
+      tree: p.tree,
+      deps: Object.fromEntries(ctx.project.deps.get(r.name)!.normal.map((d) => [d, ctx.project.recipes.get(d)!.version])),
+      ...(dists.length ? { python_dists: dists } : {}),
+      fingerprint: hash,
+      inputs,
+      txn,
+    });
+    // The commit: once this rename is on disk, a crash completes the install instead of undoing it.
+    manifestFile = writeManifest(p.tree, manifest);
   } catch (e) {
-    if (pipInstalled) await pipUninstall(pipCtx, dists).catch(() => warn(`could not pip-uninstall ${dists.map((d) => d.name).join(' ')} after the failure`));
-    if (merged) removeFiles(p.tree, absNew); // what cannot be removed stays; the failure is reported already
-    for (const m of moved.reverse()) {
-      mkdirSync(path.dirname(m.from), { recursive: true });
-      moveFile(m.to, m.from);
+    if (rec) {
+      rollBackFiles(rec);
+      if (claim) dropClaim(claim); // only now: until the new files are gone, they are this package's
+      await rollBackPip(rec, pipCtx).catch(() => warn(`could not reinstall the previous version's Python packages; rebuild ${r.name}`));
+      dropBackups(rec);
+      endRecord(rec);
     }
-    if (claim) dropClaim(claim); // only now: until the new files are gone, they are this package's
-    if (uninstalled) await pipInstall(pipCtx, oldDists).catch(() => ctx.bus.emit({ type: 'warning', message: `${id}: could not reinstall the previous version's Python packages; rebuild ${r.name}` }));
-    if (touchesWheelhouse) refreshIndex(wheelhouse, warn);
+    if (touchesWheelhouse()) refreshIndex(wheelhouse, warn);
     const message = (e as Error).message;
     const restored = e instanceof HookFailed ? ' Nothing was installed.' : old.length ? ` The previously installed ${old.map((o) => `${r.name}-${o.entry.version}`).join(', ')} was restored.` : message.endsWith('nothing was installed') ? '' : ' Nothing was installed.';
     throw new StepFailure(`${message}.${restored}`, (e instanceof StepFailure && e.canceled) || (e instanceof HookFailed && e.canceled) || e instanceof LockWaitCanceled);
   } finally {
-    for (const o of old) rmSync(backupDir(o.tree, `${id}-${process.pid}`), { recursive: true, force: true });
-  }
-  // The new version's hooks replace the old one's (sage-spkg's install_scripts), outside the manifest.
-  for (const o of old) if (o.tree !== p.tree) removeHooks(hookTarget(o.entry.version, o.tree));
-  // (Pip packages get no generated spkg-piprm: Sage keeps no record of them, so its tools never run one.)
-  installHooks(hookTarget(r.version, p.tree), r, dists.length > 0 && kindOf(r).sageRecord);
-  const manifest = newManifest(r.name, r.version, files, ctx.project.config.root, {
-    tool_version: SAGEBUILD_VERSION,
-    kind: r.kind,
-    tree: p.tree,
-    deps: Object.fromEntries(ctx.project.deps.get(r.name)!.normal.map((d) => [d, ctx.project.recipes.get(d)!.version])),
-    ...(dists.length ? { python_dists: dists } : {}),
-    fingerprint: hash,
-    inputs,
-  });
-  let manifestFile: string;
-  try {
-    manifestFile = writeManifest(p.tree, manifest);
-  } finally {
     if (claim) dropClaim(claim);
   }
+  crashPoint('manifest', r.name);
   for (const o of old) if (o.entry.file !== manifestFile) rmSync(o.entry.file, { force: true });
   takeOver();
+  dropBackups(rec);
+  crashPoint('unjournal', r.name);
+  endRecord(rec);
   ctx.db.refresh(r.name);
-  if (touchesWheelhouse || dists.length) refreshIndex(wheelhouse, warn);
+  if (touchesWheelhouse() || dists.length) refreshIndex(wheelhouse, warn);
   return manifest;
-}
-
-/** The path exists (a dangling symlink counts). */
-function lexists(p: string): boolean {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Wheels the install script asked to pip-install (sdh_store_and_pip_install_wheel), checked against the stage. */

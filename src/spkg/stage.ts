@@ -1,7 +1,7 @@
 // The staging tree (SAGE_DESTDIR): preparing it, listing what a package installed, and merging it
 // into the prefix. The merge is synchronous on purpose: a signal handler cannot run in the middle
 // of it, so Ctrl-C never leaves half a package in the prefix.
-import { copyFileSync, chmodSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
+import { copyFileSync, chmodSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 
 export interface StagedEntry {
@@ -197,15 +197,22 @@ export function preserveCopy(src: string, dest: string): void {
   }
 }
 
-/** Moves the staged entries into the tree; on error, removes what it had placed and rethrows. */
-export function mergeStage(local: string, tree: string, entries: StagedEntry[]): void {
+/**
+ * Moves the staged entries into the tree; on error, removes what it had placed, and the folders
+ * it made, and rethrows. `midway` is called once, half-way (the crash-point tests use it).
+ */
+export function mergeStage(local: string, tree: string, entries: StagedEntry[], midway?: () => void): void {
   const placed: string[] = [];
+  const made: string[] = [];
+  const half = Math.floor(entries.length / 2);
   try {
-    for (const e of entries) {
+    for (const [i, e] of entries.entries()) {
+      if (i === half) midway?.();
       const src = path.join(local, e.rel);
       const dest = path.join(tree, e.rel);
       if (e.kind === 'dir') {
-        mkdirSync(dest, { recursive: true });
+        const first = mkdirSync(dest, { recursive: true });
+        if (first) for (let d = dest; d.length >= first.length; d = path.dirname(d)) made.push(d);
         continue;
       }
       moveFile(src, dest);
@@ -213,6 +220,13 @@ export function mergeStage(local: string, tree: string, entries: StagedEntry[]):
     }
   } catch (err) {
     for (const p of placed) rmSync(p, { force: true });
+    for (const d of made.sort((a, b) => b.length - a.length)) {
+      try {
+        rmdirSync(d);
+      } catch {
+        // not empty
+      }
+    }
     throw err;
   }
 }

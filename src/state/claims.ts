@@ -3,10 +3,10 @@
 // short per-tree flock together with that check, makes check-and-claim atomic across processes,
 // so two packages can never both land the same new file. A claim lives until the package's
 // manifest is written; the claim of a process that died (or whose PID was reused) is ignored.
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { processAlive, processStart } from '../util/proc.js';
-import { readdirOrEmpty, readJsonOrNull } from '../util/fs.js';
+import { readdirOrEmpty, readJsonOrNull, writeFileAtomic } from '../util/fs.js';
 import { claimsDir } from './layout.js';
 
 /** Absolute path -> claiming package, from the live claims in these trees. */
@@ -17,7 +17,7 @@ export function liveClaims(trees: string[]): Map<string, string> {
     for (const n of readdirOrEmpty(dir)) {
       const file = path.join(dir, n);
       const m = /^(\d+)-(.+)\.json$/.exec(n);
-      if (!m) continue;
+      if (!m) continue; // a temp file (.<name>.tmp-<pid>)
       const c = readJsonOrNull<{ files: string[]; start?: string | null }>(file);
       if (!c) continue; // damaged (it is written to a temp file and renamed): it claims nothing
       const pid = Number(m[1]);
@@ -37,9 +37,7 @@ export function writeClaim(tree: string, pkg: string, absFiles: string[]): strin
   const dir = claimsDir(tree);
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${process.pid}-${pkg}.json`);
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ start: processStart(process.pid), files: absFiles.map((f) => path.relative(tree, f)) }));
-  renameSync(tmp, file);
+  writeFileAtomic(file, JSON.stringify({ start: processStart(process.pid), files: absFiles.map((f) => path.relative(tree, f)) }));
   return file;
 }
 

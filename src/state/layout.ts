@@ -18,6 +18,8 @@ const STATE_RELDIR = 'var/lib/sage/sagebuild';
 export const PIP_RECORDS_RELDIR = `${STATE_RELDIR}/pip-installed`;
 /** Files a package is about to install, claimed across processes (claims.ts). */
 const CLAIMS_RELDIR = `${STATE_RELDIR}/claims`;
+/** Install journal records (journal.ts): an install's intent, until its manifest is written. */
+const JOURNAL_RELDIR = `${STATE_RELDIR}/journal`;
 const HASHCACHE_REL = `${STATE_RELDIR}/hashcache.json`;
 const CONFIGURE_CACHE_REL = `${STATE_RELDIR}/configure.json`;
 const LOCK_RELDIR = 'var/lock';
@@ -42,6 +44,7 @@ export const scriptsDir = (tree: string): string => path.join(tree, SCRIPTS_RELD
 export const wheelhouseOf = (venv: string): string => path.join(venv, WHEELS_RELDIR);
 export const venvFor = (prefix: string, pythonVersion: string): string => path.join(prefix, VENVS_RELDIR, `venv-python${pythonVersion}`);
 export const claimsDir = (tree: string): string => path.join(tree, CLAIMS_RELDIR);
+export const journalDir = (tree: string): string => path.join(tree, JOURNAL_RELDIR);
 export const hashCacheFile = (prefix: string): string => path.join(prefix, HASHCACHE_REL);
 export const configureCacheFile = (prefix: string): string => path.join(prefix, CONFIGURE_CACHE_REL);
 export const pipLockFile = (venv: string): string => path.join(venv, PIP_LOCK_REL);

@@ -119,12 +119,17 @@ export function readManifestOrNull(file: string): Manifest | null {
   }
 }
 
-export function writeManifest(tree: string, m: Manifest): string {
+/** Where writeManifest puts the manifest of `name`-`version` of this kind. */
+export function manifestPath(tree: string, name: string, version: string, kind: string | undefined): string {
   // The record's own kind decides: manifests are rewritten (test results, dists taken over) by
   // others than the package's build. An unknown kind (a newer sagebuild's) is Sage's.
-  const dir = recordedKind(m.sagebuild?.kind)?.sageRecord === false ? pipRecordsDir(tree) : installedDir(tree);
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${m.package_name}-${m.package_version}`);
+  const dir = recordedKind(kind)?.sageRecord === false ? pipRecordsDir(tree) : installedDir(tree);
+  return path.join(dir, `${name}-${version}`);
+}
+
+export function writeManifest(tree: string, m: Manifest): string {
+  const file = manifestPath(tree, m.package_name, m.package_version, m.sagebuild?.kind);
+  mkdirSync(path.dirname(file), { recursive: true });
   writeFileAtomic(file, JSON.stringify(m, null, 2) + '\n');
   return file;
 }

@@ -1,6 +1,6 @@
 // Small file helpers: reads where "missing or unreadable" is an ordinary answer, and the atomic
 // write every record and cache uses.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 /** The names in a folder; [] when it does not exist or cannot be read. */
@@ -32,6 +32,16 @@ export function readJsonOrNull<T>(file: string): T | null {
   }
 }
 
+/** The path exists (a dangling symlink counts). */
+export function lexists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** mtime in ms; 0 when the file is gone. */
 export function mtimeMsOr0(file: string): number {
   try {
@@ -41,17 +51,68 @@ export function mtimeMsOr0(file: string): number {
   }
 }
 
-/** temp file + fsync + rename: readers see the old or the new content, never half of it. */
-export function writeFileAtomic(file: string, content: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
-  const fd = openSync(tmp, 'w');
+/** Writes all of `data` (a short write, as on a full disk, is continued until it fails). */
+export function writeAllSync(fd: number, data: string | Buffer): void {
+  const buf = typeof data === 'string' ? Buffer.from(data) : data;
+  let off = 0;
+  while (off < buf.length) {
+    const n = writeSync(fd, buf, off, buf.length - off);
+    if (n <= 0) throw Object.assign(new Error(`short write (${off} of ${buf.length} bytes)`), { code: 'EIO' });
+    off += n;
+  }
+}
+
+/** fsyncs a folder, so that a rename or creation in it survives a power loss. */
+export function fsyncDir(dir: string): void {
+  let fd: number;
   try {
-    writeSync(fd, content);
+    fd = openSync(dir, 'r');
+  } catch {
+    return; // a folder that cannot be opened for reading cannot be synced either
+  }
+  try {
     fsyncSync(fd);
+  } catch {
+    // some file systems refuse fsync on folders: nothing more can be done
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, file);
+}
+
+/**
+ * temp file, every byte written, fsync, rename, fsync of the folder: readers (and a reboot) see
+ * the old or the new content, never half of it. On failure the temp file is removed and the
+ * error (with its errno code) names the file.
+ */
+export function writeFileAtomic(file: string, content: string | Buffer): void {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}`);
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeAllSync(fd, content);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    throw Object.assign(new Error(`cannot write ${file}: ${code} (${(e as Error).message})`), { code });
+  }
+  fsyncDir(dir);
+}
+
+/** Appends a line to a file and fdatasyncs it (a torn last line is what a reader must expect after a crash). */
+export function appendLineDurable(file: string, line: string): void {
+  const fd = openSync(file, 'a');
+  try {
+    writeAllSync(fd, line + '\n');
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Makes `dir` (and its parents) and creates a file in it: null, or the errno code that stops it. */

@@ -1,0 +1,142 @@
+// Undoing or completing an install from its journal record (state/journal.ts): used by install.ts
+// when a step fails, and at the start of every command for the records that interrupted runs
+// left behind (openState), under the tree lock, pip's part under the pip lock.
+//
+// The rule: the new manifest is the commit point. Written (it carries the record's txn), the
+// install is rolled forward: the old manifests and the backups go. Not written, it is rolled
+// back: what the merge landed goes, the old files come back from the backup, the old hooks from
+// their copy, and in the venv the new distributions are uninstalled and the old ones reinstalled
+// from their (restored) wheels.
+import { cpSync, existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
+import { lexists } from '../util/fs.js';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import type { EventBus } from '../events.js';
+import { holdLock } from '../proc/heldlock.js';
+import { pipInstall, pipUninstall, type PipContext } from '../python/pip.js';
+import { endRecord, hasRecords, leftoverRecords, type JournalRecord } from '../state/journal.js';
+import { treeLockFile } from '../state/layout.js';
+import { readManifestOrNull, removeFiles } from '../state/manifest.js';
+import { InstalledState } from '../state/state.js';
+import { refreshIndex } from '../wheelhouse.js';
+import { moveFile } from './stage.js';
+
+/** The record's manifest is written: the install committed. */
+export function committed(rec: JournalRecord): boolean {
+  return readManifestOrNull(rec.intent.manifest)?.sagebuild?.txn === rec.intent.txn;
+}
+
+/** Copies the hook folders aside before they change (a roll-back puts them back). */
+export function saveHooks(rec: JournalRecord): void {
+  for (const h of rec.intent.hooks) {
+    rmSync(h.saved, { recursive: true, force: true });
+    if (existsSync(h.dir)) cpSync(h.dir, h.saved, { recursive: true, verbatimSymlinks: true });
+  }
+}
+
+/** The tree-side roll-back: merged files out, old files and hooks back. Idempotent (a replay may be interrupted too). */
+export function rollBackFiles(rec: JournalRecord): void {
+  const { intent } = rec;
+  if (rec.steps.has('merge')) removeFiles(intent.tree, intent.add);
+  for (const m of intent.moves) {
+    if (!lexists(m.to)) continue; // never moved, or restored already
+    mkdirSync(path.dirname(m.from), { recursive: true });
+    moveFile(m.to, m.from);
+  }
+  for (const d of [...intent.newDirs].sort((a, b) => b.length - a.length)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      // not empty (restored files are in it), or never made
+    }
+  }
+  for (const h of intent.hooks) {
+    if (!existsSync(h.saved)) {
+      // No copy: there were none before (or the copy was never made, and the folder is unchanged).
+      if (rec.steps.has('merge')) rmSync(h.dir, { recursive: true, force: true });
+      continue;
+    }
+    rmSync(h.dir, { recursive: true, force: true });
+    mkdirSync(path.dirname(h.dir), { recursive: true });
+    moveFile(h.saved, h.dir);
+  }
+}
+
+/** The venv-side roll-back (under the pip lock, as every pip run): new distributions out, old ones back. */
+export async function rollBackPip(rec: JournalRecord, pip: PipContext): Promise<void> {
+  const p = rec.intent.pip;
+  if (!p) return;
+  if (rec.steps.has('pip-install')) await pipUninstall(pip, p.install);
+  if (rec.steps.has('pip-uninstall') || rec.steps.has('pip-install')) await pipInstall(pip, p.uninstall);
+}
+
+/** What is left of a finished install (either way): the backups, the record. */
+export function dropBackups(rec: JournalRecord): void {
+  for (const b of rec.intent.backups) rmSync(b, { recursive: true, force: true });
+}
+
+function rollForward(rec: JournalRecord): void {
+  for (const o of rec.intent.old) if (o.manifest !== rec.intent.manifest) rmSync(o.manifest, { force: true });
+}
+
+/** Replays one leftover record; returns the line that says what was done. */
+async function replay(rec: JournalRecord, bus: EventBus): Promise<string> {
+  const { intent } = rec;
+  const id = `${intent.pkg}-${intent.version}`;
+  let outcome: string;
+  if (committed(rec)) {
+    rollForward(rec);
+    outcome = `completed (its manifest was written)${intent.old.length ? `; ${intent.old.map((o) => `${intent.pkg}-${o.version}`).join(', ')} removed` : ''}`;
+  } else {
+    rollBackFiles(rec);
+    const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    if (intent.pip) {
+      try {
+        await rollBackPip(rec, { venv: intent.pip.venv, env, id, bus, cwd: intent.pip.venv });
+      } catch (e) {
+        bus.emit({ type: 'warning', message: `${id}: could not restore the venv: ${(e as Error).message}; rebuild ${intent.pkg}` });
+      }
+    }
+    outcome = intent.old.length ? `rolled back to ${intent.old.map((o) => `${intent.pkg}-${o.version}`).join(', ')}` : 'rolled back (nothing of it is installed)';
+  }
+  dropBackups(rec);
+  if (intent.wheelhouse) refreshIndex(intent.wheelhouse, (message) => bus.emit({ type: 'warning', message: `${id}: ${message}` }));
+  endRecord(rec);
+  return `recovered an interrupted install of ${id}: ${outcome}`;
+}
+
+/**
+ * Replays the records interrupted runs left in the config's trees, under each tree's install
+ * lock; a dry run only says what it would do. Returns how many were replayed.
+ */
+export async function recoverInterrupted(config: Pick<Config, 'prefix' | 'venv'>, bus: EventBus, dryRun: boolean): Promise<number> {
+  const trees = [...new Set([config.prefix, config.venv])];
+  if (!hasRecords(trees)) return 0;
+  if (dryRun) {
+    for (const rec of leftoverRecords(trees, false).records) bus.emit({ type: 'warning', message: `an interrupted install of ${rec.intent.pkg}-${rec.intent.version} is recorded in ${rec.file}; the next command that may change the prefix recovers it` });
+    return 0;
+  }
+  let n = 0;
+  for (const tree of trees) {
+    if (!hasRecords([tree])) continue;
+    const lock = await holdLock(treeLockFile(tree), new AbortController().signal, () => {});
+    try {
+      // Read under the lock: another command may have replayed them meanwhile.
+      const { records, foreign } = leftoverRecords([tree]);
+      for (const f of foreign) bus.emit({ type: 'warning', message: `${f} is not an install record sagebuild can read; it is left alone` });
+      for (const rec of records) {
+        bus.emit({ type: 'warning', message: await replay(rec, bus) });
+        n++;
+      }
+    } finally {
+      await lock?.release();
+    }
+  }
+  return n;
+}
+
+/** A command's installed state, opened once: interrupted installs recovered first. */
+export async function openState(config: Pick<Config, 'prefix' | 'venv'>, bus: EventBus, dryRun: boolean): Promise<InstalledState> {
+  await recoverInterrupted(config, bus, dryRun);
+  return new InstalledState(config, dryRun);
+}

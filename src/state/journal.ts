@@ -1,0 +1,128 @@
+// The install journal: what an install is about to do to a tree, written (and fsynced) before
+// the tree changes, and removed once the package's manifest is written. A record left behind is
+// an install that was interrupted (kill -9, power loss); the next command replays it
+// (spkg/recover.ts): rolled forward if its manifest was written, else rolled back.
+//
+// A record is one file, journalDir(<tree>)/<pkg>-<pid>.json: its first line the intent (JSON,
+// written atomically), then one line per step begun (`merge`, `pip-uninstall`, `pip-install`),
+// each appended and fdatasynced before the step starts. A step without its line never started;
+// a torn last line is ignored (its step had not started either).
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { appendLineDurable, readdirOrEmpty, readTextOrNull, writeFileAtomic } from '../util/fs.js';
+import { processAlive, processStart } from '../util/proc.js';
+import { journalDir } from './layout.js';
+import type { PythonDist } from './manifest.js';
+
+export type JournalStep = 'merge' | 'pip-uninstall' | 'pip-install';
+const STEPS: readonly string[] = ['merge', 'pip-uninstall', 'pip-install'] satisfies JournalStep[];
+
+export interface InstallIntent {
+  format: 1;
+  /** Unique per install; the new manifest carries it (sagebuild.txn): found there, the install committed. */
+  txn: string;
+  /** The installing process: a live one's record is its own business, never replayed. */
+  pid: number;
+  start: string | null;
+  pkg: string;
+  version: string;
+  /** The tree the package installs into (the record lives in its journal folder). */
+  tree: string;
+  /** The new manifest's path. */
+  manifest: string;
+  /** The versions being replaced and their manifests (left alone until the commit; removed by a roll-forward). */
+  old: { version: string; manifest: string }[];
+  /** The old files that go aside (absolute): `from` is restored from `to` on a roll-back. */
+  moves: { from: string; to: string }[];
+  /** The backup folders (`moves`' targets and the hooks' copies), removed at the end either way. */
+  backups: string[];
+  /** What the merge lands (absolute): removed on a roll-back once the merge has begun. */
+  add: string[];
+  /** Folders the merge creates (it found them missing): removed on a roll-back when empty. */
+  newDirs: string[];
+  /** Installed hook folders and where their previous content is copied. */
+  hooks: { dir: string; saved: string }[];
+  /** pip's part: the old version's distributions (uninstalled) and the new one's (installed) in `venv`. */
+  pip: { venv: string; uninstall: PythonDist[]; install: PythonDist[] } | null;
+  /** The wheelhouse whose index is rewritten afterwards (the install changes wheels), or null. */
+  wheelhouse: string | null;
+}
+
+export interface JournalRecord {
+  file: string;
+  intent: InstallIntent;
+  steps: Set<JournalStep>;
+}
+
+/** Writes the intent (fsynced, atomically); returns the record to mark and finish. */
+export function beginRecord(intent: InstallIntent): JournalRecord {
+  const file = path.join(journalDir(intent.tree), `${intent.pkg}-${intent.pid}.json`);
+  writeFileAtomic(file, JSON.stringify(intent) + '\n');
+  return { file, intent, steps: new Set() };
+}
+
+/** Rewrites the intent once the install knows it exactly (under the tree lock, before the tree changes). */
+export function rewriteRecord(rec: JournalRecord): void {
+  writeFileAtomic(rec.file, [JSON.stringify(rec.intent), ...rec.steps].join('\n') + '\n');
+}
+
+/** Records that a step begins (before it does). */
+export function markStep(rec: JournalRecord, step: JournalStep): void {
+  appendLineDurable(rec.file, step);
+  rec.steps.add(step);
+}
+
+/** The install is recorded in its manifest, or fully undone: the record goes. */
+export function endRecord(rec: JournalRecord): void {
+  rmSync(rec.file, { force: true });
+}
+
+export function readRecord(file: string): JournalRecord | null {
+  const text = readTextOrNull(file);
+  if (text === null) return null;
+  const [first = '', ...rest] = text.split('\n');
+  let intent: InstallIntent;
+  try {
+    intent = JSON.parse(first) as InstallIntent;
+  } catch {
+    return null; // written atomically: only a foreign file reads so
+  }
+  if (intent?.format !== 1 || typeof intent.txn !== 'string') return null;
+  const steps = new Set(rest.filter((l) => STEPS.includes(l)) as JournalStep[]);
+  return { file, intent, steps };
+}
+
+/**
+ * Records left by processes that are gone (a live process's record is an install in progress),
+ * in these trees. Unreadable files (not records) are listed in `foreign`; temp files of dead
+ * processes are removed unless `removeStaleTemps` is false (a dry run).
+ */
+export function leftoverRecords(trees: string[], removeStaleTemps = true): { records: JournalRecord[]; foreign: string[] } {
+  const records: JournalRecord[] = [];
+  const foreign: string[] = [];
+  for (const tree of new Set(trees)) {
+    const dir = journalDir(tree);
+    for (const n of readdirOrEmpty(dir)) {
+      if (n.startsWith('.')) {
+        // A temp file of a record being written: its process's, or left by a crash before the rename.
+        const pid = Number(/\.tmp-(\d+)$/.exec(n)?.[1]);
+        if (removeStaleTemps && pid && !processAlive(pid)) rmSync(path.join(dir, n), { force: true });
+        continue;
+      }
+      const rec = readRecord(path.join(dir, n));
+      if (!rec) {
+        foreign.push(path.join(dir, n));
+        continue;
+      }
+      const { pid, start } = rec.intent;
+      if (processAlive(pid) && (!start || processStart(pid) === start)) continue;
+      records.push(rec);
+    }
+  }
+  return { records, foreign };
+}
+
+/** Whether a tree has any record at all (cheap: one readdir), so that most commands skip the lock. */
+export function hasRecords(trees: string[]): boolean {
+  return [...new Set(trees)].some((t) => readdirOrEmpty(journalDir(t)).length > 0);
+}
