@@ -1,6 +1,6 @@
 // Loads and validates build.config.yaml. Every problem is reported with file:line:col; unknown
 // keys are errors (a typo must not silently fall back to a default).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
@@ -114,12 +114,21 @@ export function loadConfig(file: string | null, overrides: Overrides = {}, cwd =
   const rel = (p: string) => path.resolve(root, p);
   const prefix = overrides.prefix !== undefined ? path.resolve(cwd, overrides.prefix) : rel((raw.prefix as string) ?? 'local');
   const jobs = overrides.jobs ?? (raw.jobs as number | undefined) ?? defaultJobs();
+  const buildDir = raw.build_dir !== undefined ? rel(raw.build_dir as string) : defaultBuildDir(prefix);
+  // A folder sagebuild makes where a file is in the way fails every command later, less clearly.
+  for (const [dir, what] of [
+    [prefix, overrides.prefix !== undefined ? '--prefix' : '`prefix:`'],
+    [buildDir, '`build_dir:`'],
+  ] as const) {
+    const blocker = fileInTheWay(dir);
+    if (blocker) throw new UserError({ file: blocker, message: `${what} ${dir} cannot be a folder: ${blocker === dir ? 'it is' : `${blocker} is`} a file`, hint: `give ${what} a folder (it is made if missing)` });
+  }
   return {
     root,
     configFile,
     prefix,
     pkgs: overrides.pkgs !== undefined ? path.resolve(cwd, overrides.pkgs) : rel((raw.pkgs as string) ?? 'pkgs'),
-    buildDir: raw.build_dir !== undefined ? rel(raw.build_dir as string) : defaultBuildDir(prefix),
+    buildDir,
     logs: rel((raw.logs as string) ?? 'logs'),
     upstream: rel((raw.upstream as string) ?? 'upstream'),
     sageSrc: rel((raw.sage_src as string) ?? 'src'),
@@ -261,5 +270,19 @@ function checkValue(kind: Kind, v: Node | null, bad: (m: string) => void): unkno
       }
       return out;
     }
+  }
+}
+
+/** The path that keeps `dir` from being a folder: itself or the nearest existing ancestor, when that is not a folder. */
+function fileInTheWay(dir: string): string | null {
+  for (let d = dir; ; d = path.dirname(d)) {
+    let st;
+    try {
+      st = statSync(d, { throwIfNoEntry: false });
+    } catch {
+      st = undefined; // ENOTDIR: an ancestor is the file
+    }
+    if (st) return st.isDirectory() ? null : d;
+    if (path.dirname(d) === d) return null;
   }
 }

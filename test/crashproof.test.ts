@@ -195,6 +195,18 @@ describe('hostile environments', () => {
     assert.deepEqual(rig.manifests('local7'), []);
     assert.equal(rig.exists('local7/share/l'), false);
   });
+  it('a --prefix or build_dir: that is a file (or under one) is exit 2 naming it, for every command (-clean was an internal error, exit 70)', async () => {
+    rig.write({ 'build.config.yaml': 'prefix: local8\n', ...scriptPkg('e'), 'plainfile': 'not a folder\n' });
+    for (const args of [['--prefix', 'plainfile', 'status'], ['--prefix', 'plainfile/sub', 'e-clean'], ['--prefix', 'plainfile', 'e']]) {
+      const r = await rig.run(...args);
+      assert.equal(r.exitCode, 2, `${args.join(' ')}: ${r.all}`);
+      assert.match(r.stderr, /plainfile: error: --prefix .*plainfile(\/sub)? cannot be a folder: .*a file/);
+    }
+    rig.write({ 'build.config.yaml': 'prefix: local8\nbuild_dir: plainfile\n' });
+    const b = await rig.run('status');
+    assert.equal(b.exitCode, 2, b.all);
+    assert.match(b.stderr, /`build_dir:` .*plainfile cannot be a folder: it is a file/);
+  });
 });
 
 describe('recipes die with their run', () => {
