@@ -18,9 +18,9 @@ export async function download(project: Project, requests: BuildRequest[], o: Co
       const r = project.recipes.get(name)!;
       if (r.checksums) {
         const sources = [...downloadUrls(project.config, r), ...(r.kind === 'wheel' ? ["pip's configured package index"] : [])];
-        out([`${pkgId(r)}: ${existsSync(tarballPath(project.config, r)) ? 'in the upstream cache (verified when used)' : `would download ${tarballPath(project.config, r)} from ${sources.join(' or ') || '(no source: add mirrors or upstream_url)'}`}`]);
+        out(o, [`${pkgId(r)}: ${existsSync(tarballPath(project.config, r)) ? 'in the upstream cache (verified when used)' : `would download ${tarballPath(project.config, r)} from ${sources.join(' or ') || '(no source: add mirrors or upstream_url)'}`}`]);
       }
-      else if (r.kind === 'pip') out([`${pkgId(r)}: would run pip download -r ${r.dir}/requirements.txt`]);
+      else if (r.kind === 'pip') out(o, [`${pkgId(r)}: would run pip download -r ${r.dir}/requirements.txt`]);
     }
     return 0;
   }
