@@ -35,7 +35,7 @@ describe('pip lock', { timeout: 600_000 }, () => {
     let child: ReturnType<Rig['start']> | undefined;
     try {
       await waitFor('the lock holder', () => rig.exists('x1.held'));
-      rig.write({ ...purePkg('pb', '0.1'), ...scriptPkg('cnew', { body: 'sleep 0.3' }) });
+      rig.write({ ...purePkg('pb', '0.1'), ...scriptPkg('cnew') });
       child = rig.start(['all']);
       const out = collect(child);
       await waitFor('the wait message', () => /waiting for shared lock/.test(out.text()));
