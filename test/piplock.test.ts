@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import { Rig, scriptPkg, waitFor } from './rig.ts';
-import { TOOLCHAIN_CONFIG, copyToolchain, purePkg, py } from './pyfixtures.ts';
+import { withToolchain, purePkg, py } from './pyfixtures.ts';
 
 const LOCK = 'local/var/lock/pip3.lock';
 
@@ -23,8 +23,8 @@ function collect(child: ResultPromise<{ all: true; reject: false }>): { text: ()
 describe('pip lock', { timeout: 600_000 }, () => {
   const rig = new Rig('piplock');
   before(async () => {
-    copyToolchain(rig);
-    rig.write({ 'build.config.yaml': TOOLCHAIN_CONFIG + 'jobs: 2\n', ...purePkg('pa', '0.1') });
+    await withToolchain(rig, 'jobs: 2\n');
+    rig.write(purePkg('pa', '0.1'));
     const r = await rig.run('all');
     assert.equal(r.exitCode, 0, r.all);
   });
