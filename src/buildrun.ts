@@ -1,5 +1,7 @@
 // One build run: plan -> schedule -> build each package -> summary. Returns the exit status.
-import { buildPackage, pkgId, pkgPaths, succeeded, type BuildOutcome } from './spkg/package.js';
+// Building one package is a PackageBuilder (spkg/package.ts's buildPackage unless a test gives
+// a fake, as ninja's CommandRunner): the run around it is the same either way.
+import { buildPackage, pkgId, pkgPaths, succeeded, type BuildContext, type BuildOutcome } from './spkg/package.js';
 import type { EventBus } from './events.js';
 import { makePlan, type BuildRequest } from './plan.js';
 import type { Project } from './project.js';
@@ -11,6 +13,10 @@ import path from 'node:path';
 import { UserError } from './diagnostics.js';
 import { writableDirProblem } from './util/fs.js';
 import { installedDir } from './state/layout.js';
+import type { Reason } from './reasons.js';
+
+/** Builds one package of the run and says what came of it (emitting its events on ctx.bus). */
+export type PackageBuilder = (ctx: BuildContext, name: string, reasons: Reason[]) => Promise<BuildOutcome>;
 
 export interface BuildRunOptions {
   jobs: number;
@@ -24,6 +30,8 @@ export interface BuildRunOptions {
   assumeRemoved?: Set<string>;
   /** The command's installed state (records, ownership, file-hash cache). */
   state: InstalledState;
+  /** Default: spkg/package.ts's buildPackage. */
+  builder?: PackageBuilder;
 }
 
 export async function executeBuild(project: Project, requests: BuildRequest[], o: BuildRunOptions): Promise<number> {
@@ -59,10 +67,11 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   });
   const idOf = (name: string) => pkgId(project.recipes.get(name)!);
   const jobserver = project.config.jobserver && tasks.length ? Jobserver.create(project.config.buildDir, o.jobs) : null;
-  const ctx = { project, bus: o.bus, signal: o.signal, db, check: o.check, offline: o.offline, fingerprint: (n: string) => fingerprints.get(n), jobserver };
+  const build = o.builder ?? buildPackage;
+  const ctx: BuildContext = { project, bus: o.bus, signal: o.signal, db, check: o.check, offline: o.offline, fingerprint: (n: string) => fingerprints.get(n), jobserver };
   const results = new Map<string, BuildOutcome>();
   const run = async (name: string) => {
-    const r = await buildPackage(ctx, name, reasons.get(name)!);
+    const r = await build(ctx, name, reasons.get(name)!);
     results.set(name, r);
     return succeeded(r);
   };

@@ -12,6 +12,7 @@ import { runActions } from './commands/dispatch.js';
 import type { CommandOptions } from './commands/options.js';
 import type { Config } from './config.js';
 import { UserError, formatDiagnostic } from './diagnostics.js';
+import { writeLines } from './util/io.js';
 import { closure } from './plan.js';
 import { analyze, type Project } from './project.js';
 import { parseTargets } from './targets.js';
@@ -81,7 +82,7 @@ export async function watchLoop(reload: () => Config, first: Project, targets: s
       idle = await build();
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
-      for (const d of e.diagnostics) process.stderr.write(`sagebuild: ${formatDiagnostic(d)}\n`);
+      writeLines(o.io.stderr, e.diagnostics.map((d) => `sagebuild: ${formatDiagnostic(d)}`));
       idle = `the recipe tree has errors; fix them and save: ${WATCHING}`;
     }
     if (!o.signal.aborted) settle(idle);

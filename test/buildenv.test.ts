@@ -55,8 +55,8 @@ describe('build environment: compilers', () => {
     const rig = new Rig('buildenv');
     rigs.push(rig);
     rig.write({ ...COMPILING, 'pkgs/gmp/type': 'standard\n', 'pkgs/gmp/package-version.txt': '6.3.0\n', 'pkgs/gmp/spkg-install.in': 'mkdir -p "$SAGE_DESTDIR_LOCAL/share/gmp" && echo gmp > "$SAGE_DESTDIR_LOCAL/share/gmp/x"\n', 'pkgs/hello/dependencies': 'gmp\n' });
-    const r = await rig.start(['hello'], NO_COMPILERS);
-    assert.equal(r.exitCode, 0, String(r.all));
+    const r = await rig.runEnv(NO_COMPILERS, 'hello');
+    assert.equal(r.exitCode, 0, r.all);
     const env = envOf(rig);
     assert.equal(env.CC, 'gcc');
     assert.equal(env.CXX, 'g++');
@@ -96,8 +96,8 @@ describe('build environment: compilers', () => {
       'bin/mycc': { content: `#!/bin/sh\necho "$@" >> ${rig.path('mycc.log')}\nexec gcc "$@"\n`, mode: 0o755 },
       'bin/mycxx': { content: `#!/bin/sh\necho "$@" >> ${rig.path('mycxx.log')}\nexec g++ "$@"\n`, mode: 0o755 },
     });
-    const r = await rig.start(['hello'], { ...NO_COMPILERS, PATH: `${rig.path('bin')}:${process.env.PATH}`, CC: 'mycc', CXX: 'mycxx', CXXFLAGS: '-O1', SAGE_DEBUG: 'no' });
-    assert.equal(r.exitCode, 0, String(r.all));
+    const r = await rig.runEnv({ ...NO_COMPILERS, PATH: `${rig.path('bin')}:${process.env.PATH}`, CC: 'mycc', CXX: 'mycxx', CXXFLAGS: '-O1', SAGE_DEBUG: 'no' }, 'hello');
+    assert.equal(r.exitCode, 0, r.all);
     const env = envOf(rig);
     assert.equal(env.CC, 'mycc');
     assert.equal(env.CXX, 'mycxx');
@@ -129,8 +129,8 @@ describe('build environment: compilers', () => {
         'echo "$first|$LD_PRELOAD" > "$SAGE_DESTDIR_LOCAL/share/pl/preload"',
       ].join('\n'),
     });
-    const r = await rig.start(['pl'], { LD_PRELOAD: '' });
-    assert.equal(r.exitCode, 0, String(r.all));
+    const r = await rig.runEnv({ LD_PRELOAD: '' }, 'pl');
+    assert.equal(r.exitCode, 0, r.all);
     const ldd = (await execa('sh', ['-c', 'ldd "$(command -v bash)"'])).stdout;
     const libc = /libc\.so\S* => (\S+)/.exec(ldd)?.[1];
     assert.ok(libc, ldd);

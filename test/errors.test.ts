@@ -1,23 +1,27 @@
 // Bad input: a clear message naming the file (and line), exit 2, nothing built or deleted.
+// In-process (rig.run) but for a few runs of the real binary, whose exit status and streams only
+// a process shows (rig.cli).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { chmodSync, utimesSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { CLI, Rig, scriptPkg, type Tree } from './rig.ts';
 
-async function expectError(tree: Tree, args: string[], patterns: RegExp[], exitCode = 2): Promise<void> {
+async function expectError(tree: Tree, args: string[], patterns: RegExp[], o: { cli?: boolean } = {}): Promise<void> {
   const rig = new Rig('err');
   rig.write(tree);
-  const r = await rig.run(...args);
+  const r = o.cli ? await rig.cli(...args) : await rig.run(...args);
+  const exitCode = 2;
   assert.equal(r.exitCode, exitCode, r.all);
   for (const p of patterns) assert.match(r.stderr, p);
+  if (o.cli) assert.equal(r.stdout, '', 'errors go to stderr');
   if (exitCode === 2) assert.ok(!rig.exists('local/var/lib/sage/installed'), 'nothing may be built after an analysis error');
   rig.cleanup();
 }
 
 describe('bad input', () => {
-  it('a cycle of normal edges prints the cycle', () =>
-    expectError({ ...scriptPkg('a', { deps: 'b' }), ...scriptPkg('b', { deps: 'c' }), ...scriptPkg('c', { deps: 'a' }), ...scriptPkg('ok') }, ['all'], [/pkgs\/a\/dependencies: error: dependency cycle: a -> b -> c -> a/]));
+  it('a cycle of normal edges prints the cycle (the real binary: exit 2, on stderr)', () =>
+    expectError({ ...scriptPkg('a', { deps: 'b' }), ...scriptPkg('b', { deps: 'c' }), ...scriptPkg('c', { deps: 'a' }), ...scriptPkg('ok') }, ['all'], [/pkgs\/a\/dependencies: error: dependency cycle: a -> b -> c -> a/], { cli: true }));
 
   it('a dependency without a recipe names the file and suggests a name', () =>
     expectError({ ...scriptPkg('numpy'), ...scriptPkg('scipy', { deps: 'nunpy' }) }, ['all'], [/pkgs\/scipy\/dependencies:1: error: dependency 'nunpy' of package 'scipy' has no recipe/, /did you mean 'numpy'/]));
@@ -158,10 +162,25 @@ describe('bad input', () => {
 
   it('an explicitly named config file that is missing', () => expectError({ ...scriptPkg('a') }, ['-C', 'nope.yaml', 'all'], [/nope\.yaml: error: config file not found/]));
 
-  it('bad command-line usage exits 2', () => expectError({ ...scriptPkg('a') }, ['--jobs', 'zero'], [/expected a whole number/]));
+  it('bad command-line usage exits 2 (the real binary)', () => expectError({ ...scriptPkg('a') }, ['--jobs', 'zero'], [/expected a whole number/], { cli: true }));
   it('--installed without list exits 2 instead of building', () => expectError({ ...scriptPkg('a') }, ['--installed'], [/--installed only changes what 'list' prints/]));
 
-  it('an unknown option exits 2', () => expectError({ ...scriptPkg('a') }, ['--frobnicate'], [/unknown option/]));
+  it('an unknown option exits 2 (the real binary)', () => expectError({ ...scriptPkg('a') }, ['--frobnicate'], [/unknown option/], { cli: true }));
+
+  it('a malformed --with-system flag exits 2', () => expectError({ ...scriptPkg('a') }, ['--with-system-a=maybe'], [/--with-system-a=maybe: write --with-system-<pkg> \(=yes, =no\) or --without-system-<pkg>/]));
+
+  it('--version and --help print to stdout and exit 0 (the real binary)', async () => {
+    const rig = new Rig('err');
+    const v = await rig.cli('--version');
+    assert.equal(v.exitCode, 0, v.all);
+    assert.match(v.stdout, /^\d+\.\d+\.\d+$/);
+    const h = await rig.cli('--help');
+    assert.equal(h.exitCode, 0, h.all);
+    assert.match(h.stdout, /^Usage: sagebuild \[options\] \[targets\.\.\.\]/);
+    assert.match(h.stdout, /--with-system-<pkg>, --without-system-<pkg>/);
+    assert.equal(h.stderr, '');
+    rig.cleanup();
+  });
 });
 
 describe('package failures (exit 1)', () => {

@@ -4,9 +4,17 @@ import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { Rig, scriptPkg, type Tree } from './rig.ts';
 
-/** A package whose Makefile has six independent jobs; each records how many jobs run at once (all packages). */
-function makePkg(name: string): Tree {
-  const job = (t: string) => `${t}:\n\t@mkdir -p $(PROBE)/running && touch $(PROBE)/running/${name}-${t} && ls $(PROBE)/running | wc -l >> $(PROBE)/counts && sleep 0.4 && rm $(PROBE)/running/${name}-${t}\n`;
+/**
+ * A package whose Makefile has six independent jobs; each records how many jobs (of all packages)
+ * run when it starts, then waits (up to 30 s) until `meet` jobs run at once, so jobs that may
+ * overlap do overlap whatever the machine's load, instead of hoping a sleep is long enough. Once
+ * one job has met the others and left, the rest need not wait: nobody may be left to meet.
+ */
+function makePkg(name: string, meet: number): Tree {
+  const job = (t: string) =>
+    `${t}:\n\t@mkdir -p $(PROBE)/running && touch $(PROBE)/running/${name}-${t} && ls $(PROBE)/running | wc -l >> $(PROBE)/counts && ` +
+    `for i in $$(seq 300); do [ $$(ls $(PROBE)/running | wc -l) -ge ${meet} ] && break; [ -e $(PROBE)/met ] && break; sleep 0.1; done && ` +
+    `ls $(PROBE)/running | wc -l >> $(PROBE)/counts && touch $(PROBE)/met && rm $(PROBE)/running/${name}-${t}\n`;
   const targets = ['j1', 'j2', 'j3', 'j4', 'j5', 'j6'];
   return {
     [`pkgs/${name}/type`]: 'standard\n',
@@ -37,7 +45,8 @@ describe('make jobserver', () => {
 
   it('-j 3: two packages with parallel makes never run more than 3 jobs together', async () => {
     const rig = new Rig('js');
-    rig.write({ ...makePkg('p1'), ...makePkg('p2') });
+    // Jobs wait to meet 3 at once: the most -j 3 allows, so a limit that holds is reached.
+    rig.write({ ...makePkg('p1', 3), ...makePkg('p2', 3) });
     const r = await rig.run('-j', '3', 'all');
     assert.equal(r.exitCode, 0, r.all);
     const n = peak(rig);
@@ -48,7 +57,8 @@ describe('make jobserver', () => {
 
   it('without the jobserver (jobserver: false), each make takes its own -j: the limit does not hold', async () => {
     const rig = new Rig('js');
-    rig.write({ ...makePkg('p1'), ...makePkg('p2'), 'build.config.yaml': 'jobserver: false\n' });
+    // Jobs wait to meet 4 at once: more than -j 3, which each make's own -j3 allows.
+    rig.write({ ...makePkg('p1', 4), ...makePkg('p2', 4), 'build.config.yaml': 'jobserver: false\n' });
     const r = await rig.run('-j', '3', 'all');
     assert.equal(r.exitCode, 0, r.all);
     assert.ok(peak(rig) > 3, `peak ${peak(rig)}: this is what the jobserver prevents`);

@@ -63,10 +63,10 @@ describe('failures', () => {
     ...scriptPkg('good2', { deps: 'good1' }),
   };
 
-  it('without -k: start nothing new, exit 1, show the log tail and summary', async () => {
+  it('without -k: start nothing new, exit 1, show the log tail and summary (the real binary)', async () => {
     const rig = new Rig('fail');
     rig.write(tree);
-    const r = await rig.run('-j', '1', 'all');
+    const r = await rig.cli('-j', '1', 'all');
     assert.equal(r.exitCode, 1, r.all);
     assert.match(r.stderr, /\[bad-1\.0\] Error: spkg-install failed \(exit code 3\)/);
     assert.match(r.stderr, /\[bad-1\.0\]   error: something broke/);

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { cpSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Rig, type Tree } from './rig.ts';
-import { TOOLCHAIN_CONFIG, copyToolchain, makeWheel, pip, py } from './pyfixtures.ts';
+import { makeWheel, pip, py, withToolchain } from './pyfixtures.ts';
 
 function pipPkg(name: string, version: string, requirements = `${name}==${version}\n`): Tree {
   return {
@@ -28,9 +28,9 @@ describe('pip packages from a package index', { timeout: 600_000 }, () => {
   let env: Record<string, string>;
 
   before(async () => {
-    copyToolchain(rig);
+    // pip (and the rest of the toolchain) come from the configured index; everything after from the loopback one.
+    await withToolchain(rig, 'jobs: 2\n');
     rig.write({
-      'build.config.yaml': TOOLCHAIN_CONFIG,
       ...pipPkg('idxdemo', '1.0'),
       ...pipPkg('missingdemo', '2.0'),
       // Two lines, and a requirement that needs another distribution: pip installs both.
@@ -40,9 +40,6 @@ describe('pip packages from a package index', { timeout: 600_000 }, () => {
       ...pipPkg('paone', '1.0', 'paone\n'),
       ...pipPkg('patwo', '1.0', 'patwo\n'),
     });
-    // pip itself comes from the configured index; everything after from the loopback one.
-    const r = await rig.run('pip');
-    assert.equal(r.exitCode, 0, r.all);
     mkdirSync(served, { recursive: true });
     await makeWheel(served, 'idxdemo', '1.0', 'VALUE = 42\n');
     await makeWheel(served, 'withdeps', '1.0', 'from shareddep import BASE\nVALUE = BASE + 1\n', ['shareddep>=1.0']);
@@ -77,10 +74,7 @@ describe('pip packages from a package index', { timeout: 600_000 }, () => {
     rig.cleanup();
   });
 
-  const run = async (...args: string[]) => {
-    const r = await rig.start(args, env);
-    return { exitCode: r.exitCode ?? -1, all: String(r.all), stdout: String(r.stdout), stderr: String(r.stderr) };
-  };
+  const run = (...args: string[]) => rig.runEnv(env, ...args);
 
   it('fetches the wheel from the index, stores it in the wheelhouse and installs it', async () => {
     const r = await run('idxdemo');

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { Rig, scriptPkg, waitFor } from './rig.ts';
-import { TOOLCHAIN_CONFIG, copyToolchain, purePkg, py } from './pyfixtures.ts';
+import { withToolchain, purePkg, py } from './pyfixtures.ts';
 
 const LOCK = 'local/var/lock/pip3.lock';
 
@@ -24,8 +24,8 @@ function collect(child: ResultPromise<{ all: true; reject: false }>): { text: ()
 describe('pip lock', { timeout: 600_000 }, () => {
   const rig = new Rig('piplock');
   before(async () => {
-    copyToolchain(rig);
-    rig.write({ 'build.config.yaml': TOOLCHAIN_CONFIG + 'jobs: 2\n', ...purePkg('pa', '0.1') });
+    await withToolchain(rig, 'jobs: 2\n');
+    rig.write(purePkg('pa', '0.1'));
     const r = await rig.run('all');
     assert.equal(r.exitCode, 0, r.all);
   });
@@ -36,7 +36,7 @@ describe('pip lock', { timeout: 600_000 }, () => {
     let child: ReturnType<Rig['start']> | undefined;
     try {
       await waitFor('the lock holder', () => rig.exists('x1.held'));
-      rig.write({ ...purePkg('pb', '0.1'), ...scriptPkg('cnew', { body: 'sleep 0.3' }) });
+      rig.write({ ...purePkg('pb', '0.1'), ...scriptPkg('cnew') });
       child = rig.start(['all']);
       const out = collect(child);
       await waitFor('the wait message', () => /waiting for shared lock/.test(out.text()));

@@ -1,16 +1,116 @@
 // Fixtures for Python tests: the shipped pip/setuptools/wheel recipes (pip kind, from the
-// machine's configured package index), in-tree source packages and hand-made wheels.
-import { cpSync, readdirSync } from 'node:fs';
-import { homedir } from 'node:os';
+// machine's configured package index), a prefix with them built (once per test run), in-tree
+// source packages and hand-made wheels.
+import { createHash } from 'node:crypto';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { execa } from 'execa';
-import { ROOT, type Rig, type Tree } from './rig.ts';
+import { processAlive, processStart } from '../src/util/proc.ts';
+import { ROOT, runInProcess, waitFor, type Rig, type Tree } from './rig.ts';
 
 export const TOOLCHAIN_CONFIG = 'variables:\n  PYTHON_TOOLCHAIN: [setuptools, pip, wheel]\n';
+const TOOLCHAIN = ['pip', 'setuptools', 'wheel', 'packaging'];
 
 export function copyToolchain(rig: Rig): void {
-  for (const p of ['pip', 'setuptools', 'wheel', 'packaging']) cpSync(path.join(ROOT, 'pkgs', p), rig.path('pkgs', p), { recursive: true });
+  for (const p of TOOLCHAIN) cpSync(path.join(ROOT, 'pkgs', p), rig.path('pkgs', p), { recursive: true });
+}
+
+/** sha256 of every file below `dir` (names and contents), in name order. */
+function hashTree(dir: string, h = createHash('sha256')): ReturnType<typeof createHash> {
+  for (const name of readdirSync(dir).sort()) {
+    const p = path.join(dir, name);
+    if (lstatSync(p).isDirectory()) hashTree(p, h.update(`${name}/`));
+    else h.update(`${name}\0`).update(readFileSync(p));
+  }
+  return h;
+}
+
+/**
+ * Copies the tree `from` to `to`, writing `to` wherever a file or symlink says `from`, as conda
+ * relocates a prefix: the copy is what building at `to` leaves. Compiled bytecode (__pycache__,
+ * binary, holding source paths) is left out: Python writes it again when it imports.
+ */
+function copyRelocated(from: string, to: string, rel = ''): void {
+  mkdirSync(path.join(to, rel), { recursive: true });
+  const relocate = (text: string) => text.split(from).join(to);
+  for (const name of readdirSync(path.join(from, rel))) {
+    if (name === '__pycache__') continue;
+    const r = path.join(rel, name);
+    const src = path.join(from, r);
+    const dest = path.join(to, r);
+    const st = lstatSync(src);
+    if (st.isSymbolicLink()) symlinkSync(relocate(readlinkSync(src)), dest);
+    else if (st.isDirectory()) copyRelocated(from, to, r);
+    else {
+      const data = readFileSync(src);
+      if (data.includes(from)) {
+        if (data.includes(0)) throw new Error(`cannot relocate ${src}: a binary file naming ${from}`);
+        writeFileSync(dest, relocate(data.toString('utf8')), { mode: st.mode });
+      } else copyFileSync(src, dest);
+      utimesSync(dest, st.atime, st.mtime);
+    }
+  }
+}
+
+/**
+ * Gives the rig the Python toolchain (pip, setuptools, wheel, packaging, in the prefix's venv),
+ * as `sagebuild all` with TOOLCHAIN_CONFIG + `extraConfig` leaves it: built by a real sagebuild
+ * run once per test run (per config and sagebuild source; the first test file that needs it
+ * builds it, the others wait) and copied in relocated. Checked to be up to date where it lands.
+ * Call it before writing the rig's own files.
+ */
+export async function withToolchain(rig: Rig, extraConfig = ''): Promise<void> {
+  const config = TOOLCHAIN_CONFIG + extraConfig;
+  const key = createHash('sha256').update(config);
+  for (const p of TOOLCHAIN) hashTree(path.join(ROOT, 'pkgs', p), key.update(`pkgs/${p}/`));
+  hashTree(path.join(ROOT, 'src'), key.update('src/'));
+  // One per test run: the test runner is this file's parent process.
+  const run = `${process.ppid}-${processStart(process.ppid) ?? 0}`;
+  const prefix = 'sagebuild-test-toolchain-';
+  for (const d of readdirSync(tmpdir()).filter((x) => x.startsWith(prefix))) {
+    const [pid, start] = d.slice(prefix.length).split('-');
+    if (`${pid}-${start}` !== run && (!processAlive(Number(pid)) || String(processStart(Number(pid)) ?? 0) !== start)) rmSync(path.join(tmpdir(), d), { recursive: true, force: true });
+  }
+  const fixture = path.join(tmpdir(), `${prefix}${run}-${key.digest('hex').slice(0, 16)}`);
+  const tree = path.join(fixture, 'tree');
+  const ready = path.join(fixture, 'ready');
+  const lock = `${fixture}.lock`;
+  while (!existsSync(ready)) {
+    try {
+      mkdirSync(lock, { recursive: false });
+    } catch {
+      // Another test file builds it: wait until it is ready, or its builder is gone.
+      const owner = () => Number(readFileOr(path.join(lock, 'pid')) || 0);
+      await waitFor('the toolchain fixture', () => existsSync(ready) || (owner() > 0 && !processAlive(owner())), 600_000);
+      if (!existsSync(ready)) rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    writeFileSync(path.join(lock, 'pid'), String(process.pid));
+    try {
+      rmSync(fixture, { recursive: true, force: true });
+      mkdirSync(tree, { recursive: true });
+      for (const p of TOOLCHAIN) cpSync(path.join(ROOT, 'pkgs', p), path.join(tree, 'pkgs', p), { recursive: true });
+      writeFileSync(path.join(tree, 'build.config.yaml'), config);
+      const r = await runInProcess(['all'], tree);
+      if (r.exitCode !== 0) throw new Error(`building the toolchain fixture failed:\n${r.all}`);
+      writeFileSync(ready, '');
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+  copyRelocated(tree, rig.dir);
+  const check = await runInProcess(['-n', 'all'], rig.dir);
+  if (check.exitCode !== 0 || check.stdout !== 'Nothing to (re)build.') throw new Error(`the relocated toolchain is not up to date in ${rig.dir}:\n${check.all}`);
+}
+
+function readFileOr(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** An in-tree pure-Python source package built with `sdh_pip_install .`. */

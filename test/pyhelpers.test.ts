@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { Rig } from './rig.ts';
-import { TOOLCHAIN_CONFIG, copyToolchain, pip, py } from './pyfixtures.ts';
+import { withToolchain, pip, py } from './pyfixtures.ts';
 
 const WHEELS = 'local/var/lib/sage/wheels';
 
@@ -52,10 +52,9 @@ async function wheelMembers(file: string): Promise<string[]> {
 
 describe('Python helpers of real recipes', { timeout: 600_000 }, () => {
   const rig = new Rig('pyhelpers');
-  before(() => {
-    copyToolchain(rig);
+  before(async () => {
+    await withToolchain(rig, 'jobs: 2\n');
     rig.write({
-      'build.config.yaml': TOOLCHAIN_CONFIG + 'jobs: 2\n',
       // sagemath_objects: the sdist decides (MANIFEST.in), the wheel is only stored.
       ...pyPkg('sdw', 'cd src\nsdh_build_and_store_wheel --sdist-then-wheel .\n', {
         'setup.py': setup('sdw'),

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync 
 import { createHash } from 'node:crypto';
 import { execa } from 'execa';
 import { Rig } from './rig.ts';
-import { TOOLCHAIN_CONFIG, copyToolchain, interpreters, makeWheel, pip, purePkg, py } from './pyfixtures.ts';
+import { TOOLCHAIN_CONFIG, interpreters, withToolchain, makeWheel, pip, purePkg, py } from './pyfixtures.ts';
 
 const WHEELS = 'local/var/lib/sage/wheels';
 
@@ -91,15 +91,17 @@ async function assertConsistent(rig: Rig): Promise<void> {
   assert.equal([...root.matchAll(/<a href=/g)].length, new Set(m.names).size);
 }
 
+/** The rig's config; tests that change it restore it in `finally`. */
+const CONFIG = TOOLCHAIN_CONFIG + 'jobs: 2\n';
+
 describe('Python packages', { timeout: 600_000 }, () => {
   const rig = new Rig('py');
   before(async () => {
-    copyToolchain(rig);
+    await withToolchain(rig, 'jobs: 2\n');
     mkdirSync(rig.path('upstream'), { recursive: true });
     const whl = await makeWheel(rig.path('upstream'), 'whlpkg', '2.0', 'KIND = "wheel"\n');
     const sha = createHash('sha256').update(readFileSync(rig.path('upstream', whl))).digest('hex');
     rig.write({
-      'build.config.yaml': TOOLCHAIN_CONFIG + 'jobs: 2\n',
       ...CLIB,
       ...CEXT,
       ...purePkg('purea', '1.0', { deps: 'cext whlpkg', setup: PUREA_SETUP('1.0'), code: 'import cext, whlpkg\nVERSION = "1.0"\ndef answer():\n    return cext.answer()\n' }),
@@ -160,16 +162,19 @@ describe('Python packages', { timeout: 600_000 }, () => {
   });
 
   it('the wheelhouse serves plain pip: --find-links and the PEP 503 index', async () => {
+    // Fresh venvs (without their own pip: ensurepip takes seconds), which plain pip installs into
+    // with --python, with no configuration but what is given here.
     const v = rig.path('othervenv');
-    await execa('python3', ['-m', 'venv', v]);
+    await execa('python3', ['-m', 'venv', '--without-pip', v]);
     const env = { PIP_CONFIG_FILE: '/dev/null', PIP_RETRIES: '0' };
-    let r = await execa(`${v}/bin/pip`, ['install', '--no-index', '--find-links', rig.path(WHEELS), 'purea'], { env, reject: false });
+    const plainPip = (args: string[]) => execa(rig.path('local/bin/python3'), ['-m', 'pip', '--disable-pip-version-check', ...args], { env, reject: false });
+    let r = await plainPip(['--python', `${v}/bin/python`, 'install', '--no-index', '--find-links', rig.path(WHEELS), 'purea']);
     assert.equal(r.exitCode, 0, String(r.stderr));
     r = await execa(`${v}/bin/python`, ['-c', 'import purea; print(purea.answer())'], { reject: false });
     assert.equal(r.stdout, '42', String(r.stderr));
     const v2 = rig.path('othervenv2');
-    await execa('python3', ['-m', 'venv', v2]);
-    r = await execa(`${v2}/bin/pip`, ['install', '--index-url', `file://${rig.path(WHEELS)}/simple/`, 'purea'], { env, reject: false });
+    await execa('python3', ['-m', 'venv', '--without-pip', v2]);
+    r = await plainPip(['--python', `${v2}/bin/python`, 'install', '--index-url', `file://${rig.path(WHEELS)}/simple/`, 'purea']);
     assert.equal(r.exitCode, 0, String(r.stderr));
     r = await execa(`${v2}/bin/python`, ['-c', 'import purea, whlpkg, cext'], { reject: false });
     assert.equal(r.exitCode, 0, String(r.stderr));
@@ -218,41 +223,8 @@ describe('Python packages', { timeout: 600_000 }, () => {
     await assertConsistent(rig);
   });
 
-  it('the venv is rebuilt, with everything that needs it, when the interpreter changes', async (t) => {
-    // Another interpreter than the default `python3`, wherever this machine has one; another
-    // X.Y if there is one (its venv then has another lib/pythonX.Y).
-    const cur = (await execa('python3', ['-c', 'import os, sys; print("%d.%d" % sys.version_info[:2]); print(os.path.realpath(sys.executable))'])).stdout.split('\n');
-    const others = interpreters().filter((p) => realpathSync(p.path) !== cur[1]);
-    const other = (others.find((p) => p.version !== cur[0]) ?? others[0])?.path;
-    if (!other) {
-      t.skip('no second Python interpreter with pip on this machine');
-      return;
-    }
-    rig.write({ 'build.config.yaml': TOOLCHAIN_CONFIG + `python: ${other}\n` });
-    try {
-      const dry = await rig.run('-n', 'all');
-      assert.equal(dry.exitCode, 0, dry.all);
-      assert.match(dry.stdout, /^python3_venv: (version \S+ -> \S+; )?python \S+ .* -> \S+/m);
-      // Every Python package follows the interpreter, whether or not it depends on the venv directly.
-      assert.match(dry.stdout, /^cext: python \S+ .* -> \S+/m);
-      assert.doesNotMatch(dry.stdout, /^clib-/m, 'C packages do not depend on Python');
-      // The whole venv tree is rebuilt into the same venv (the prefix): pip too, whose old copy
-      // the new interpreter may not even see.
-      const r = await rig.run('purea', 'fine');
-      assert.equal(r.exitCode, 0, r.all);
-      const v = await py(rig, 'import sys, os; print(os.path.realpath(sys._base_executable))');
-      assert.equal(v.stdout, (await execa(other, ['-c', 'import os, sys; print(os.path.realpath(sys.executable))'])).stdout);
-      assert.equal(rig.manifests().filter((m) => m.startsWith('python3_venv-')).length, 1, 'one manifest: the old version was replaced');
-      assert.equal((await pip(rig, ['check'])).exitCode, 0);
-      assert.match((await rig.run('-n', 'purea', 'fine')).stdout, /Nothing to \(re\)build/);
-    } finally {
-      // Later tests share this rig: they must not inherit this test's config, even after a failure.
-      rig.write({ 'build.config.yaml': TOOLCHAIN_CONFIG });
-    }
-  });
-
   it('keep_wheels_cache: a cleaned package with an unchanged fingerprint reuses its wheel', async () => {
-    rig.write({ 'build.config.yaml': TOOLCHAIN_CONFIG + 'keep_wheels_cache: true\n' });
+    rig.write({ 'build.config.yaml': CONFIG + 'keep_wheels_cache: true\n' });
     try {
       assert.equal((await rig.run('purea')).exitCode, 0);
       let r = await rig.run('purea-clean');
@@ -274,7 +246,41 @@ describe('Python packages', { timeout: 600_000 }, () => {
       assert.match(rig.read('logs/pkgs/purea-1.1.log'), /Building a wheel/);
       await assertConsistent(rig);
     } finally {
-      rig.write({ 'build.config.yaml': TOOLCHAIN_CONFIG });
+      rig.write({ 'build.config.yaml': CONFIG });
+    }
+  });
+
+  // Last: whatever runs after it would rebuild the whole venv again, back to `python3`.
+  it('the venv is rebuilt, with everything that needs it, when the interpreter changes', async (t) => {
+    // Another interpreter than the default `python3`, wherever this machine has one; another
+    // X.Y if there is one (its venv then has another lib/pythonX.Y).
+    const cur = (await execa('python3', ['-c', 'import os, sys; print("%d.%d" % sys.version_info[:2]); print(os.path.realpath(sys.executable))'])).stdout.split('\n');
+    const others = interpreters().filter((p) => realpathSync(p.path) !== cur[1]);
+    const other = (others.find((p) => p.version !== cur[0]) ?? others[0])?.path;
+    if (!other) {
+      t.skip('no second Python interpreter with pip on this machine');
+      return;
+    }
+    rig.write({ 'build.config.yaml': CONFIG + `python: ${other}\n` });
+    try {
+      const dry = await rig.run('-n', 'all');
+      assert.equal(dry.exitCode, 0, dry.all);
+      assert.match(dry.stdout, /^python3_venv: (version \S+ -> \S+; )?python \S+ .* -> \S+/m);
+      // Every Python package follows the interpreter, whether or not it depends on the venv directly.
+      assert.match(dry.stdout, /^cext: python \S+ .* -> \S+/m);
+      assert.doesNotMatch(dry.stdout, /^clib-/m, 'C packages do not depend on Python');
+      // The whole venv tree is rebuilt into the same venv (the prefix): pip too, whose old copy
+      // the new interpreter may not even see.
+      const r = await rig.run('purea', 'fine');
+      assert.equal(r.exitCode, 0, r.all);
+      const v = await py(rig, 'import sys, os; print(os.path.realpath(sys._base_executable))');
+      assert.equal(v.stdout, (await execa(other, ['-c', 'import os, sys; print(os.path.realpath(sys.executable))'])).stdout);
+      assert.equal(rig.manifests().filter((m) => m.startsWith('python3_venv-')).length, 1, 'one manifest: the old version was replaced');
+      assert.equal((await pip(rig, ['check'])).exitCode, 0);
+      assert.match((await rig.run('-n', 'purea', 'fine')).stdout, /Nothing to \(re\)build/);
+    } finally {
+      // Tests added later share this rig: they must not inherit this test's config, even after a failure.
+      rig.write({ 'build.config.yaml': CONFIG });
     }
   });
 });

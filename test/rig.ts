@@ -1,5 +1,8 @@
-// Test rig: writes fixture trees into temp dirs and runs the real CLI (dist/cli.js) on them.
+// Test rig: writes fixture trees into temp dirs and runs sagebuild on them: in-process through
+// main() (run, runEnv: most tests) or as the real CLI process, dist/cli.js (cli, start: what only
+// a process shows: its exit status and streams, signals, several sagebuild processes at once).
 import { execa, type ResultPromise } from 'execa';
+import { main } from '../src/main.ts';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, existsSync, rmSync, symlinkSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -69,18 +72,71 @@ export class Rig {
     return JSON.parse(this.read(path.join(prefix, dir, id)));
   }
 
+  /** The real CLI as a process (end-to-end), not awaited: for signals and concurrent runs. */
   start(args: string[], env: Record<string, string> = {}): ResultPromise<{ all: true; reject: false }> {
     return execa('node', [CLI, ...args], { cwd: this.dir, all: true, reject: false, env: { PIP_RETRIES: '0', ...env } });
   }
 
-  async run(...args: string[]): Promise<RunResult> {
+  /** The real CLI as a process (end-to-end). */
+  async cli(...args: string[]): Promise<RunResult> {
     const r = await this.start(args);
     return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), all: String(r.all) };
+  }
+
+  /** sagebuild in this process (main() with captured output, cwd = the rig): as the CLI, without starting Node. */
+  run(...args: string[]): Promise<RunResult> {
+    return runInProcess(args, this.dir);
+  }
+
+  /** As run, with environment variables set for the run's length. */
+  runEnv(env: Record<string, string>, ...args: string[]): Promise<RunResult> {
+    return runInProcess(args, this.dir, env);
   }
 
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs main() as cli.ts would (PIP_RETRIES=0 and `env` set in process.env, restored after),
+ * capturing stdout and stderr (and both, interleaved, as `all`). In-process runs take turns:
+ * they share process.env and the signal handlers main installs.
+ */
+export function runInProcess(args: string[], cwd: string, env: Record<string, string> = {}): Promise<RunResult> {
+  const turn = queue.then(async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const all: string[] = [];
+    const io = {
+      stdout: { write: (s: string) => out.push(s) && all.push(s) },
+      stderr: { write: (s: string) => err.push(s) && all.push(s) },
+      cwd,
+    };
+    const vars = { PIP_RETRIES: '0', ...env };
+    const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, vars);
+    let exitCode: number;
+    try {
+      exitCode = await main(args, io);
+    } catch (e) {
+      // As cli.ts: a bug is exit 70 with its stack.
+      io.stderr.write(`sagebuild: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      exitCode = 70;
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+    // As execa gives a process's output: without its final newline.
+    const text = (parts: string[]) => parts.join('').replace(/\n$/, '');
+    return { exitCode, stdout: text(out), stderr: text(err), all: text(all) };
+  });
+  queue = turn.catch(() => undefined);
+  return turn;
 }
 
 /** A script-kind recipe whose install writes `files` (relative to the prefix) into the stage. */

@@ -267,12 +267,12 @@ describe('recipes and targets', () => {
   it("recipes see Sage's build environment: compiler flags (user's kept), UNAME, SAGE_PKGCONFIG", async () => {
     const rig = new Rig('rob');
     rig.write(scriptPkg('envp', { files: [], body: 'mkdir -p "$SAGE_DESTDIR_LOCAL/share"\necho "$CFLAGS|$CFLAGS_O3|$CXXFLAGS_NON_NATIVE|$UNAME|$SAGE_PKGCONFIG" > "$SAGE_DESTDIR_LOCAL/share/env"' }));
-    const r = await rig.start(['all'], { CFLAGS: '', CXXFLAGS: '' }); // whatever the caller's environment has
-    assert.equal(r.exitCode, 0, String(r.all));
+    const r = await rig.runEnv({ CFLAGS: '', CXXFLAGS: '' }, 'all'); // whatever the caller's environment has
+    assert.equal(r.exitCode, 0, r.all);
     assert.equal(rig.read('local/share/env'), `-O2 -g|-O3 -g|-O2 -g|Linux|${rig.path('local/lib/pkgconfig')}\n`);
     rig.write({ 'pkgs/envp/spkg-install.in': 'mkdir -p "$SAGE_DESTDIR_LOCAL/share"\necho "$CFLAGS|$ORIGINAL_CFLAGS" > "$SAGE_DESTDIR_LOCAL/share/env"\n' });
-    const mine = await rig.start(['all'], { CFLAGS: '-O1 -pipe' });
-    assert.equal(mine.exitCode, 0, String(mine.all));
+    const mine = await rig.runEnv({ CFLAGS: '-O1 -pipe' }, 'all');
+    assert.equal(mine.exitCode, 0, mine.all);
     assert.equal(rig.read('local/share/env'), '-O1 -pipe|-O1 -pipe\n');
     rig.cleanup();
   });

@@ -154,9 +154,9 @@ describe("real Python packages of Sage 10.10's tree, from pip's configured index
     const sha256 = createHash('sha256').update(readFileSync(path.join(dl, wheel))).digest('hex');
     rig.write({ 'build/pkgs/pip/package-version.txt': `${version}\n`, 'build/pkgs/pip/checksums.ini': `tarball=pip-VERSION-py3-none-any.whl\nsha256=${sha256}\n` });
 
-    const r = await rig.start(['six', 'attrs', 'iniconfig'], { PIP_RETRIES: '0' });
-    assert.equal(r.exitCode, 0, String(r.all));
-    const all = String(r.all);
+    const r = await rig.run('six', 'attrs', 'iniconfig');
+    assert.equal(r.exitCode, 0, r.all);
+    const all = r.all;
     for (const w of ['six-1.17.0-py2.py3-none-any.whl', `pip-${version}-py3-none-any.whl`]) assert.match(all, new RegExp(`downloaded ${w.replace(/\./g, '\\.')} from pip's configured package index \\(sha256 verified\\)`));
     const venv = readdirSync(rig.path('local/var/lib/sage')).find((d) => d.startsWith('venv-python'))!;
     assert.ok(venv, 'venv: auto puts the venv under the prefix');
@@ -166,11 +166,11 @@ describe("real Python packages of Sage 10.10's tree, from pip's configured index
     const records = rig.manifests(path.join('local/var/lib/sage', venv));
     for (const p of ['six-1.17.0', 'attrs-', 'iniconfig-', `pip-${version}`, 'python3_venv-']) assert.ok(records.some((m) => m.startsWith(p)), `${p}: ${records.join(' ')}`);
 
-    const c = await rig.start(['six-clean'], { PIP_RETRIES: '0' });
+    const c = await rig.run('six-clean');
     assert.equal(c.exitCode, 0, String(c.all));
     assert.throws(() => execFileSync(python, ['-c', 'import six'], { stdio: 'pipe' }));
     assert.ok(!readdirSync(rig.path('local/var/lib/sage', venv, 'var/lib/sage/wheels')).some((w) => w.startsWith('six-')), 'its wheel goes with it');
-    const again = await rig.start(['six'], { PIP_RETRIES: '0' });
+    const again = await rig.run('six');
     assert.equal(again.exitCode, 0, String(again.all));
     assert.doesNotMatch(String(again.all), /downloaded six/, 'the verified wheel in upstream/ is reused');
     execFileSync(python, ['-c', 'import six'], { stdio: 'pipe' });
@@ -181,10 +181,10 @@ describe("real Python packages of Sage 10.10's tree, from pip's configured index
     const current = realpathSync(python);
     const other = pair.find((p) => realpathSync(p.path) !== current)!;
     rig.write({ 'build.config.yaml': `pkgs: build/pkgs\nvenv: auto\npython: ${other.path}\n` });
-    const plan = await rig.start(['-n', 'six', 'attrs', 'iniconfig'], { PIP_RETRIES: '0' });
+    const plan = await rig.run('-n', 'six', 'attrs', 'iniconfig');
     assert.equal(plan.exitCode, 0, String(plan.all));
     assert.deepEqual(String(plan.stdout).trim().split('\n').map((l) => l.split(':')[0]).sort(), ['attrs', 'iniconfig', 'pip', 'python3_venv', 'six']);
-    const b = await rig.start(['six', 'attrs', 'iniconfig'], { PIP_RETRIES: '0' });
+    const b = await rig.run('six', 'attrs', 'iniconfig');
     assert.equal(b.exitCode, 0, String(b.all));
     const python2 = rig.path('local/var/lib/sage', `venv-python${other.version}`, 'bin/python3');
     assert.equal(realpathSync(python2), realpathSync(other.path));

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { PIP_RECORDS, ROOT, Rig, SAGE_RECORDS, scriptPkg } from './rig.ts';
-import { TOOLCHAIN_CONFIG, copyToolchain, pip, purePkg, py } from './pyfixtures.ts';
+import { withToolchain, pip, purePkg, py } from './pyfixtures.ts';
 
 /** The Sage 10.10 tree the project's shared data holds (SAGE_TREE_TARBALL overrides). */
 const TARBALL = process.env.SAGE_TREE_TARBALL ?? path.join(ROOT, '..', 'shared', 'data', 'sage-10.10-tree.tar.gz');
@@ -32,9 +32,8 @@ describe("Sage's uninstaller on a sagebuild prefix", { timeout: 600_000, skip },
   before(async () => {
     mkdirSync(sage);
     await execa('tar', ['-xzf', TARBALL, '-C', sage]);
-    copyToolchain(rig);
+    await withToolchain(rig, 'jobs: 2\n');
     rig.write({
-      'build.config.yaml': TOOLCHAIN_CONFIG + 'jobs: 2\n',
       'VERSION.txt': '10.10.beta4\n',
       ...scriptPkg('sc', { files: ['share/sc/a.txt', 'share/sc/deep/b.txt', 'bin/sc-tool'] }),
       'pkgs/sc/spkg-check.in': 'true\n',

@@ -9,22 +9,22 @@ import type { Project } from '../project.js';
 import { PipError } from '../python/pip.js';
 import { LockWaitCanceled } from '../proc/lockedstep.js';
 import { processEnv } from '../util/env.js';
-import { out, type CommandOptions } from './options.js';
+import { err, out, type CommandOptions } from './options.js';
 
 export async function clean(project: Project, name: string, o: CommandOptions, state: InstalledState): Promise<number> {
   const { db } = state;
   db.refresh(name);
   if (o.dryRun) {
     const entries = db.get(name);
-    if (!entries.length) out([`${name} is not installed; nothing to clean`]);
+    if (!entries.length) out(o, [`${name} is not installed; nothing to clean`]);
     for (const e of entries) {
       const legacy = project.recipes.get(name)?.scripts.legacyUninstall;
       if (legacy && readManifestOrNull(e.file) === null) {
-        out([`would run ${legacy.path} for ${name}-${e.version} (a stamp without a file list) and remove ${e.file}`]);
+        out(o, [`would run ${legacy.path} for ${name}-${e.version} (a stamp without a file list) and remove ${e.file}`]);
         continue;
       }
       const files = readManifest(e.file).files;
-      out([`would remove ${name}-${e.version}: ${files.length} file(s) and ${e.file}`, ...files.map((f) => `  ${f}`)]);
+      out(o, [`would remove ${name}-${e.version}: ${files.length} file(s) and ${e.file}`, ...files.map((f) => `  ${f}`)]);
     }
     return 0;
   }
@@ -38,19 +38,19 @@ export async function clean(project: Project, name: string, o: CommandOptions, s
     return 0;
   } catch (e) {
     if (e instanceof LockWaitCanceled) {
-      process.stderr.write(`sagebuild: ${name}-clean: ${e.message}; nothing was removed\n`);
+      err(o, [`sagebuild: ${name}-clean: ${e.message}; nothing was removed`]);
       return 130;
     }
     if (e instanceof CleanIncomplete) {
-      process.stderr.write(`sagebuild: ${name}-clean: ${e.message}\n`);
+      err(o, [`sagebuild: ${name}-clean: ${e.message}`]);
       return 1;
     }
     if (e instanceof HookFailed) {
-      process.stderr.write(`sagebuild: ${name}-clean: ${e.message}\n`);
+      err(o, [`sagebuild: ${name}-clean: ${e.message}`]);
       return e.canceled ? 130 : 1;
     }
     if (!(e instanceof PipError)) throw e;
-    process.stderr.write(`sagebuild: ${name}-clean: ${e.message}; nothing was removed\n`);
+    err(o, [`sagebuild: ${name}-clean: ${e.message}; nothing was removed`]);
     return 1;
   } finally {
     await lock.release();

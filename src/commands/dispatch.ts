@@ -9,7 +9,7 @@ import { prepareSystem } from '../systempkgs.js';
 import type { Action } from '../targets.js';
 import { writeSimpleIndex } from '../wheelhouse.js';
 import { wheelhouseOf } from '../state/layout.js';
-import { out, type CommandOptions } from './options.js';
+import { err, out, type CommandOptions } from './options.js';
 import { showStatus } from './status.js';
 import { clean } from './clean.js';
 import { download } from './download.js';
@@ -50,23 +50,23 @@ export async function runActions(project: Project, actions: Action[], o: Command
     let r = 0;
     switch (a.kind) {
       case 'list':
-        if (o.installed) r = showStatus(project, state);
-        else out([...project.recipes.keys()].sort());
+        if (o.installed) r = showStatus(project, state, o);
+        else out(o, [...project.recipes.keys()].sort());
         break;
       case 'status':
-        r = showStatus(project, state);
+        r = showStatus(project, state, o);
         break;
       case 'configure':
-        if (o.dryRun) out(['configure: would run the spkg-configure.m4 checks of every package (-n changes nothing)']);
-        else out(configureLines(project, decisions ?? new Map()));
+        if (o.dryRun) out(o, ['configure: would run the spkg-configure.m4 checks of every package (-n changes nothing)']);
+        else out(o, configureLines(project, decisions ?? new Map()));
         break;
       case 'wheelhouse-index': {
         const wheelhouse = wheelhouseOf(project.config.venv);
         if (o.dryRun) break;
         try {
-          out([`sagebuild: wrote the PEP 503 index ${wheelhouse}/simple/ (${writeSimpleIndex(wheelhouse)} project(s))`]);
+          out(o, [`sagebuild: wrote the PEP 503 index ${wheelhouse}/simple/ (${writeSimpleIndex(wheelhouse)} project(s))`]);
         } catch (e) {
-          process.stderr.write(`sagebuild: wheelhouse-index: ${(e as Error).message}\n`);
+          err(o, [`sagebuild: wheelhouse-index: ${(e as Error).message}`]);
           r = 1;
         }
         break;

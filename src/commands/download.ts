@@ -20,8 +20,8 @@ export async function download(project: Project, requests: BuildRequest[], o: Co
       const kindDownload = kindBuild(r).download;
       if (r.checksums) {
         const sources = [...downloadUrls(project.config, r), ...(kindOf(r).tarball === 'wheel' ? ["pip's configured package index"] : [])];
-        out([`${pkgId(r)}: ${existsSync(tarballPath(project.config, r)) ? 'in the upstream cache (verified when used)' : `would download ${tarballPath(project.config, r)} from ${sources.join(' or ') || '(no source: add mirrors or upstream_url)'}`}`]);
-      } else if (kindDownload) out([`${pkgId(r)}: ${kindDownload.plan(r)}`]);
+        out(o, [`${pkgId(r)}: ${existsSync(tarballPath(project.config, r)) ? 'in the upstream cache (verified when used)' : `would download ${tarballPath(project.config, r)} from ${sources.join(' or ') || '(no source: add mirrors or upstream_url)'}`}`]);
+      } else if (kindDownload) out(o, [`${pkgId(r)}: ${kindDownload.plan(r)}`]);
     }
     return 0;
   }

@@ -4,12 +4,12 @@ import type { InstalledState } from '../state/state.js';
 import { makePlan } from '../plan.js';
 import type { Project } from '../project.js';
 import { statusLines } from '../report/status.js';
-import { out } from './options.js';
+import { out, type CommandOptions } from './options.js';
 
-export function showStatus(project: Project, state: InstalledState): number {
+export function showStatus(project: Project, state: InstalledState, o: Pick<CommandOptions, 'io'>): number {
   const { db } = state;
   db.rescan(); // after the command's earlier targets
   const all = [...project.recipes.keys()].map((name) => ({ name, noDeps: false }));
-  out(statusLines(makePlan(project, db.entries, all, new Fingerprinter(project, state.hashes), false), db.entries));
+  out(o, statusLines(makePlan(project, db.entries, all, new Fingerprinter(project, state.hashes), false), db.entries));
   return 0;
 }

@@ -1,24 +1,25 @@
 // Console presentation: Sage-style `[pkg-version] ` prefixed lines, failure excerpts, summary.
 import { reasonsText } from './reasons.js';
 import type { EventBus, SagebuildEvent } from '../events.js';
+import type { Writer } from '../util/io.js';
 
 const TAIL_LINES = 30;
 
 export interface ConsoleOptions {
   /** Print every output line of the recipes (prefixed), as Sage's logger does. */
   verbose: boolean;
-  out?: NodeJS.WritableStream;
-  err?: NodeJS.WritableStream;
+  out: Writer;
+  err: Writer;
 }
 
 export class ConsoleReporter {
   readonly #tails = new Map<string, string[]>();
-  readonly #out: NodeJS.WritableStream;
-  readonly #err: NodeJS.WritableStream;
+  readonly #out: Writer;
+  readonly #err: Writer;
 
   constructor(bus: EventBus, private readonly o: ConsoleOptions) {
-    this.#out = o.out ?? process.stdout;
-    this.#err = o.err ?? process.stderr;
+    this.#out = o.out;
+    this.#err = o.err;
     bus.on((e) => this.#handle(e));
   }
 

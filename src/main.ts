@@ -1,0 +1,225 @@
+// One sagebuild command: parse options, analyse the tree, run the actions the targets ask for.
+// Exit codes: 0 success, 1 a package failed, 2 usage/config/recipe error, 128+N on signal N.
+// Prints only through `io` (cli.ts hands it the process's streams and folder; tests their own).
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { MAX_JOBS, loadConfig } from './config.js';
+import { UserError, closest, formatDiagnostic } from './diagnostics.js';
+import { EventBus } from './events.js';
+import { analyze } from './project.js';
+import { explain } from './commands/explain.js';
+import { runActions } from './commands/dispatch.js';
+import type { CommandOptions } from './commands/options.js';
+import { openState } from './spkg/recover.js';
+import { watchLoop } from './watch.js';
+import { ConsoleReporter } from './report/console.js';
+import { LogFiles } from './report/logfile.js';
+import { TraceWriter } from './report/trace.js';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseTargets } from './targets.js';
+import { SAGEBUILD_VERSION } from './util/paths.js';
+import { installedDir } from './state/layout.js';
+import type { Override } from './systempkgs.js';
+import type { Io } from './util/io.js';
+
+interface Options {
+  jobs?: number;
+  keepGoing?: boolean;
+  dryRun?: boolean;
+  config?: string;
+  prefix?: string;
+  pkgs?: string;
+  check?: boolean;
+  quiet?: boolean;
+  explain?: string[];
+  installed?: boolean;
+  offline?: boolean;
+  trace?: string;
+}
+
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+function jobsArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_JOBS) throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_JOBS}`);
+  return n;
+}
+
+function program(io: Io): Command {
+  return new Command()
+    .name('sagebuild')
+    .description('Build a tree of Sage-style package recipes into one prefix: incremental, parallel, staged.')
+    .usage('[options] [targets...]')
+    .argument('[targets...]', "'all' (default), 'list', 'status', 'configure', 'download [pkg...|all]', 'watch [targets]', 'wheelhouse-index', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
+    .option('-j, --jobs <n>', 'packages built at once (default: config `jobs`, else the CPU count)', jobsArg)
+    .option('-k, --keep-going', 'after a failure, go on building everything that does not depend on it')
+    .option('-n, --dry-run', 'print what would be built and why; change nothing')
+    .option('-C, --config <file>', 'config file (default: ./build.config.yaml)')
+    .option('--prefix <dir>', 'installation prefix (overrides the config)')
+    .option('--pkgs <dir>', 'recipe tree (overrides the config)')
+    .option('--check', "run each package's spkg-check after installing it")
+    .option('-q, --quiet', "don't echo recipe output (it is always in the log files)")
+    .option('--explain <pkg...>', 'print why each <pkg> would be rebuilt, down the chain of dependencies; build nothing')
+    .option('--installed', "with 'list': show each package's state (as 'status')")
+    .option('--offline', 'never use the network: tarballs must be in the upstream folder')
+    .option('--trace <file>', 'write a Chrome trace (chrome://tracing, Perfetto) of the package builds to <file>')
+    .version(SAGEBUILD_VERSION, '--version', 'print the sagebuild version')
+    .helpOption('-h, --help', 'show this help')
+    .addHelpText(
+      'after',
+      `
+  --with-system-<pkg>, --without-system-<pkg>
+                            take <pkg> from the system / always build it, whatever 'configure' found
+
+Exit status: 0 success, 1 a package failed, 2 usage/config/recipe error, 130/143 interrupted.
+State: manifests in ${installedDir('<prefix>')}/, logs in <logs>/pkgs/<pkg>-<version>.log.`,
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
+}
+
+/** Takes Sage's --with-system-<pkg>[=yes|no] / --without-system-<pkg> out of argv (commander cannot declare them). */
+export function systemFlags(argv: string[]): { rest: string[]; overrides: Map<string, Override>; bad: string[] } {
+  const overrides = new Map<string, Override>();
+  const bad: string[] = [];
+  const rest = argv.filter((a) => {
+    const m = /^--(with|without)-system-([a-z0-9_]+)(?:=(.*))?$/.exec(a);
+    if (!m) return true;
+    const [, w, name, value] = m as unknown as [string, string, string, string | undefined];
+    if (w === 'without' && value === undefined) overrides.set(name, 'no');
+    else if (w === 'with' && (value === undefined || value === 'yes' || value === 'force')) overrides.set(name, 'yes');
+    else if (w === 'with' && value === 'no') overrides.set(name, 'no');
+    else bad.push(a);
+    return false;
+  });
+  return { rest, overrides, bad };
+}
+
+/**
+ * Runs one command. `args` are the arguments after the program name; returns the exit status.
+ * Signal handlers are installed for the run and removed at its end.
+ */
+export async function main(args: string[], io: Io): Promise<number> {
+  const { rest: argv, overrides: systemOverrides, bad: badFlags } = systemFlags(args);
+  if (badFlags.length) {
+    io.stderr.write(`sagebuild: error: ${badFlags.join(' ')}: write --with-system-<pkg> (=yes, =no) or --without-system-<pkg>\n`);
+    return 2;
+  }
+  const cmd = program(io);
+  try {
+    cmd.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    throw e;
+  }
+  const opts = cmd.opts<Options>();
+  const targets = cmd.args.length ? cmd.args : ['all'];
+
+  const bus = new EventBus();
+  const ac = new AbortController();
+  let gotSignal: NodeJS.Signals | null = null;
+  const onSignal = (s: NodeJS.Signals) => {
+    if (gotSignal) return;
+    gotSignal = s;
+    io.stderr.write(`\nsagebuild: ${s} received: stopping running packages; nothing unfinished will be installed\n`);
+    ac.abort();
+  };
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
+  // A bug must not leave recipes running: stop them as Ctrl-C would, and exit 70.
+  let crashed = false;
+  const onCrash = (e: unknown) => {
+    if (crashed) return;
+    crashed = true;
+    io.stderr.write(`sagebuild: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\nsagebuild: stopping running packages\n`);
+    ac.abort();
+    setTimeout(() => process.exit(70), 10_000).unref(); // if the run cannot wind down
+  };
+  process.on('uncaughtException', onCrash);
+
+  let logs: LogFiles | null = null;
+  let trace: TraceWriter | null = null;
+  try {
+    const loadIt = () => loadConfig(opts.config ?? null, { prefix: opts.prefix, pkgs: opts.pkgs, jobs: opts.jobs, check: opts.check }, io.cwd);
+    const config = loadIt();
+    const project = await analyze(config);
+    new ConsoleReporter(bus, { verbose: !opts.quiet, out: io.stdout, err: io.stderr });
+    logs = new LogFiles(bus);
+    if (opts.trace) {
+      // Fail before building, not after: the trace file must be writable.
+      const file = path.resolve(io.cwd, opts.trace);
+      try {
+        writeFileSync(file, '', { flag: 'a' });
+      } catch (e) {
+        throw new UserError({ file, message: `cannot write the --trace file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, hint: 'give a path in a folder that exists and is writable' });
+      }
+      trace = new TraceWriter(bus, file);
+    }
+    for (const w of project.warnings) bus.emit({ type: 'warning', message: w });
+    const known = new Set(project.recipes.keys());
+    for (const name of systemOverrides.keys()) {
+      if (!known.has(name)) {
+        const near = closest(name, known);
+        throw new UserError({ message: `--with(out)-system-${name}: no package '${name}' in ${config.pkgs}`, hint: near ? `did you mean '${near}'?` : "run 'sagebuild list' for the package names" });
+      }
+    }
+    if (opts.explain !== undefined) {
+      if (cmd.args.length) {
+        throw new UserError({ message: `--explain builds nothing, so it takes no targets: ${cmd.args.join(' ')}`, hint: 'put the package names after --explain, e.g. sagebuild --explain numpy scipy' });
+      }
+      const names = opts.explain;
+      const unknown = names.filter((n) => !known.has(n));
+      if (unknown.length) {
+        throw new UserError(unknown.map((n) => {
+          const near = closest(n, known);
+          return { message: `--explain takes package names; '${n}' is not a package in ${config.pkgs}`, hint: near ? `did you mean '${near}'?` : "run 'sagebuild list' for the package names" };
+        }));
+      }
+      return explain(project, names, { signal: ac.signal, jobs: config.jobs, bus, systemOverrides, io }, await openState(config, bus, true));
+    }
+    const commandOptions: CommandOptions = {
+      systemOverrides,
+      jobs: config.jobs,
+      keepGoing: opts.keepGoing ?? false,
+      dryRun: opts.dryRun ?? false,
+      check: config.check,
+      offline: opts.offline ?? false,
+      installed: opts.installed ?? false,
+      signal: ac.signal,
+      bus,
+      io,
+    };
+    if (targets[0] === 'watch') {
+      // Ctrl-C is how a watch ends: 0, unless it interrupted a build.
+      const w = await watchLoop(loadIt, project, targets.length > 1 ? targets.slice(1) : ['all'], commandOptions);
+      return w !== 0 && gotSignal ? 128 + (SIGNAL_NUMBERS[gotSignal] ?? 0) : w;
+    }
+    if (opts.installed && !targets.includes('list')) {
+      throw new UserError({ message: "--installed only changes what 'list' prints", hint: "run 'sagebuild list --installed' (or 'sagebuild status')" });
+    }
+    // Interrupted installs (a journal record left behind) are recovered before anything reads the prefix.
+    const state = await openState(config, bus, commandOptions.dryRun);
+    const actions = parseTargets(targets, known, () => project.allTargets(), new Set(state.db.entries.keys()));
+    const status = await runActions(project, actions, commandOptions, state);
+    if (crashed) return 70;
+    if (gotSignal) return 128 + (SIGNAL_NUMBERS[gotSignal] ?? 0);
+    return status;
+  } catch (e) {
+    if (e instanceof UserError) {
+      for (const d of e.diagnostics) io.stderr.write(`sagebuild: ${formatDiagnostic(d)}\n`);
+      return e.exitCode;
+    }
+    throw e;
+  } finally {
+    try {
+      trace?.save();
+    } catch (e) {
+      io.stderr.write(`sagebuild: warning: could not write the --trace file: ${(e as Error).message}\n`);
+    }
+    await logs?.close();
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
+    process.off('uncaughtException', onCrash);
+  }
+}
