@@ -251,8 +251,8 @@ describe('installed records: ownership, manifest paths, removal', () => {
   it('removal deletes files deepest first and the folders left empty, never the tree, never a folder recorded as a file', () => {
     const tree = tmp('remove');
     write(tree, { 'share/x/deep/f': '', 'share/x/g': '', 'share/y/other': '', 'lib/dir-now/inner': '' });
-    const n = removeFiles(tree, ['share/x/deep/f', 'share/x/g', 'share/y/gone', 'lib/dir-now'].map((f) => path.join(tree, f)));
-    assert.equal(n, 2);
+    const r = removeFiles(tree, ['share/x/deep/f', 'share/x/g', 'share/y/gone', 'lib/dir-now'].map((f) => path.join(tree, f)));
+    assert.deepEqual(r, { removed: 2, left: [] }, 'a file already gone is no failure; a folder recorded as a file is left alone');
     assert.ok(!existsSync(path.join(tree, 'share/x')), 'emptied folders go');
     assert.ok(existsSync(path.join(tree, 'share/y/other')), "others' files stay");
     assert.ok(existsSync(path.join(tree, 'lib/dir-now/inner')));
