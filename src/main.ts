@@ -10,7 +10,6 @@ import { explain } from './commands/explain.js';
 import { runActions } from './commands/dispatch.js';
 import type { CommandOptions } from './commands/options.js';
 import { openState } from './spkg/recover.js';
-import { watchLoop } from './watch.js';
 import { ConsoleReporter } from './report/console.js';
 import { LogFiles } from './report/logfile.js';
 import { TraceWriter } from './report/trace.js';
@@ -193,6 +192,8 @@ export async function main(args: string[], io: Io): Promise<number> {
     };
     if (targets[0] === 'watch') {
       // Ctrl-C is how a watch ends: 0, unless it interrupted a build.
+      // Loaded only for watch: chokidar is not needed by any other command.
+      const { watchLoop } = await import('./watch.js');
       const w = await watchLoop(loadIt, project, targets.length > 1 ? targets.slice(1) : ['all'], commandOptions);
       return w !== 0 && gotSignal ? 128 + (SIGNAL_NUMBERS[gotSignal] ?? 0) : w;
     }

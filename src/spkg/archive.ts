@@ -8,11 +8,14 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { Parser, Unpack, type ReadEntry } from 'tar';
+import type { ReadEntry } from 'tar';
 import { capture, failureLine, readFrom } from '../proc/spawn.js';
 import { keptMode } from '../util/linkpolicy.js';
 
 export class UnsafeArchiveError extends Error {}
+
+/** node-tar, loaded on first use: a run that unpacks nothing does not pay for it. */
+const loadTar = () => import('tar');
 
 type Format = 'gzip' | 'bzip2' | 'xz' | 'lzma' | 'lzip' | 'compress' | 'zstd' | 'zip' | 'tar';
 
@@ -59,6 +62,7 @@ export async function checkArchive(file: string): Promise<void> {
   const bad: string[] = [];
   let members = 0;
   const links = new Map<string, string>(); // symlinks so far (resolved location -> target), as extraction meets them
+  const { Parser } = await loadTar();
   const parser = new Parser({
     onReadEntry: (e: ReadEntry) => {
       members++;
@@ -141,6 +145,7 @@ export async function extractTar(file: string, dest: string): Promise<string[]> 
   // node-tar makes absolute link targets relative (so that nothing is written through them);
   // GNU tar keeps them, and so do we, once nothing more is extracted (as GNU tar's delayed links).
   const absoluteLinks: [string, string][] = [];
+  const { Unpack } = await loadTar();
   const unpack = new Unpack({
     cwd: dest,
     preserveOwner: false,
