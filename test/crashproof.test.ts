@@ -207,6 +207,21 @@ describe('hostile environments', () => {
     assert.equal(b.exitCode, 2, b.all);
     assert.match(b.stderr, /`build_dir:` .*plainfile cannot be a folder: it is a file/);
   });
+  it("a record's temp file that a killed write left (between write and rename) is removed by the next command that may change the prefix; a live writer's is kept", async () => {
+    rig.write({ 'build.config.yaml': 'prefix: local9\n', ...scriptPkg('f') });
+    assert.equal((await rig.run('f')).exitCode, 0);
+    const dead = execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim(); // a process that has ended
+    const stale = `local9/var/lib/sage/installed/.f-1.0.tmp-${dead}`;
+    const live = `local9/var/lib/sage/installed/.f-1.0.tmp-${process.pid}`;
+    rig.write({ [stale]: '{"cut off', [live]: '{"in progress' });
+    assert.equal((await rig.run('-n', 'f')).exitCode, 0);
+    assert.ok(rig.exists(stale), 'a dry run changes nothing');
+    const st = await rig.run('status');
+    assert.equal(st.exitCode, 0, st.all);
+    assert.equal(rig.exists(stale), false, "the dead writer's temp file is gone");
+    assert.ok(rig.exists(live), "a live writer's temp file stays");
+    assert.deepEqual(rig.manifests('local9'), ['f-1.0']);
+  });
 });
 
 describe('recipes die with their run', () => {

@@ -8,14 +8,14 @@
 // their copy, and in the venv the new distributions are uninstalled and the old ones reinstalled
 // from their (restored) wheels.
 import { cpSync, existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
-import { lexists } from '../util/fs.js';
+import { lexists, removeDeadTemps } from '../util/fs.js';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import type { EventBus } from '../events.js';
 import { holdLock } from '../proc/heldlock.js';
 import { pipInstall, pipUninstall, type PipContext } from '../python/pip.js';
 import { endRecord, hasRecords, leftoverRecords, type JournalRecord } from '../state/journal.js';
-import { treeLockFile } from '../state/layout.js';
+import { installedDir, pipRecordsDir, treeLockFile } from '../state/layout.js';
 import { readManifestOrNull, removeFiles } from '../state/manifest.js';
 import { InstalledState } from '../state/state.js';
 import { refreshIndex } from '../wheelhouse.js';
@@ -111,6 +111,8 @@ async function replay(rec: JournalRecord, bus: EventBus): Promise<string> {
  */
 export async function recoverInterrupted(config: Pick<Config, 'prefix' | 'venv'>, bus: EventBus, dryRun: boolean): Promise<number> {
   const trees = [...new Set([config.prefix, config.venv])];
+  // A kill between writing a record and renaming it into place leaves its temp file beside it.
+  if (!dryRun) for (const t of trees) for (const d of [installedDir(t), pipRecordsDir(t)]) removeDeadTemps(d);
   if (!hasRecords(trees)) return 0;
   if (dryRun) {
     for (const rec of leftoverRecords(trees, false).records) bus.emit({ type: 'warning', message: `an interrupted install of ${rec.intent.pkg}-${rec.intent.version} is recorded in ${rec.file}; the next command that may change the prefix recovers it` });

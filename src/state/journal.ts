@@ -9,7 +9,7 @@
 // a torn last line is ignored (its step had not started either).
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { appendLineDurable, readdirOrEmpty, readTextOrNull, writeFileAtomic } from '../util/fs.js';
+import { appendLineDurable, readdirOrEmpty, readTextOrNull, removeDeadTemps, writeFileAtomic } from '../util/fs.js';
 import { processAlive, processStart } from '../util/proc.js';
 import { journalDir } from './layout.js';
 import type { PythonDist } from './manifest.js';
@@ -102,13 +102,9 @@ export function leftoverRecords(trees: string[], removeStaleTemps = true): { rec
   const foreign: string[] = [];
   for (const tree of new Set(trees)) {
     const dir = journalDir(tree);
+    if (removeStaleTemps) removeDeadTemps(dir);
     for (const n of readdirOrEmpty(dir)) {
-      if (n.startsWith('.')) {
-        // A temp file of a record being written: its process's, or left by a crash before the rename.
-        const pid = Number(/\.tmp-(\d+)$/.exec(n)?.[1]);
-        if (removeStaleTemps && pid && !processAlive(pid)) rmSync(path.join(dir, n), { force: true });
-        continue;
-      }
+      if (n.startsWith('.')) continue; // a temp file of a record being written (removeDeadTemps below)
       const rec = readRecord(path.join(dir, n));
       if (!rec) {
         foreign.push(path.join(dir, n));

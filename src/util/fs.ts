@@ -2,6 +2,7 @@
 // write every record and cache uses.
 import { closeSync, fdatasyncSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { processAlive } from './proc.js';
 
 /** The names in a folder; [] when it does not exist or cannot be read. */
 export function readdirOrEmpty(dir: string): string[] {
@@ -125,5 +126,17 @@ export function writableDirProblem(dir: string): string | null {
     return null;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  }
+}
+
+/**
+ * Removes the temp files (writeFileAtomic's `.<name>.tmp-<pid>`) that processes now gone left in
+ * `dir`: a kill between the write and the rename. A live process's temp file is its write in
+ * progress.
+ */
+export function removeDeadTemps(dir: string): void {
+  for (const n of readdirOrEmpty(dir)) {
+    const pid = n.startsWith('.') ? Number(/\.tmp-(\d+)$/.exec(n)?.[1]) : 0;
+    if (pid && !processAlive(pid)) rmSync(path.join(dir, n), { force: true });
   }
 }
