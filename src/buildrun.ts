@@ -13,6 +13,7 @@ import path from 'node:path';
 import { UserError } from './diagnostics.js';
 import { writableDirProblem } from './util/fs.js';
 import { installedDir } from './state/layout.js';
+import { expectedDurations, readDurations, recordDurations } from './state/durations.js';
 import type { Reason } from './reasons.js';
 
 /** Builds one package of the run and says what came of it (emitting its events on ctx.bus). */
@@ -70,9 +71,14 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   const build = o.builder ?? buildPackage;
   const ctx: BuildContext = { project, bus: o.bus, signal: o.signal, db, check: o.check, offline: o.offline, fingerprint: (n: string) => fingerprints.get(n), jobserver };
   const results = new Map<string, BuildOutcome>();
+  const prefix = project.config.prefix;
+  const weight = expectedDurations(readDurations(prefix), toBuild.map((i) => i.name));
+  const measured = new Map<string, number>();
   const run = async (name: string) => {
+    const started = Date.now();
     const r = await build(ctx, name, reasons.get(name)!);
     results.set(name, r);
+    if (r === 'built') measured.set(name, Date.now() - started);
     return succeeded(r);
   };
   let outcome;
@@ -83,9 +89,15 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
       signal: o.signal,
       onSkip: (name, failed) => o.bus.emit({ type: 'pkg-skipped', id: idOf(name), name, because: `dependency ${idOf(failed)} failed` }),
       tokens: jobserver ?? undefined,
+      weight,
     });
   } finally {
     jobserver?.close();
+    try {
+      recordDurations(prefix, measured);
+    } catch (e) {
+      o.bus.emit({ type: 'warning', message: `could not record build times: ${(e as Error).message}` });
+    }
   }
   const elsewhere = (name: string) => results.get(name) === 'built-elsewhere';
   // Packages stopped by Ctrl-C/SIGTERM are reported apart from real failures.

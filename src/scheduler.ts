@@ -22,6 +22,8 @@ export interface ScheduleOptions {
    * slot needs a token, so nested makes and packages together stay within the limit.
    */
   tokens?: { tryAcquire(): boolean; release(): void };
+  /** A task's expected duration, for the priority (default: every task counts 1). */
+  weight?: (id: string) => number;
 }
 
 class Heap<T> {
@@ -64,12 +66,15 @@ class Heap<T> {
   }
 }
 
-/** Length of the longest chain of dependents starting at each task (itself included). */
-export function criticalPath(tasks: Task[]): Map<string, number> {
+/**
+ * The longest chain of dependents starting at each task (itself included), each task counting
+ * its `weight` (its expected duration; 1 each: the number of tasks).
+ */
+export function criticalPath(tasks: Task[], weight: (id: string) => number = () => 1): Map<string, number> {
   const dependents = invert(tasks.map((t) => [t.id, t.after]));
   const memo = new Map<string, number>();
   const next = (id: string) => dependents.get(id) ?? [];
-  for (const t of tasks) foldAcyclic(t.id, next, (id) => 1 + Math.max(0, ...next(id).map((d) => memo.get(d)!)), memo);
+  for (const t of tasks) foldAcyclic(t.id, next, (id) => weight(id) + Math.max(0, ...next(id).map((d) => memo.get(d)!)), memo);
   return memo;
 }
 
@@ -83,7 +88,7 @@ export async function schedule(tasks: Task[], run: (id: string) => Promise<boole
     pending.set(t.id, after.length);
     for (const d of after) (dependents.get(d) ?? dependents.set(d, []).get(d)!).push(t.id);
   }
-  const prio = criticalPath(tasks);
+  const prio = criticalPath(tasks, o.weight);
   const order = new Map(tasks.map((t, i) => [t.id, i]));
   const ready = new Heap<string>((x, y) => prio.get(x)! > prio.get(y)! || (prio.get(x) === prio.get(y) && order.get(x)! < order.get(y)!));
   for (const t of tasks) if (pending.get(t.id) === 0) ready.push(t.id);

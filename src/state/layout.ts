@@ -22,6 +22,7 @@ const CLAIMS_RELDIR = `${STATE_RELDIR}/claims`;
 const JOURNAL_RELDIR = `${STATE_RELDIR}/journal`;
 const HASHCACHE_REL = `${STATE_RELDIR}/hashcache.json`;
 const CONFIGURE_CACHE_REL = `${STATE_RELDIR}/configure.json`;
+const DURATIONS_REL = `${STATE_RELDIR}/durations.json`;
 const LOCK_RELDIR = 'var/lock';
 /** Sage's pip lock. */
 const PIP_LOCK_REL = `${LOCK_RELDIR}/pip3.lock`;
@@ -47,6 +48,8 @@ export const claimsDir = (tree: string): string => path.join(tree, CLAIMS_RELDIR
 export const journalDir = (tree: string): string => path.join(tree, JOURNAL_RELDIR);
 export const hashCacheFile = (prefix: string): string => path.join(prefix, HASHCACHE_REL);
 export const configureCacheFile = (prefix: string): string => path.join(prefix, CONFIGURE_CACHE_REL);
+/** Each package's last build time (as ninja's .ninja_log), for the scheduler's priority. */
+export const durationsFile = (prefix: string): string => path.join(prefix, DURATIONS_REL);
 export const pipLockFile = (venv: string): string => path.join(venv, PIP_LOCK_REL);
 export const treeLockFile = (tree: string): string => path.join(tree, TREE_LOCK_REL);
 export const backupDir = (tree: string, name: string): string => path.join(tree, BACKUP_RELDIR, name);
