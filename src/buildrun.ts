@@ -72,7 +72,8 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   const ctx: BuildContext = { project, bus: o.bus, signal: o.signal, db, check: o.check, offline: o.offline, fingerprint: (n: string) => fingerprints.get(n), jobserver };
   const results = new Map<string, BuildOutcome>();
   const prefix = project.config.prefix;
-  const weight = expectedDurations(readDurations(prefix), toBuild.map((i) => i.name));
+  // Read only when something builds: a no-op run does not touch the file.
+  const weight = tasks.length ? expectedDurations(readDurations(prefix), toBuild.map((i) => i.name)) : undefined;
   const measured = new Map<string, number>();
   const run = async (name: string) => {
     const started = Date.now();

@@ -1,5 +1,5 @@
 // The configured interpreter: who it is (version, real path), asked once per command.
-import { capture, captureSync, failureLine, type Captured } from '../proc/spawn.js';
+import { capture, captureSync, failureLine, ranOk, type Captured } from '../proc/spawn.js';
 
 export interface PythonInfo {
   executable: string;
@@ -19,7 +19,7 @@ function parseInfo(out: string): PythonInfo {
 }
 
 function answer(python: string, r: Captured): PythonInfo | Error {
-  if (r.code !== 0 || r.error) return new Error(`cannot run the configured Python '${python}': ${failureLine(r).split('\n')[0]}`);
+  if (!ranOk(r)) return new Error(`cannot run the configured Python '${python}': ${failureLine(r).split('\n')[0]}`);
   try {
     return parseInfo(r.stdout);
   } catch (e) {

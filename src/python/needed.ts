@@ -1,7 +1,7 @@
 // Which distributions a package is about to remove from the venv are still needed there: pip
 // packages install their requirements' dependencies too, and another installed distribution may
 // need one of them since. Asked of the venv's own interpreter (its installed metadata).
-import { capture, failureLine } from '../proc/spawn.js';
+import { capture, failureLine, ranOk } from '../proc/spawn.js';
 import path from 'node:path';
 import type { PythonDist } from '../state/manifest.js';
 
@@ -53,7 +53,7 @@ export function stillNeeded(venv: string, leaving: PythonDist[], candidates: Pyt
   if (!candidates.length) return Promise.resolve(new Map());
   const python = path.join(venv, 'bin', 'python3');
   return capture(python, ['-c', SCRIPT, JSON.stringify(leaving.map((d) => d.name)), JSON.stringify(candidates.map((d) => d.name))]).then((r) => {
-    if (r.code !== 0 || r.error) throw new Error(`cannot ask the venv ${venv} which distributions are still needed: ${failureLine(r)}`);
+    if (!ranOk(r)) throw new Error(`cannot ask the venv ${venv} which distributions are still needed: ${failureLine(r)}`);
     return new Map(Object.entries(JSON.parse(r.stdout) as Record<string, string>));
   });
 }

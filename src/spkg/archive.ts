@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { ReadEntry } from 'tar';
-import { capture, failureLine, readFrom } from '../proc/spawn.js';
+import { capture, failureLine, ranOk, readFrom } from '../proc/spawn.js';
 import { keptMode } from '../util/linkpolicy.js';
 
 export class UnsafeArchiveError extends Error {}
@@ -124,7 +124,7 @@ function resolveInArchive(p: string, links: Map<string, string>, followLast = tr
 
 async function checkZip(file: string): Promise<void> {
   const r = await capture('unzip', ['-Z1', file]);
-  if (r.code !== 0 || r.error) throw new UnsafeArchiveError(`cannot list ${file}: unzip -Z1: ${failureLine(r)}`);
+  if (!ranOk(r)) throw new UnsafeArchiveError(`cannot list ${file}: unzip -Z1: ${failureLine(r)}`);
   const bad = r.stdout
     .split('\n')
     .filter(Boolean)

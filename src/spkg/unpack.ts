@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { substituteVersion, type Recipe } from '../recipes.js';
 import { archiveFormat, checkArchive, extractTar } from './archive.js';
-import { capture, failureLine } from '../proc/spawn.js';
+import { capture, failureLine, ranOk } from '../proc/spawn.js';
 
 export function tarballName(r: Recipe): string {
   return substituteVersion(r.checksums!.tarball, r.upstreamVersion);
@@ -49,7 +49,7 @@ export async function unpack(tarball: string, dest: string): Promise<string[]> {
   let stripped: string[] = [];
   if (archiveFormat(tarball) === 'zip') {
     const r = await capture('unzip', ['-q', tarball, '-d', tmp]); // unzip restores no set-ID bits unless -K
-    if (r.code !== 0 || r.error) throw new Error(`unzip failed: ${failureLine(r)}`);
+    if (!ranOk(r)) throw new Error(`unzip failed: ${failureLine(r)}`);
   } else {
     stripped = await extractTar(tarball, tmp);
   }
