@@ -1,12 +1,14 @@
 // An exclusive flock held across awaits: per package for its whole build or clean (so that two
 // sagebuild runs on one prefix never build one package in one build directory at once), and per
-// tree while a package claims the files it is about to install (state/claims.ts). Node cannot flock
-// in-process, so a small `flock ... cat` process holds it: closing its stdin releases
-// the lock, and if sagebuild dies the pipe closes and the kernel releases it too.
+// tree while a package claims the files it is about to install (state/claims.ts). Taken
+// in-process (flock.ts); where that is not possible, a small `flock ... cat` process holds it:
+// closing its stdin releases the lock, and if sagebuild dies the pipe closes and the kernel
+// releases it too.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { acquireFlock, nativeFlock } from './flock.js';
 import { FLOCK_BUSY, describeHolders } from './lockedstep.js';
 
 export interface HeldLock {
@@ -41,6 +43,10 @@ function startHolder(lockFile: string, wait: boolean): { child: ChildProcess; ac
  * null if `signal` aborts the wait.
  */
 export async function holdLock(lockFile: string, signal: AbortSignal, onWait: (holders: string) => void): Promise<HeldLock | null> {
+  if (nativeFlock()) {
+    const l = await acquireFlock(lockFile, 'exclusive', signal, () => onWait(describeHolders(lockFile)));
+    return l && { release: async () => l.release() };
+  }
   mkdirSync(path.dirname(lockFile), { recursive: true });
   let h = startHolder(lockFile, false);
   if (!(await h.acquired)) {

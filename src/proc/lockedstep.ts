@@ -1,12 +1,14 @@
 // Sage's pip lock (state/layout.ts: pipLockFile): an OS flock, shared for installs, exclusive for
-// uninstalls, taken by running the step under flock(1) so that the kernel releases it whenever
-// the step ends (even when killed). Waiting is reported with the holders' command lines.
+// uninstalls, held by sagebuild (flock.ts) and by the step, which inherits the locked file, so
+// that the kernel releases it only once both have ended (even when killed). Where flock.ts cannot
+// lock in-process, the step runs under flock(1). Waiting is reported with the holders' command lines.
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { EventBus } from '../events.js';
+import { acquireFlock, nativeFlock, type LockMode } from './flock.js';
 import { runLogged, type RunResult } from './spawn.js';
 
-export type LockMode = 'shared' | 'exclusive';
+export type { LockMode };
 
 /** Exit status flock(1) uses when -n finds the lock busy (chosen with -E). */
 export const FLOCK_BUSY = 75;
@@ -31,6 +33,16 @@ export class LockWaitCanceled extends Error {
  * (LockWaitCanceled): until the step has started, nothing has changed.
  */
 export async function runLocked(mode: LockMode, lockFile: string, argv: string[], o: LockedRunOptions, cancel?: AbortSignal): Promise<RunResult> {
+  if (nativeFlock()) {
+    const lock = await acquireNative(mode, lockFile, o, cancel);
+    try {
+      // `true` (pip.ts's waitForPip): the lock could be taken, which is all it asks.
+      if (argv.length === 1 && argv[0] === 'true') return { exitCode: 0, signal: undefined, canceled: false };
+      return await runLogged(argv[0]!, argv.slice(1), { ...o, lockFd: lock.fd });
+    } finally {
+      lock.release();
+    }
+  }
   mkdirSync(path.dirname(lockFile), { recursive: true });
   const flag = mode === 'shared' ? '-s' : '-x';
   let announced = false;
@@ -43,9 +55,16 @@ export async function runLocked(mode: LockMode, lockFile: string, argv: string[]
   }
 }
 
+async function acquireNative(mode: LockMode, lockFile: string, o: LockedRunOptions, cancel?: AbortSignal) {
+  const lock = await acquireFlock(lockFile, mode, cancel ?? o.signal, () => o.bus.emit({ type: 'lock-wait', id: o.id, lockFile, mode, holders: describeHolders(lockFile) }));
+  if (!lock) throw new LockWaitCanceled(lockFile);
+  return lock;
+}
+
 /** Returns once the lock could be taken (it is released again at once), or throws LockWaitCanceled. */
 export async function waitForLock(mode: LockMode, lockFile: string, o: LockedRunOptions, cancel?: AbortSignal): Promise<void> {
   if (cancel?.aborted) throw new LockWaitCanceled(lockFile);
+  if (nativeFlock()) return (await acquireNative(mode, lockFile, o, cancel)).release();
   mkdirSync(path.dirname(lockFile), { recursive: true });
   const w = await runLogged('flock', [mode === 'shared' ? '-s' : '-x', lockFile, 'true'], { ...o, signal: cancel ?? o.signal });
   if (w.canceled || cancel?.aborted) throw new LockWaitCanceled(lockFile);

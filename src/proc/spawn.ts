@@ -28,12 +28,14 @@ export interface SpawnOptions {
   killAfterMs?: number;
   /** The jobserver FIFO, handed to the command as its fd 3. */
   jobserverFd?: number;
+  /** A locked file (flock.ts) the command holds too, as its next fd: the lock lasts until it ends, even if sagebuild dies first. */
+  lockFd?: number;
 }
 
 export async function runLogged(file: string, args: string[], o: SpawnOptions): Promise<RunResult> {
   if (o.signal.aborted) return { exitCode: undefined, signal: undefined, canceled: true };
   // An fd number in stdio[3] hands that open file (the jobserver FIFO) to the child as fd 3.
-  const stdio: StdioOptions = o.jobserverFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', o.jobserverFd];
+  const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', ...[o.jobserverFd, o.lockFd].filter((fd) => fd !== undefined)];
   armWatchdog();
   const sub = spawn(file, args, { cwd: o.cwd, env: o.env, stdio, detached: true });
   const pid = sub.pid;
