@@ -4,12 +4,12 @@
 // spkg-postrm, then the hooks and the manifest. Every manifest is validated, and every prerm has
 // run, before anything is deleted. A stamp with no file list gets the recipe's
 // spkg-legacy-uninstall, when it has one.
-import { rmSync } from 'node:fs';
+
 import path from 'node:path';
 import type { EventBus } from './events.js';
 import type { InstalledDb } from './state/installed.js';
 import type { Project } from './project.js';
-import { checkManifestPaths, pythonDistsOf, readManifest, readManifestOrNull, removeFiles, treeOfManifest, writeManifest } from './state/manifest.js';
+import { checkManifestPaths, pythonDistsOf, readManifest, readManifestOrNull, removeFiles, removeRecord, treeOfManifest, writeManifest } from './state/manifest.js';
 import { type HookTarget, removeHooks, runLegacyUninstall, runPrerm, runWarningHook } from './hooks.js';
 import { pipUninstall, waitForPip } from './python/pip.js';
 import { stillNeeded } from './python/needed.js';
@@ -58,7 +58,7 @@ export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus,
   for (const p of plans) await runPrerm(p.target, { bus, signal: cancel });
   for (const e of legacy) {
     await runLegacyUninstall(targetOf(e.version, treeOfManifest(e.file)), recipe, { bus, signal: cancel });
-    rmSync(e.file, { force: true });
+    removeRecord(e.file);
   }
   const wheelhouse = wheelhouseOf(venv);
   await keepNeededDependencies(name, plans, db, bus, venv, wheelhouse, project);
@@ -91,7 +91,7 @@ export async function cleanPackage(name: string, db: InstalledDb, bus: EventBus,
     }
     await runWarningHook(p.target, 'postrm', { bus });
     removeHooks(p.target);
-    rmSync(p.entry.file, { force: true });
+    removeRecord(p.entry.file);
   }
   db.refresh(name);
   if (!plans.length) {

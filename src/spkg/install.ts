@@ -7,7 +7,7 @@
 import { lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { hashInputs, type FingerprintInputs } from '../fingerprint.js';
-import { checkManifestPaths, manifestPath, newManifest, pruneEmptyParents, pythonDistsOf, readManifestOrNull, treeOfManifest, writeManifest, type Manifest, type PythonDist } from '../state/manifest.js';
+import { checkManifestPaths, manifestPath, newManifest, pruneEmptyParents, pythonDistsOf, readManifestOrNull, removeRecord, treeOfManifest, writeManifest, type Manifest, type PythonDist } from '../state/manifest.js';
 import { pipInstall, pipUninstall, waitForPip } from '../python/pip.js';
 import { kindOf } from '../kinds.js';
 import type { Recipe } from '../recipes.js';
@@ -302,7 +302,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     if (claim) dropClaim(claim);
   }
   crashPoint('manifest', r.name);
-  for (const o of old) if (o.entry.file !== manifestFile) rmSync(o.entry.file, { force: true });
+  for (const o of old) if (o.entry.file !== manifestFile) removeRecord(o.entry.file);
   takeOver();
   dropBackups(rec);
   crashPoint('unjournal', r.name);

@@ -16,7 +16,7 @@ import { holdLock } from '../proc/heldlock.js';
 import { pipInstall, pipUninstall, type PipContext } from '../python/pip.js';
 import { endRecord, hasRecords, leftoverRecords, type JournalRecord } from '../state/journal.js';
 import { installedDir, pipRecordsDir, treeLockFile } from '../state/layout.js';
-import { readManifestOrNull, removeFiles } from '../state/manifest.js';
+import { readManifestOrNull, removeFiles, removeRecord } from '../state/manifest.js';
 import { InstalledState } from '../state/state.js';
 import { refreshIndex } from '../wheelhouse.js';
 import { moveFile } from './stage.js';
@@ -76,7 +76,7 @@ export function dropBackups(rec: JournalRecord): void {
 }
 
 function rollForward(rec: JournalRecord): void {
-  for (const o of rec.intent.old) if (o.manifest !== rec.intent.manifest) rmSync(o.manifest, { force: true });
+  for (const o of rec.intent.old) if (o.manifest !== rec.intent.manifest) removeRecord(o.manifest);
 }
 
 /** Replays one leftover record; returns the line that says what was done. */

@@ -23,6 +23,8 @@ const JOURNAL_RELDIR = `${STATE_RELDIR}/journal`;
 const HASHCACHE_REL = `${STATE_RELDIR}/hashcache.json`;
 const CONFIGURE_CACHE_REL = `${STATE_RELDIR}/configure.json`;
 const DURATIONS_REL = `${STATE_RELDIR}/durations.json`;
+/** One line per installation record written or removed (manifest.ts), so readers re-read only those. */
+const RECORD_CHANGES_REL = `${STATE_RELDIR}/record-changes.log`;
 const LOCK_RELDIR = 'var/lock';
 /** Sage's pip lock. */
 const PIP_LOCK_REL = `${LOCK_RELDIR}/pip3.lock`;
@@ -50,6 +52,7 @@ export const hashCacheFile = (prefix: string): string => path.join(prefix, HASHC
 export const configureCacheFile = (prefix: string): string => path.join(prefix, CONFIGURE_CACHE_REL);
 /** Each package's last build time (as ninja's .ninja_log), for the scheduler's priority. */
 export const durationsFile = (prefix: string): string => path.join(prefix, DURATIONS_REL);
+export const recordChangesFile = (tree: string): string => path.join(tree, RECORD_CHANGES_REL);
 export const pipLockFile = (venv: string): string => path.join(venv, PIP_LOCK_REL);
 export const treeLockFile = (tree: string): string => path.join(tree, TREE_LOCK_REL);
 export const backupDir = (tree: string, name: string): string => path.join(tree, BACKUP_RELDIR, name);

@@ -1,12 +1,12 @@
 // Installation records in a tree's INSTALLED_RELDIR (<pkg>-<version>, Sage's JSON format plus
 // a `sagebuild` block; pip packages' in PIP_RECORDS_RELDIR, see layout.ts), their safe reading,
 // atomic writing, and safe file removal.
-import { lstatSync, mkdirSync, readFileSync, realpathSync, rmdirSync, unlinkSync } from 'node:fs';
+import { appendFileSync, lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { mtimeMsOr0, readdirOrEmpty, readTextOrNull, writeFileAtomic } from '../util/fs.js';
 import { uname } from '../util/uname.js';
 import { dateAsDatePrints } from './date.js';
 import path from 'node:path';
-import { INSTALLED_RELDIR, PIP_RECORDS_RELDIR, installedDir, pipRecordsDir } from './layout.js';
+import { INSTALLED_RELDIR, PIP_RECORDS_RELDIR, installedDir, pipRecordsDir, recordChangesFile } from './layout.js';
 import { UserError } from '../diagnostics.js';
 import { recordedKind } from '../kinds.js';
 import { isInside } from '../util/paths.js';
@@ -66,30 +66,62 @@ export interface InstalledEntry {
   mtimeMs: number;
 }
 
+/** The stamp a record file's name stands for (`<pkg>-<version>`), or null for temp files and others. */
+export function entryOf(file: string): InstalledEntry | null {
+  const f = path.basename(file);
+  if (f.startsWith('.')) return null; // .dummy, temp files
+  const dash = f.indexOf('-');
+  if (dash <= 0) return null;
+  return {
+    name: f.slice(0, dash),
+    version: f.slice(dash + 1),
+    file,
+    // Rarely needed (which of several versions is newest): stat only on demand.
+    get mtimeMs(): number {
+      return mtimeMsOr0(file);
+    },
+  };
+}
+
 /** Stamps found in the installed/ dirs of the given trees, by package name. */
 export function scanInstalled(trees: string[]): Map<string, InstalledEntry[]> {
   const out = new Map<string, InstalledEntry[]>();
   for (const dir of [...new Set(trees)].flatMap((tree) => [installedDir(tree), pipRecordsDir(tree)])) {
     for (const f of readdirOrEmpty(dir)) {
-      if (f.startsWith('.')) continue; // .dummy, temp files
-      const dash = f.indexOf('-');
-      if (dash <= 0) continue;
-      const file = path.join(dir, f);
-      const e: InstalledEntry = {
-        name: f.slice(0, dash),
-        version: f.slice(dash + 1),
-        file,
-        // Rarely needed (which of several versions is newest): stat only on demand.
-        get mtimeMs(): number {
-          return mtimeMsOr0(file);
-        },
-      };
+      const e = entryOf(path.join(dir, f));
+      if (!e) continue;
       const list = out.get(e.name) ?? [];
       list.push(e);
       out.set(e.name, list);
     }
   }
   return out;
+}
+
+/** Log rotation size: readers that see the log replaced scan every record once. */
+const CHANGES_MAX = 1 << 20;
+
+/**
+ * Says which record changed, for every InstalledDb reading the tree (this process's and other
+ * sagebuild processes'): a line appended to the tree's record-changes log after the record is
+ * written or removed. Not durable: a command starts with a full scan anyway.
+ */
+export function noteRecordChange(file: string): void {
+  const log = recordChangesFile(treeOfManifest(file));
+  try {
+    mkdirSync(path.dirname(log), { recursive: true });
+    appendFileSync(log, file + '\n');
+    if (statSync(log).size > CHANGES_MAX) renameSync(log, `${log}.old`);
+  } catch {
+    // A reader must not miss the change: without the log it scans every record.
+    rmSync(log, { force: true });
+  }
+}
+
+/** Removes an installation record, and says so (noteRecordChange). */
+export function removeRecord(file: string): void {
+  rmSync(file, { force: true });
+  noteRecordChange(file);
 }
 
 export function readManifest(file: string): Manifest {
@@ -131,6 +163,7 @@ export function writeManifest(tree: string, m: Manifest): string {
   const file = manifestPath(tree, m.package_name, m.package_version, m.sagebuild?.kind);
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileAtomic(file, JSON.stringify(m, null, 2) + '\n');
+  noteRecordChange(file);
   return file;
 }
 
