@@ -212,13 +212,15 @@ describe('hostile environments', () => {
     assert.equal((await rig.run('f')).exitCode, 0);
     const dead = execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim(); // a process that has ended
     const stale = `local9/var/lib/sage/installed/.f-1.0.tmp-${dead}`;
+    const staleAsync = `local9/var/lib/sage/installed/.f-1.0.tmp-${dead}-3`; // writeFileAtomicAsync's
     const live = `local9/var/lib/sage/installed/.f-1.0.tmp-${process.pid}`;
-    rig.write({ [stale]: '{"cut off', [live]: '{"in progress' });
+    rig.write({ [stale]: '{"cut off', [staleAsync]: '{"cut off', [live]: '{"in progress' });
     assert.equal((await rig.run('-n', 'f')).exitCode, 0);
     assert.ok(rig.exists(stale), 'a dry run changes nothing');
     const st = await rig.run('status');
     assert.equal(st.exitCode, 0, st.all);
     assert.equal(rig.exists(stale), false, "the dead writer's temp file is gone");
+    assert.equal(rig.exists(staleAsync), false, 'its numbered one too');
     assert.ok(rig.exists(live), "a live writer's temp file stays");
     assert.deepEqual(rig.manifests('local9'), ['f-1.0']);
   });

@@ -7,7 +7,7 @@
 import { lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { hashInputs, type FingerprintInputs } from '../fingerprint.js';
-import { checkManifestPaths, manifestPath, newManifest, pruneEmptyParents, pythonDistsOf, readManifestOrNull, removeRecord, treeOfManifest, writeManifest, type Manifest, type PythonDist } from '../state/manifest.js';
+import { checkManifestPaths, manifestPath, newManifest, pruneEmptyParents, pythonDistsOf, readManifestOrNull, removeRecord, treeOfManifest, writeManifest, writeManifestAsync, type Manifest, type PythonDist } from '../state/manifest.js';
 import { pipInstall, pipUninstall, waitForPip } from '../python/pip.js';
 import { kindOf } from '../kinds.js';
 import type { Recipe } from '../recipes.js';
@@ -203,11 +203,11 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
       await runWarningHook(t, 'piprm', hookRun);
     }
     mkdirSync(journalDir(p.tree), { recursive: true });
-    rec = beginRecord(intent());
+    rec = await beginRecord(intent());
     crashPoint('journal', r.name);
     if (oldDists.length) {
       ctx.bus.emit({ type: 'step', id, step: 'pip-uninstall', detail: oldDists.map((d) => d.name).join(' ') });
-      markStep(rec, 'pip-uninstall');
+      await markStep(rec, 'pip-uninstall');
       try {
         await pipUninstall(cancellable, oldDists);
       } catch (e) {
@@ -233,7 +233,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     try {
       checkTarget();
       rec.intent = intent(); // exactly what will move and land, now that nothing else may change it
-      rewriteRecord(rec);
+      await rewriteRecord(rec);
       claim = writeClaim(p.tree, r.name, absNew);
       // The old version's files go aside (same file system, so this is cheap), not away. A file
       // the new version installs too stays in place (its backup is a hard link) and the merge
@@ -251,7 +251,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
       // uninstall precedes the build). It runs under the tree lock: hooks are short scripts.
       for (const o of old) if (!o.legacy) await runWarningHook(hookTarget(o.entry.version, o.tree), 'postrm', hookRun);
       ctx.bus.emit({ type: 'step', id, step: 'merge', detail: p.tree });
-      markStep(rec, 'merge');
+      await markStep(rec, 'merge');
       try {
         mergeStage(p.destdir + p.tree, p.tree, entries, () => crashPoint('mid-merge', r.name));
       } catch (e) {
@@ -264,7 +264,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     }
     if (dists.length) {
       ctx.bus.emit({ type: 'step', id, step: 'pip-install', detail: dists.map((d) => `${d.name}==${d.version}`).join(' ') });
-      markStep(rec, 'pip-install');
+      await markStep(rec, 'pip-install');
       await pipInstall(pipCtx, dists);
       crashPoint('pip-install', r.name);
     }
@@ -285,7 +285,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
       txn,
     });
     // The commit: once this rename is on disk, a crash completes the install instead of undoing it.
-    manifestFile = writeManifest(p.tree, manifest);
+    manifestFile = await writeManifestAsync(p.tree, manifest);
   } catch (e) {
     if (rec) {
       rollBackFiles(rec);

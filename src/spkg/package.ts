@@ -1,7 +1,8 @@
 // Builds one package the way Sage's sage-spkg does, made safe: everything is built and installed
 // into a staging tree first; only when every step succeeded does install.ts land it in the prefix.
 // A per-package lock keeps two sagebuild runs on one prefix out of each other's build directory.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { cleanPackage } from '../clean.js';
 import { LockWaitCanceled } from '../proc/lockedstep.js';
@@ -109,7 +110,8 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: Reason[
     if (!isInside(project.config.buildDir, p.buildRoot) || p.buildRoot === project.config.buildDir) {
       throw new StepFailure(`build dir ${p.buildRoot} is not inside ${project.config.buildDir}`);
     }
-    rmSync(p.buildRoot, { recursive: true, force: true });
+    // Removals off the main thread (libuv's pool): other packages' steps go on meanwhile.
+    await rm(p.buildRoot, { recursive: true, force: true });
     mkdirSync(p.buildRoot, { recursive: true });
     keepBuildDir = true;
     const check = ctx.check && r.scripts.check !== undefined;
@@ -162,7 +164,7 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: Reason[
       manifest.test_result = 'not available';
       writeManifest(p.tree, manifest);
     }
-    rmSync(p.buildRoot, { recursive: true, force: true });
+    await rm(p.buildRoot, { recursive: true, force: true });
     keepBuildDir = false;
     bus.emit({ type: 'pkg-done', id, name: r.name, ok: true, durationMs: Date.now() - started });
     return 'built';

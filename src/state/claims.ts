@@ -37,7 +37,8 @@ export function writeClaim(tree: string, pkg: string, absFiles: string[]): strin
   const dir = claimsDir(tree);
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${process.pid}-${pkg}.json`);
-  writeFileAtomic(file, JSON.stringify({ start: processStart(process.pid), files: absFiles.map((f) => path.relative(tree, f)) }));
+  // Atomic, not durable: after a crash a claim is void anyway (its process is gone).
+  writeFileAtomic(file, JSON.stringify({ start: processStart(process.pid), files: absFiles.map((f) => path.relative(tree, f)) }), { durable: false });
   return file;
 }
 

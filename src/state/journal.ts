@@ -5,11 +5,12 @@
 //
 // A record is one file, journalDir(<tree>)/<pkg>-<pid>.json: its first line the intent (JSON,
 // written atomically), then one line per step begun (`merge`, `pip-uninstall`, `pip-install`),
-// each appended and fdatasynced before the step starts. A step without its line never started;
-// a torn last line is ignored (its step had not started either).
+// each appended and fdatasynced before the step starts, and the exact intent (a JSON line again,
+// appended under the tree lock: one fdatasync, not a rewrite), which replaces the first. A step
+// without its line never started; a torn last line is ignored (its step had not started either).
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { appendLineDurable, readdirOrEmpty, readTextOrNull, removeDeadTemps, writeFileAtomic } from '../util/fs.js';
+import { appendLineDurableAsync, readdirOrEmpty, readTextOrNull, removeDeadTemps, writeFileAtomicAsync } from '../util/fs.js';
 import { processAlive, processStart } from '../util/proc.js';
 import { journalDir } from './layout.js';
 import type { PythonDist } from './manifest.js';
@@ -55,20 +56,20 @@ export interface JournalRecord {
 }
 
 /** Writes the intent (fsynced, atomically); returns the record to mark and finish. */
-export function beginRecord(intent: InstallIntent): JournalRecord {
+export async function beginRecord(intent: InstallIntent): Promise<JournalRecord> {
   const file = path.join(journalDir(intent.tree), `${intent.pkg}-${intent.pid}.json`);
-  writeFileAtomic(file, JSON.stringify(intent) + '\n');
+  await writeFileAtomicAsync(file, JSON.stringify(intent) + '\n');
   return { file, intent, steps: new Set() };
 }
 
-/** Rewrites the intent once the install knows it exactly (under the tree lock, before the tree changes). */
-export function rewriteRecord(rec: JournalRecord): void {
-  writeFileAtomic(rec.file, [JSON.stringify(rec.intent), ...rec.steps].join('\n') + '\n');
+/** Records the intent as the install now knows it exactly (under the tree lock, before the tree changes). */
+export async function rewriteRecord(rec: JournalRecord): Promise<void> {
+  await appendLineDurableAsync(rec.file, JSON.stringify(rec.intent));
 }
 
 /** Records that a step begins (before it does). */
-export function markStep(rec: JournalRecord, step: JournalStep): void {
-  appendLineDurable(rec.file, step);
+export async function markStep(rec: JournalRecord, step: JournalStep): Promise<void> {
+  await appendLineDurableAsync(rec.file, step);
   rec.steps.add(step);
 }
 
@@ -88,6 +89,16 @@ export function readRecord(file: string): JournalRecord | null {
     return null; // written atomically: only a foreign file reads so
   }
   if (intent?.format !== 1 || typeof intent.txn !== 'string') return null;
+  // A later intent line replaces the first (a torn one does not parse, and is ignored).
+  for (const l of rest) {
+    if (!l.startsWith('{')) continue;
+    try {
+      const later = JSON.parse(l) as InstallIntent;
+      if (later?.format === 1 && later.txn === intent.txn) intent = later;
+    } catch {
+      // torn: its install had not gone on
+    }
+  }
   const steps = new Set(rest.filter((l) => STEPS.includes(l)) as JournalStep[]);
   return { file, intent, steps };
 }

@@ -2,7 +2,7 @@
 // a `sagebuild` block; pip packages' in PIP_RECORDS_RELDIR, see layout.ts), their safe reading,
 // atomic writing, and safe file removal.
 import { appendFileSync, lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { mtimeMsOr0, readdirOrEmpty, readTextOrNull, writeFileAtomic } from '../util/fs.js';
+import { mtimeMsOr0, readdirOrEmpty, readTextOrNull, writeFileAtomic, writeFileAtomicAsync } from '../util/fs.js';
 import { uname } from '../util/uname.js';
 import { dateAsDatePrints } from './date.js';
 import path from 'node:path';
@@ -163,6 +163,15 @@ export function writeManifest(tree: string, m: Manifest): string {
   const file = manifestPath(tree, m.package_name, m.package_version, m.sagebuild?.kind);
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileAtomic(file, JSON.stringify(m, null, 2) + '\n');
+  noteRecordChange(file);
+  return file;
+}
+
+/** writeManifest, waiting for the disk off the main thread (an install's commit). */
+export async function writeManifestAsync(tree: string, m: Manifest): Promise<string> {
+  const file = manifestPath(tree, m.package_name, m.package_version, m.sagebuild?.kind);
+  mkdirSync(path.dirname(file), { recursive: true });
+  await writeFileAtomicAsync(file, JSON.stringify(m, null, 2) + '\n');
   noteRecordChange(file);
   return file;
 }

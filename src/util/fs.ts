@@ -1,6 +1,7 @@
 // Small file helpers: reads where "missing or unreadable" is an ordinary answer, and the atomic
 // write every record and cache uses.
 import { closeSync, fdatasyncSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { open as openAsync, rename as renameAsync, rm as rmAsync } from 'node:fs/promises';
 import path from 'node:path';
 import { processAlive } from './proc.js';
 
@@ -85,24 +86,81 @@ export function fsyncDir(dir: string): void {
  * the old or the new content, never half of it. On failure the temp file is removed and the
  * error (with its errno code) names the file.
  */
-export function writeFileAtomic(file: string, content: string | Buffer): void {
+export function writeFileAtomic(file: string, content: string | Buffer, o: { durable?: boolean } = {}): void {
+  const durable = o.durable ?? true;
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}`);
   try {
     const fd = openSync(tmp, 'w');
     try {
       writeAllSync(fd, content);
-      fsyncSync(fd);
+      if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
     renameSync(tmp, file);
   } catch (e) {
     rmSync(tmp, { force: true });
-    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
-    throw Object.assign(new Error(`cannot write ${file}: ${code} (${(e as Error).message})`), { code });
+    throw cannotWrite(file, e);
   }
-  fsyncDir(dir);
+  if (durable) fsyncDir(dir);
+}
+
+function cannotWrite(file: string, e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+  return Object.assign(new Error(`cannot write ${file}: ${code} (${(e as Error).message})`), { code });
+}
+
+/**
+ * writeFileAtomic with the waits for the disk (fsync) off the main thread, so that other
+ * packages' work goes on meanwhile. The temp file's name is unique per call: two writes of one
+ * file in flight at once never share it.
+ */
+export async function writeFileAtomicAsync(file: string, content: string | Buffer): Promise<void> {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${++tmpSeq}`);
+  try {
+    const fh = await openAsync(tmp, 'w');
+    try {
+      await fh.writeFile(content); // writes every byte or throws
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await renameAsync(tmp, file);
+  } catch (e) {
+    await rmAsync(tmp, { force: true });
+    throw cannotWrite(file, e);
+  }
+  await fsyncDirAsync(dir);
+}
+let tmpSeq = 0;
+
+async function fsyncDirAsync(dir: string): Promise<void> {
+  let fh;
+  try {
+    fh = await openAsync(dir, 'r');
+  } catch {
+    return; // as fsyncDir
+  }
+  try {
+    await fh.sync();
+  } catch {
+    // some file systems refuse fsync on folders
+  } finally {
+    await fh.close();
+  }
+}
+
+/** appendLineDurable, waiting for the disk off the main thread. */
+export async function appendLineDurableAsync(file: string, line: string): Promise<void> {
+  const fh = await openAsync(file, 'a');
+  try {
+    await fh.writeFile(line + '\n');
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Appends a line to a file and fdatasyncs it (a torn last line is what a reader must expect after a crash). */
@@ -130,13 +188,13 @@ export function writableDirProblem(dir: string): string | null {
 }
 
 /**
- * Removes the temp files (writeFileAtomic's `.<name>.tmp-<pid>`) that processes now gone left in
+ * Removes the temp files (writeFileAtomic's `.<name>.tmp-<pid>`, writeFileAtomicAsync's `...-<pid>-<n>`) that processes now gone left in
  * `dir`: a kill between the write and the rename. A live process's temp file is its write in
  * progress.
  */
 export function removeDeadTemps(dir: string): void {
   for (const n of readdirOrEmpty(dir)) {
-    const pid = n.startsWith('.') ? Number(/\.tmp-(\d+)$/.exec(n)?.[1]) : 0;
+    const pid = n.startsWith('.') ? Number(/\.tmp-(\d+)(?:-\d+)?$/.exec(n)?.[1]) : 0; // writeFileAtomic(Async)'s temp names
     if (pid && !processAlive(pid)) rmSync(path.join(dir, n), { force: true });
   }
 }
