@@ -5,8 +5,8 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
 import { type Diagnostic, UserError, closest } from './diagnostics.js';
-import { pythonInfo } from './python/interpreter.js';
-import { defaultBuildDir, venvFor } from './state/layout.js';
+import { pythonInfo, rememberInterpreters } from './python/interpreter.js';
+import { defaultBuildDir, interpreterCacheFile, venvFor } from './state/layout.js';
 
 export interface Config {
   /** Folder of the config file: SAGE_ROOT. */
@@ -54,6 +54,8 @@ export interface Overrides {
   pkgs?: string;
   jobs?: number;
   check?: boolean;
+  /** A dry run: the interpreter's answers are read from the prefix's cache but not written to it. */
+  dryRun?: boolean;
 }
 
 /**
@@ -113,6 +115,8 @@ export function loadConfig(file: string | null, overrides: Overrides = {}, cwd =
   const raw = configFile ? readRaw(configFile, optionalAt, systemAt) : {};
   const rel = (p: string) => path.resolve(root, p);
   const prefix = overrides.prefix !== undefined ? path.resolve(cwd, overrides.prefix) : rel((raw.prefix as string) ?? 'local');
+  // Before anything asks the interpreter (venv: auto does, below).
+  rememberInterpreters(interpreterCacheFile(prefix), !overrides.dryRun);
   const jobs = overrides.jobs ?? (raw.jobs as number | undefined) ?? defaultJobs();
   const buildDir = raw.build_dir !== undefined ? rel(raw.build_dir as string) : defaultBuildDir(prefix);
   // A folder sagebuild makes where a file is in the way fails every command later, less clearly.

@@ -141,7 +141,7 @@ export async function main(args: string[], io: Io): Promise<number> {
   let logs: LogFiles | null = null;
   let trace: TraceWriter | null = null;
   try {
-    const loadIt = () => loadConfig(opts.config ?? null, { prefix: opts.prefix, pkgs: opts.pkgs, jobs: opts.jobs, check: opts.check }, io.cwd);
+    const loadIt = () => loadConfig(opts.config ?? null, { prefix: opts.prefix, pkgs: opts.pkgs, jobs: opts.jobs, check: opts.check, dryRun: opts.dryRun }, io.cwd);
     const config = loadIt();
     const project = await analyze(config);
     new ConsoleReporter(bus, { verbose: !opts.quiet, out: io.stdout, err: io.stderr });

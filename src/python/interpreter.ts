@@ -1,5 +1,11 @@
-// The configured interpreter: who it is (version, real path), asked once per command.
+// The configured interpreter: who it is (version, real path), asked once per command, and not at
+// all when the prefix remembers the answer of that very binary (its real path, inode, size and
+// mtime): a no-op starts no Python. A script in its place (a pyenv shim) picks its interpreter
+// anew on every call, from the environment and the folder, so it is always asked.
+import { closeSync, existsSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { capture, captureSync, failureLine, ranOk, type Captured } from '../proc/spawn.js';
+import { readJsonOrNull, writeFileAtomic } from '../util/fs.js';
 
 export interface PythonInfo {
   executable: string;
@@ -12,6 +18,73 @@ export interface PythonInfo {
 const pyCache = new Map<string, PythonInfo | Error>();
 const pending = new Map<string, Promise<PythonInfo | Error>>();
 const PY_QUERY = 'import sys, os; print("%d.%d" % sys.version_info[:2]); print(os.path.realpath(sys.executable)); print(sys.version.splitlines()[0])';
+
+let remembered: { file: string; write: boolean; data: Record<string, PythonInfo> | null } | null = null;
+
+/** Where the answers are kept for this command (the prefix's cache); `write`: false on a dry run. */
+export function rememberInterpreters(file: string, write: boolean): void {
+  remembered = { file, write, data: null };
+}
+
+/** The binary `python` runs, as a cache key; null for a script or what cannot be found. */
+function identity(python: string): string | null {
+  let file: string | undefined = python;
+  if (!python.includes('/')) {
+    file = (process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, python)).find((f) => {
+      try {
+        return statSync(f).isFile();
+      } catch {
+        return false;
+      }
+    });
+  }
+  if (!file) return null;
+  try {
+    const real = realpathSync(file);
+    const head = Buffer.alloc(4);
+    const fd = openSync(real, 'r');
+    try {
+      readSync(fd, head, 0, 4, 0);
+    } finally {
+      closeSync(fd);
+    }
+    const binary = head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])) || [0xfeedfacf, 0xcffaedfe, 0xcafebabe].includes(head.readUInt32BE(0)); // ELF, Mach-O
+    if (!binary) return null;
+    const st = statSync(real);
+    return [python, real, st.dev, st.ino, st.size, st.mtimeMs, process.env.PYTHONHOME ?? ''].join('\0');
+  } catch {
+    return null;
+  }
+}
+
+function recalled(python: string): PythonInfo | undefined {
+  const key = remembered && identity(python);
+  if (!remembered || !key) return undefined;
+  remembered.data ??= readJsonOrNull<Record<string, PythonInfo>>(remembered.file) ?? {};
+  const info = remembered.data[key];
+  return info && typeof info.version === 'string' && typeof info.executable === 'string' && typeof info.full === 'string' ? info : undefined;
+}
+
+function remember(python: string, info: PythonInfo | Error): void {
+  const key = remembered && identity(python);
+  if (!remembered || !key || info instanceof Error) return;
+  remembered.data ??= readJsonOrNull<Record<string, PythonInfo>>(remembered.file) ?? {};
+  remembered.data[key] = info;
+  // Only into a prefix sagebuild has built into (its state folder exists): a query in a fresh
+  // folder leaves no prefix behind.
+  if (!remembered.write || !existsSync(path.dirname(remembered.file))) return;
+  try {
+    writeFileAtomic(remembered.file, JSON.stringify(remembered.data, null, 1) + '\n', { durable: false });
+  } catch {
+    // a cache: asked again next time
+  }
+}
+
+/** This process's answer; the prefix remembers it too (an answer this process had before it knew the prefix included). */
+function settle(python: string, info: PythonInfo | Error): void {
+  pyCache.set(python, info);
+  if (!(info instanceof Error) && recalled(python) === undefined) remember(python, info);
+}
 
 function parseInfo(out: string): PythonInfo {
   const [version = '', executable = '', full = ''] = out.trim().split('\n');
@@ -35,11 +108,12 @@ function answer(python: string, r: Captured): PythonInfo | Error {
 export function askPython(python: string): Promise<PythonInfo | Error> {
   let p = pending.get(python);
   if (!p) {
-    const known = pyCache.get(python);
+    const known = pyCache.get(python) ?? recalled(python);
+    if (known) settle(python, known);
     p = known
       ? Promise.resolve(known)
       : capture(python, ['-S', '-c', PY_QUERY]).then((r) => {
-          if (!pyCache.has(python)) pyCache.set(python, answer(python, r));
+          if (!pyCache.has(python)) settle(python, answer(python, r));
           return pyCache.get(python)!;
         });
     pending.set(python, p);
@@ -49,11 +123,8 @@ export function askPython(python: string): Promise<PythonInfo | Error> {
 
 /** Asks the configured interpreter who it is (memoised per command; spawns once). */
 export function pythonInfo(python: string): PythonInfo {
-  let info = pyCache.get(python);
-  if (!info) {
-    info = answer(python, captureSync(python, ['-S', '-c', PY_QUERY]));
-    pyCache.set(python, info);
-  }
+  const info = pyCache.get(python) ?? recalled(python) ?? answer(python, captureSync(python, ['-S', '-c', PY_QUERY]));
+  settle(python, info);
   if (info instanceof Error) throw info;
   return info;
 }

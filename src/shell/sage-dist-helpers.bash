@@ -349,37 +349,49 @@ sdh_pip_install_requirements() {
     rm -rf dist && mkdir -p dist
     "$SAGEBUILD_PYTHON" -m pip wheel --disable-pip-version-check --wheel-dir=dist -r "$req" \
         || sdh_die "Error getting wheels for $PKG_NAME (requirements.txt and their dependencies) from the package index"
-    local pip=("$PYTHON" -m pip)
-    if ! "$PYTHON" -c 'import pip' 2>/dev/null; then
-        # Building pip itself: the venv has none yet; run pip from its fetched wheel.
-        local pipwheel=(dist/pip-*.whl)
-        [ -f "${pipwheel[0]}" ] || sdh_die "Error: the venv has no pip; build the pip package first"
-        pip=("$PYTHON" "${pipwheel[0]}/pip")
-    fi
-    # Twice: as the install would go (to find conflicts with what other packages installed), and
-    # ignoring what is installed (the whole closure, whose wheels this package stores unless
-    # another package already installed that distribution).
-    local dry=("${pip[@]}" install --isolated --disable-pip-version-check --no-input --dry-run --quiet --no-index --find-links dist -r "$req")
-    "${dry[@]}" --report dist/.report.json && "${dry[@]}" --ignore-installed --report dist/.closure.json \
-        || sdh_die "Error: pip cannot install requirements.txt of $PKG_BASE into the venv from the fetched wheels"
+    # One Python process decides (pip imported once, run twice in it): as the install would go
+    # (to find conflicts with what other packages installed), and ignoring what is installed (the
+    # whole closure, whose wheels this package stores unless another package already installed
+    # that distribution). While the venv has no pip yet (building pip itself), pip is imported
+    # from its fetched wheel.
     local needed
-    needed=$("$PYTHON" - dist/.report.json dist/.closure.json <<'PYEOF'
-import json, os, re, sys, urllib.parse
+    needed=$("$PYTHON" - "$req" <<'PYEOF'
+import glob, json, os, re, sys, urllib.parse
 from importlib import metadata
+venv_path = list(sys.path)  # what is installed: never the pip wheel put on the path below
+try:
+    import pip  # noqa: F401
+except ImportError:
+    wheels = glob.glob("dist/pip-*.whl")
+    if not wheels:
+        sys.exit("the venv has no pip; build the pip package first")
+    sys.path.insert(0, wheels[0])
+from pip._internal.cli.main import main as pip_main
+req = sys.argv[1]
+dry = ["install", "--isolated", "--disable-pip-version-check", "--no-input", "--dry-run", "--quiet", "--no-index", "--find-links", "dist", "-r", req]
+for extra, report in (([], "dist/.report.json"), (["--ignore-installed"], "dist/.closure.json")):
+    # stdout is what the shell reads: pip's own output goes to stderr.
+    out, sys.stdout = sys.stdout, sys.stderr
+    try:
+        status = pip_main(dry + extra + ["--report", report])
+    except SystemExit as e:
+        status = e.code
+    finally:
+        sys.stdout = out
+    if status:
+        sys.exit(f"pip cannot install {req} into the venv from the fetched wheels (exit {status})")
 canon = lambda n: re.sub(r"[-_.]+", "-", n).lower()
 # Distributions this package installed before (an upgrade or rebuild takes them over again).
 own = {canon(n) for n in os.environ.get("SAGEBUILD_OWN_DISTS", "").split()}
 def installed(name):
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
-for item in json.load(open(sys.argv[1]))["install"]:
+    d = next(iter(metadata.distributions(name=name, path=venv_path)), None)
+    return d.version if d else None
+for item in json.load(open("dist/.report.json"))["install"]:
     name, version = item["metadata"]["name"], item["metadata"]["version"]
     have = installed(name)
     if have is not None and canon(name) not in own:
         sys.exit(f"requirements.txt needs {name} {version}, but {name} {have} is installed in the venv by another package; align the versions")
-for item in json.load(open(sys.argv[2]))["install"]:
+for item in json.load(open("dist/.closure.json"))["install"]:
     name = item["metadata"]["name"]
     if installed(name) is not None and canon(name) not in own:
         continue  # another package's, and it satisfies the requirement
