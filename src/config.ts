@@ -6,7 +6,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
 import { type Diagnostic, UserError, closest } from './diagnostics.js';
 import { pythonInfo, rememberInterpreters } from './python/interpreter.js';
-import { defaultBuildDir, interpreterCacheFile, venvFor } from './state/layout.js';
+import { defaultBuildDir, defaultLogsDir, interpreterCacheFile, venvFor } from './state/layout.js';
 
 export interface Config {
   /** Folder of the config file: SAGE_ROOT. */
@@ -94,9 +94,21 @@ export function defaultJobs(): number {
   return Math.min(MAX_JOBS, Math.max(1, availableParallelism()));
 }
 
+export const CONFIG_NAME = 'build.config.yaml';
+
+/** The nearest build.config.yaml in `dir` or a folder above it (as git and cargo find theirs), or null. */
+export function findConfig(dir: string): string | null {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const f = path.join(d, CONFIG_NAME);
+    if (existsSync(f)) return f;
+    if (path.dirname(d) === d) return null;
+  }
+}
+
 /**
- * Reads the config. `file` null means "use ./build.config.yaml if it exists, else defaults";
- * an explicitly named file that does not exist is an error.
+ * Reads the config. `file` null means "the nearest build.config.yaml in the current folder or
+ * above, else defaults" (paths relative to the current folder then); an explicitly named file
+ * that does not exist is an error.
  */
 export function loadConfig(file: string | null, overrides: Overrides = {}, cwd = process.cwd()): Config {
   let configFile: string | null = null;
@@ -105,10 +117,7 @@ export function loadConfig(file: string | null, overrides: Overrides = {}, cwd =
     if (!existsSync(configFile)) {
       throw new UserError({ file: configFile, message: 'config file not found', hint: 'check the path given to -C/--config' });
     }
-  } else {
-    const def = path.resolve(cwd, 'build.config.yaml');
-    if (existsSync(def)) configFile = def;
-  }
+  } else configFile = findConfig(cwd);
   const root = configFile ? path.dirname(configFile) : cwd;
   const optionalAt: Config['optionalAt'] = {};
   const systemAt: Config['systemAt'] = {};
@@ -133,7 +142,8 @@ export function loadConfig(file: string | null, overrides: Overrides = {}, cwd =
     prefix,
     pkgs: overrides.pkgs !== undefined ? path.resolve(cwd, overrides.pkgs) : rel((raw.pkgs as string) ?? 'pkgs'),
     buildDir,
-    logs: rel((raw.logs as string) ?? 'logs'),
+    // Under the prefix by default: two prefixes never share a log folder.
+    logs: raw.logs !== undefined ? rel(raw.logs as string) : defaultLogsDir(prefix),
     upstream: rel((raw.upstream as string) ?? 'upstream'),
     sageSrc: rel((raw.sage_src as string) ?? 'src'),
     jobs,

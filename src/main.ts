@@ -2,7 +2,7 @@
 // Exit codes: 0 success, 1 a package failed, 2 usage/config/recipe error, 128+N on signal N.
 // Prints only through `io` (cli.ts hands it the process's streams and folder; tests their own).
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { MAX_JOBS, loadConfig } from './config.js';
+import { CONFIG_NAME, MAX_JOBS, loadConfig } from './config.js';
 import { UserError, closest, formatDiagnostic } from './diagnostics.js';
 import { EventBus } from './events.js';
 import { analyze } from './project.js';
@@ -53,7 +53,7 @@ function program(io: Io): Command {
     .option('-j, --jobs <n>', 'packages built at once (default: config `jobs`, else the CPU count)', jobsArg)
     .option('-k, --keep-going', 'after a failure, go on building everything that does not depend on it')
     .option('-n, --dry-run', 'print what would be built and why; change nothing')
-    .option('-C, --config <file>', 'config file (default: ./build.config.yaml)')
+    .option('-C, --config <file>', 'config file (default: the nearest build.config.yaml here or above)')
     .option('--prefix <dir>', 'installation prefix (overrides the config)')
     .option('--pkgs <dir>', 'recipe tree (overrides the config)')
     .option('--check', "run each package's spkg-check after installing it")
@@ -145,6 +145,10 @@ export async function main(args: string[], io: Io): Promise<number> {
     const config = loadIt();
     const project = await analyze(config);
     new ConsoleReporter(bus, { verbose: !opts.quiet, out: io.stdout, err: io.stderr });
+    if (!config.configFile) {
+      const here = (p: string) => path.relative(io.cwd, p) || '.';
+      bus.emit({ type: 'warning', message: `no ${CONFIG_NAME} in ${io.cwd} or a folder above it: using the defaults (recipes ${here(config.pkgs)}, prefix ${here(config.prefix)})` });
+    }
     logs = new LogFiles(bus);
     if (opts.trace) {
       // Fail before building, not after: the trace file must be writable.

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readFileSync, statSync } from 'node:fs';
-import { Rig, scriptPkg } from './rig.ts';
+import { Rig, runInProcess, scriptPkg } from './rig.ts';
 
 describe('building a tree', () => {
   const rig = new Rig('core');
@@ -40,7 +40,7 @@ describe('building a tree', () => {
   });
 
   it('writes a log per package and removes build dirs after success', () => {
-    assert.match(rig.read('logs/pkgs/a-1.0.log'), /spkg-install/);
+    assert.match(rig.read('local/var/log/sagebuild/pkgs/a-1.0.log'), /spkg-install/);
     assert.ok(!rig.exists('local/var/tmp/sage/build/a-1.0'));
   });
 
@@ -85,7 +85,7 @@ describe('building a tree', () => {
   });
 
   it('the install log holds the recipe output', () => {
-    const log = readFileSync(rig.path('logs/pkgs/c-1.0.log'), 'utf8');
+    const log = readFileSync(rig.path('local/var/log/sagebuild/pkgs/c-1.0.log'), 'utf8');
     assert.match(log, /sagebuild: c-1\.0 installed/);
   });
 });
@@ -146,5 +146,37 @@ describe('command-line overrides and conditional dependency files', () => {
     r = await rig.run('-n', '--check', 'main');
     assert.deepEqual(r.stdout.split('\n').map((l) => l.split(':')[0]).sort(), ['extra1', 'main', 'testtool']);
     rig.cleanup();
+  });
+});
+
+describe('finding the config; logs per prefix', () => {
+  const rig = new Rig('sagebuild-find');
+  after(() => rig.cleanup());
+
+  it('the nearest build.config.yaml in the folder or above is used, its paths relative to its folder', async () => {
+    rig.write({ 'build.config.yaml': 'prefix: inst\n', ...scriptPkg('a'), 'deep/er/.keep': '' });
+    const r = await runInProcess(['a'], rig.path('deep/er'));
+    assert.equal(r.exitCode, 0, r.all);
+    assert.doesNotMatch(r.stderr, /using the defaults/);
+    assert.deepEqual(rig.manifests('inst'), ['a-1.0'], 'installed into the prefix the config names, from a folder below it');
+    assert.ok(rig.exists('inst/var/log/sagebuild/pkgs/a-1.0.log'), 'the log under that prefix');
+  });
+
+  it('two prefixes never share a log folder', async () => {
+    assert.equal((await rig.run('--prefix', 'other', 'a')).exitCode, 0);
+    assert.ok(rig.exists('other/var/log/sagebuild/pkgs/a-1.0.log'));
+  });
+
+  it('without a config the defaults apply where sagebuild runs, and it says so once', async () => {
+    const bare = new Rig('sagebuild-bare');
+    try {
+      bare.write(scriptPkg('b'));
+      const r = await bare.run('b');
+      assert.equal(r.exitCode, 0, r.all);
+      assert.equal(r.stderr.match(/no build\.config\.yaml in .* or a folder above it: using the defaults \(recipes pkgs, prefix local\)/g)?.length, 1, r.stderr);
+      assert.deepEqual(bare.manifests(), ['b-1.0']);
+    } finally {
+      bare.cleanup();
+    }
   });
 });

@@ -161,7 +161,7 @@ describe('upstream downloads', { timeout: 300_000 }, () => {
     const r = await rig.run('all');
     assert.equal(r.exitCode, 0, r.all);
     assert.equal(hits.get('/mirror2/spkg/upstream/drop/drop-1.0.tar.gz'), 2);
-    assert.match(rig.read('logs/pkgs/drop-1.0.log'), /retrying in 0\.5 s/);
+    assert.match(rig.read('local/var/log/sagebuild/pkgs/drop-1.0.log'), /retrying in 0\.5 s/);
     rig.cleanup();
   });
 

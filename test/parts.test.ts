@@ -17,7 +17,7 @@ import { reasonText, reasonsText } from '../src/report/reasons.ts';
 import { UnsafeArchiveError, archiveFormat, checkArchive } from '../src/spkg/archive.ts';
 import { manifestFiles, mergeConflicts, readStage, prepareStage } from '../src/spkg/stage.ts';
 import { InstalledDb } from '../src/state/installed.ts';
-import { checkManifestPaths, newManifest, readManifest, readManifestOrNull, removeFiles, scanInstalled, treeOfManifest, writeManifest } from '../src/state/manifest.ts';
+import { checkManifestPaths, newManifest, readManifest, readManifestOrNull, removeFiles, removeRecord, scanInstalled, treeOfManifest, writeManifest } from '../src/state/manifest.ts';
 import { isReserved } from '../src/state/layout.ts';
 import { normalizeName, parseWheelFilename, writeSimpleIndex } from '../src/wheelhouse.ts';
 
@@ -210,7 +210,7 @@ describe('installed records: ownership, manifest paths, removal', () => {
     // A second version of a lists the same file: removing the old record keeps a as its owner.
     manifest(tree, 'a', '2.0', ['share/common']);
     db.owners();
-    rmSync(a1);
+    removeRecord(a1); // as sagebuild removes a record: other readers are told (installed.test.ts)
     assert.equal(db.owners().get(path.join(tree, 'share/common')), 'a');
     assert.equal(db.owners().get(path.join(tree, 'share/a')), undefined);
     // What b may not delete on removal: a file a lists too, and sagebuild's own records.

@@ -97,7 +97,7 @@ describe('Python helpers of real recipes', { timeout: 600_000 }, () => {
     const members = await wheelMembers(rig.path(WHEELS, wheel));
     assert.ok(members.includes('sdw/__init__.py'), members.join(' '));
     assert.ok(!members.includes('sdw/devonly.py'), 'excluded by MANIFEST.in through the sdist');
-    assert.match(rig.read('logs/pkgs/sdw-1.0.log'), /Built the sdist .*sdw-1\.0\.tar\.gz; building the wheel from it/);
+    assert.match(rig.read('local/var/log/sagebuild/pkgs/sdw-1.0.log'), /Built the sdist .*sdw-1\.0\.tar\.gz; building the wheel from it/);
     assert.notEqual((await py(rig, 'import sdw')).exitCode, 0, 'sdh_build_and_store_wheel does not install');
   });
 
@@ -108,7 +108,7 @@ describe('Python helpers of real recipes', { timeout: 600_000 }, () => {
 
   it('--build-isolation provisions the build environment from the wheelhouse', async () => {
     assert.equal((await py(rig, 'import isolated; print(isolated.KIND)')).stdout, 'isolated');
-    assert.doesNotMatch(rig.read('logs/pkgs/isolated-1.0.log'), /Retrying with --no-build-isolation/);
+    assert.doesNotMatch(rig.read('local/var/log/sagebuild/pkgs/isolated-1.0.log'), /Retrying with --no-build-isolation/);
   });
 
   it('sdh_setup_bdist_wheel builds with setup.py bdist_wheel', async () => {

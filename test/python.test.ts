@@ -234,7 +234,7 @@ describe('Python packages', { timeout: 600_000 }, () => {
       r = await rig.run('purea');
       assert.equal(r.exitCode, 0, r.all);
       assert.match(r.stdout, /\[purea-1\.1\] sagebuild: reusing cached wheel\(s\) purea-1\.1-py3-none-any\.whl/);
-      assert.doesNotMatch(rig.read('logs/pkgs/purea-1.1.log'), /Building a wheel/);
+      assert.doesNotMatch(rig.read('local/var/log/sagebuild/pkgs/purea-1.1.log'), /Building a wheel/);
       assert.equal((await py(rig, 'import purea; assert purea.answer() == 42')).exitCode, 0);
       assert.deepEqual(readdirSync(cache), [], 'the entry went back to the wheelhouse');
       await assertConsistent(rig);
@@ -243,7 +243,7 @@ describe('Python packages', { timeout: 600_000 }, () => {
       rig.write({ 'pkgs/purea/src/purea/extra.py': 'X = 1\n' });
       r = await rig.run('purea');
       assert.equal(r.exitCode, 0, r.all);
-      assert.match(rig.read('logs/pkgs/purea-1.1.log'), /Building a wheel/);
+      assert.match(rig.read('local/var/log/sagebuild/pkgs/purea-1.1.log'), /Building a wheel/);
       await assertConsistent(rig);
     } finally {
       rig.write({ 'build.config.yaml': CONFIG });

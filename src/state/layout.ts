@@ -39,6 +39,8 @@ const CACHE_RELDIR = 'var/cache/sagebuild';
 const WHEEL_CACHE_RELDIR = `${CACHE_RELDIR}/wheels`;
 /** Sage's default SAGE_BUILD_DIR under the prefix. */
 const BUILD_DIR_REL = 'var/tmp/sage/build';
+/** The default log folder (`logs:`), under the prefix so that two prefixes never share one. */
+const LOGS_REL = 'var/log/sagebuild';
 /** The wheelhouse's PEP 503 index: the `simple` symlink and the `.simple-*` folders it points to. */
 export const INDEX_LINK = 'simple';
 export const INDEX_DIR_PREFIX = '.simple-';
@@ -61,6 +63,7 @@ export const treeLockFile = (tree: string): string => path.join(tree, TREE_LOCK_
 export const backupDir = (tree: string, name: string): string => path.join(tree, BACKUP_RELDIR, name);
 export const wheelCacheDir = (venv: string): string => path.join(venv, WHEEL_CACHE_RELDIR);
 export const defaultBuildDir = (prefix: string): string => path.join(prefix, BUILD_DIR_REL);
+export const defaultLogsDir = (prefix: string): string => path.join(prefix, LOGS_REL);
 /** Per-package flocks (proc/heldlock.ts) live in the build directory. */
 export const packageLockFile = (buildDir: string, pkg: string): string => path.join(buildDir, '.locks', `${pkg}.lock`);
 
