@@ -1,5 +1,6 @@
 // One sagebuild command: parse options, analyse the tree, run the actions the targets ask for.
-// Exit codes: 0 success, 1 a package failed, 2 usage/config/recipe error, 128+N on signal N.
+// Exit codes: 0 success, 1 a package failed, 2 usage/config/recipe error, 3 `status`: not up to
+// date, 128+N on signal N.
 // Prints only through `io` (cli.ts hands it the process's streams and folder; tests their own).
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { MAX_JOBS, loadConfig } from './config.js';
@@ -49,7 +50,7 @@ function program(io: Io): Command {
     .name('sagebuild')
     .description('Build a tree of Sage-style package recipes into one prefix: incremental, parallel, staged.')
     .usage('[options] [targets...]')
-    .argument('[targets...]', "'all' (default), 'list', 'status', 'configure', 'download [pkg...|all]', 'watch [targets]', 'wheelhouse-index', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
+    .argument('[targets...]', "'all' (default), 'list [pkg...]', 'status [pkg...]', 'configure', 'download [pkg...|all]', 'watch [targets]', 'wheelhouse-index', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
     .option('-j, --jobs <n>', 'packages built at once (default: config `jobs`, else the CPU count)', jobsArg)
     .option('-k, --keep-going', 'after a failure, go on building everything that does not depend on it')
     .option('-n, --dry-run', 'print what would be built and why; change nothing')
@@ -70,7 +71,7 @@ function program(io: Io): Command {
   --with-system-<pkg>, --without-system-<pkg>
                             take <pkg> from the system / always build it, whatever 'configure' found
 
-Exit status: 0 success, 1 a package failed, 2 usage/config/recipe error, 130/143 interrupted.
+Exit status: 0 success, 1 a package failed, 2 usage/config/recipe error, 3 'status': a package asked\nabout (without names: an installed one, or one 'all' needs) is outdated or not installed,\n130/143 interrupted.
 State: manifests in ${installedDir('<prefix>')}/, logs in <logs>/pkgs/<pkg>-<version>.log.`,
     )
     .exitOverride()
