@@ -191,7 +191,10 @@ describe('a build run with a fake builder', () => {
     assert.deepEqual(r.summary?.interrupted, ['slow-1.0']);
     assert.deepEqual(r.summary?.failed, []);
     assert.deepEqual(f.names, ['slow'], 'nothing starts after the signal');
-    assert.deepEqual([...r.summary!.skipped, ...r.summary!.notStarted].sort(), ['after-1.0', 'other-1.0']);
+    // Its dependent did not start because of the signal, not because a dependency failed.
+    assert.deepEqual([...r.summary!.notStarted].sort(), ['after-1.0', 'other-1.0']);
+    assert.deepEqual(r.summary!.skipped, []);
+    assert.ok(!r.events.some((e) => e.type === 'pkg-skipped'), 'no "skipped: dependency failed"');
   });
 
   it('-j 2 builds two at once; jobserver: false gives the builder no token pool', async () => {
