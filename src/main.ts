@@ -12,6 +12,9 @@ import { runActions } from './commands/dispatch.js';
 import type { CommandOptions } from './commands/options.js';
 import { openState } from './spkg/recover.js';
 import { ConsoleReporter } from './report/console.js';
+import { LiveStatus, LiveTerminal } from './report/live.js';
+import { ProgressLines } from './report/progress.js';
+import { colorOn, paint, type ColorWhen } from './report/style.js';
 import { LogFiles } from './report/logfile.js';
 import { TraceWriter } from './report/trace.js';
 import { writeFileSync } from 'node:fs';
@@ -31,6 +34,8 @@ interface Options {
   pkgs?: string;
   check?: boolean;
   quiet?: boolean;
+  verbose?: boolean;
+  color: ColorWhen;
   explain?: string[];
   installed?: boolean;
   offline?: boolean;
@@ -43,6 +48,11 @@ function jobsArg(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > MAX_JOBS) throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_JOBS}`);
   return n;
+}
+
+function colorArg(v: string): ColorWhen {
+  if (v !== 'auto' && v !== 'always' && v !== 'never') throw new InvalidArgumentError('expected auto, always or never');
+  return v;
 }
 
 function program(io: Io): Command {
@@ -59,6 +69,8 @@ function program(io: Io): Command {
     .option('--pkgs <dir>', 'recipe tree (overrides the config)')
     .option('--check', "run each package's spkg-check after installing it")
     .option('-q, --quiet', "don't echo recipe output (it is always in the log files)")
+    .option('-v, --verbose', 'on a terminal too, echo recipe output (prefixed) instead of the live status line only')
+    .option('--color <when>', "colour: auto (a terminal, unless NO_COLOR is set), always, never", colorArg, 'auto')
     .option('--explain <pkg...>', 'print why each <pkg> would be rebuilt, down the chain of dependencies; build nothing')
     .option('--installed', "with 'list': show each package's state (as 'status')")
     .option('--offline', 'never use the network: tarballs must be in the upstream folder')
@@ -99,7 +111,8 @@ export function systemFlags(argv: string[]): { rest: string[]; overrides: Map<st
  * Runs one command. `args` are the arguments after the program name; returns the exit status.
  * Signal handlers are installed for the run and removed at its end.
  */
-export async function main(args: string[], io: Io): Promise<number> {
+export async function main(args: string[], processIo: Io): Promise<number> {
+  let io = processIo;
   const { rest: argv, overrides: systemOverrides, bad: badFlags } = systemFlags(args);
   if (badFlags.length) {
     io.stderr.write(`sagebuild: error: ${badFlags.join(' ')}: write --with-system-<pkg> (=yes, =no) or --without-system-<pkg>\n`);
@@ -141,11 +154,25 @@ export async function main(args: string[], io: Io): Promise<number> {
 
   let logs: LogFiles | null = null;
   let trace: TraceWriter | null = null;
+  let live: LiveStatus | null = null;
+  let progress: ProgressLines | null = null;
   try {
     const loadIt = () => loadConfig(opts.config ?? null, { prefix: opts.prefix, pkgs: opts.pkgs, jobs: opts.jobs, check: opts.check }, io.cwd);
     const config = loadIt();
     const project = await analyze(config);
-    new ConsoleReporter(bus, { verbose: !opts.quiet, out: io.stdout, err: io.stderr });
+    // A terminal gets the live status line (everything else printed above it, through its
+    // writers); anything else gets prefixed lines and a progress line now and then.
+    const tty = io.isTTY === true;
+    const colours = paint(colorOn(opts.color, tty, process.env));
+    if (tty) {
+      const terminal = new LiveTerminal(io.stdout, io.stderr);
+      io = { ...io, stdout: terminal.stdout, stderr: terminal.stderr };
+      // Before the console reporter: a line it prints above is redrawn already updated.
+      live = new LiveStatus(bus, terminal, { paint: colours, columns: () => processIo.columns });
+    } else {
+      progress = new ProgressLines(bus, io.stdout);
+    }
+    new ConsoleReporter(bus, { verbose: !opts.quiet && (opts.verbose === true || !tty), tty, paint: colours, cwd: io.cwd, columns: () => processIo.columns, out: io.stdout, err: io.stderr });
     logs = new LogFiles(bus);
     if (opts.trace) {
       // Fail before building, not after: the trace file must be writable.
@@ -215,6 +242,8 @@ export async function main(args: string[], io: Io): Promise<number> {
     }
     throw e;
   } finally {
+    live?.stop();
+    progress?.stop();
     try {
       trace?.save();
     } catch (e) {
