@@ -10,7 +10,8 @@ export const EVERY_MS = 30_000;
 export class ProgressLines {
   #total = 0;
   #done = 0;
-  #running = 0;
+  /** Ids, not a count: a package can fail before it starts (its lock could not be taken). */
+  readonly #running = new Set<string>();
   #failed = 0;
   #timer: NodeJS.Timeout | undefined;
 
@@ -22,16 +23,17 @@ export class ProgressLines {
       switch (e.type) {
         case 'run-start':
           this.#total = e.packages.length;
-          this.#done = this.#running = this.#failed = 0;
+          this.#done = this.#failed = 0;
+          this.#running.clear();
           this.#restart();
           break;
         case 'pkg-start':
-          this.#running++;
+          this.#running.add(e.id);
           break;
         case 'pkg-done':
         case 'pkg-failed':
         case 'pkg-skipped':
-          if (e.type !== 'pkg-skipped') this.#running--;
+          this.#running.delete(e.id);
           if (e.type === 'pkg-failed' && !e.canceled) this.#failed++;
           if (++this.#done % EVERY_PACKAGES === 0 && this.#done < this.#total) {
             this.#print();
@@ -48,7 +50,7 @@ export class ProgressLines {
   }
 
   #print(): void {
-    this.out.write(`sagebuild: [${this.#done}/${this.#total}] done, ${this.#running} running, ${this.#failed} failed\n`);
+    this.out.write(`sagebuild: [${this.#done}/${this.#total}] done, ${this.#running.size} running, ${this.#failed} failed\n`);
   }
 
   #restart(): void {
