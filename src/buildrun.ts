@@ -73,7 +73,10 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   const results = new Map<string, BuildOutcome>();
   const prefix = project.config.prefix;
   // Read only when something builds: a no-op run does not touch the file.
-  const weight = tasks.length ? expectedDurations(readDurations(prefix), toBuild.map((i) => i.name)) : undefined;
+  const recorded = tasks.length ? readDurations(prefix) : new Map<string, number>();
+  const weight = tasks.length ? expectedDurations(recorded, toBuild.map((i) => i.name)) : undefined;
+  // Reporters' eta: the scheduler's weights, when at least one build was ever timed here.
+  if (tasks.length) o.bus.emit({ type: 'run-start', jobs: o.jobs, packages: toBuild.map((i) => ({ id: idOf(i.name), name: i.name, expectedMs: recorded.size ? weight!(i.name) : null })) });
   const measured = new Map<string, number>();
   const run = async (name: string) => {
     const started = Date.now();
@@ -104,14 +107,16 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   // Packages stopped by Ctrl-C/SIGTERM are reported apart from real failures.
   const interrupted = (name: string) => results.get(name) === 'interrupted';
   const by = (k: string) => toBuild.filter((i) => outcome.get(i.name) === k && !elsewhere(i.name)).map((i) => idOf(i.name));
+  const failed = toBuild.filter((i) => outcome.get(i.name) === 'failed' && !interrupted(i.name));
   o.bus.emit({
     type: 'summary',
     built: by('ok'),
     upToDate: plan.filter((i) => i.action === 'up-to-date' || elsewhere(i.name)).map((i) => idOf(i.name)),
-    failed: toBuild.filter((i) => outcome.get(i.name) === 'failed' && !interrupted(i.name)).map((i) => ({ id: idOf(i.name), logFile: pkgPaths(project, project.recipes.get(i.name)!).logFile })),
+    failed: failed.map((i) => ({ id: idOf(i.name), logFile: pkgPaths(project, project.recipes.get(i.name)!).logFile })),
     interrupted: toBuild.filter((i) => outcome.get(i.name) === 'failed' && interrupted(i.name)).map((i) => idOf(i.name)),
     skipped: by('skipped'),
     notStarted: by('not-started'),
+    stoppedEarly: !o.keepGoing && !o.signal.aborted && failed.length > 0 && by('not-started').length > 0,
   });
   return [...outcome.values()].some((x) => x !== 'ok') ? 1 : 0;
 }

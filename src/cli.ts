@@ -10,7 +10,16 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() }).then(
+const io = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  cwd: process.cwd(),
+  isTTY: process.stdout.isTTY === true,
+  get columns() {
+    return process.stdout.columns;
+  },
+};
+main(process.argv.slice(2), io).then(
   (code) => {
     process.exitCode = code;
   },

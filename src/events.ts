@@ -24,6 +24,8 @@ export type SagebuildEvent =
   | { type: 'warning'; message: string }
   | { type: 'info'; message: string }
   | { type: 'plan'; items: PlanItem[]; dryRun: boolean }
+  /** A build run starts: what it will build, with each package's expected duration (ms; null: no build was ever timed here). */
+  | { type: 'run-start'; jobs: number; packages: { id: string; name: string; expectedMs: number | null }[] }
   | { type: 'pkg-start'; id: string; name: string; logFile: string; reasons: Reason[] }
   | { type: 'step'; id: string; step: BuildStep; detail?: string }
   | { type: 'output'; id: string; line: string }
@@ -32,7 +34,8 @@ export type SagebuildEvent =
   | { type: 'pkg-skipped'; id: string; name: string; because: string }
   | { type: 'clean-done'; name: string; removed: number; wasInstalled: boolean }
   | { type: 'lock-wait'; id: string; lockFile: string; mode: 'shared' | 'exclusive'; holders: string }
-  | { type: 'summary'; built: string[]; upToDate: string[]; failed: { id: string; logFile: string }[]; interrupted: string[]; skipped: string[]; notStarted: string[] };
+  /** `stoppedEarly`: a failure (without -k) left packages unstarted that -k would have built. */
+  | { type: 'summary'; built: string[]; upToDate: string[]; failed: { id: string; logFile: string }[]; interrupted: string[]; skipped: string[]; notStarted: string[]; stoppedEarly: boolean };
 
 type Listener = (e: SagebuildEvent) => void;
 

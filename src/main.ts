@@ -1,5 +1,6 @@
 // One sagebuild command: parse options, analyse the tree, run the actions the targets ask for.
-// Exit codes: 0 success, 1 a package failed, 2 usage/config/recipe error, 128+N on signal N.
+// Exit codes: 0 success, 1 a package failed, 2 usage/config/recipe error, 3 `status`: not up to
+// date, 128+N on signal N.
 // Prints only through `io` (cli.ts hands it the process's streams and folder; tests their own).
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { CONFIG_NAME, MAX_JOBS, loadConfig } from './config.js';
@@ -11,6 +12,9 @@ import { runActions } from './commands/dispatch.js';
 import type { CommandOptions } from './commands/options.js';
 import { openState } from './spkg/recover.js';
 import { ConsoleReporter } from './report/console.js';
+import { LiveStatus, LiveTerminal } from './report/live.js';
+import { ProgressLines } from './report/progress.js';
+import { colorOn, paint, type ColorWhen } from './report/style.js';
 import { LogFiles } from './report/logfile.js';
 import { TraceWriter } from './report/trace.js';
 import { writeFileSync } from 'node:fs';
@@ -30,6 +34,8 @@ interface Options {
   pkgs?: string;
   check?: boolean;
   quiet?: boolean;
+  verbose?: boolean;
+  color: ColorWhen;
   explain?: string[];
   installed?: boolean;
   offline?: boolean;
@@ -44,12 +50,17 @@ function jobsArg(v: string): number {
   return n;
 }
 
+function colorArg(v: string): ColorWhen {
+  if (v !== 'auto' && v !== 'always' && v !== 'never') throw new InvalidArgumentError('expected auto, always or never');
+  return v;
+}
+
 function program(io: Io): Command {
   return new Command()
     .name('sagebuild')
     .description('Build a tree of Sage-style package recipes into one prefix: incremental, parallel, staged.')
     .usage('[options] [targets...]')
-    .argument('[targets...]', "'all' (default), 'list', 'status', 'configure', 'download [pkg...|all]', 'watch [targets]', 'wheelhouse-index', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
+    .argument('[targets...]', "'all' (default), 'list [pkg...]', 'status [pkg...]', 'configure', 'download [pkg...|all]', 'watch [targets]', 'wheelhouse-index', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
     .option('-j, --jobs <n>', 'packages built at once (default: config `jobs`, else the CPU count)', jobsArg)
     .option('-k, --keep-going', 'after a failure, go on building everything that does not depend on it')
     .option('-n, --dry-run', 'print what would be built and why; change nothing')
@@ -58,6 +69,8 @@ function program(io: Io): Command {
     .option('--pkgs <dir>', 'recipe tree (overrides the config)')
     .option('--check', "run each package's spkg-check after installing it")
     .option('-q, --quiet', "don't echo recipe output (it is always in the log files)")
+    .option('-v, --verbose', 'on a terminal too, echo recipe output (prefixed) instead of the live status line only')
+    .option('--color <when>', "colour: auto (a terminal, unless NO_COLOR is set), always, never", colorArg, 'auto')
     .option('--explain <pkg...>', 'print why each <pkg> would be rebuilt, down the chain of dependencies; build nothing')
     .option('--installed', "with 'list': show each package's state (as 'status')")
     .option('--offline', 'never use the network: tarballs must be in the upstream folder')
@@ -70,7 +83,7 @@ function program(io: Io): Command {
   --with-system-<pkg>, --without-system-<pkg>
                             take <pkg> from the system / always build it, whatever 'configure' found
 
-Exit status: 0 success, 1 a package failed, 2 usage/config/recipe error, 130/143 interrupted.
+Exit status: 0 success, 1 a package failed, 2 usage/config/recipe error, 3 'status': a package asked\nabout (without names: an installed one, or one 'all' needs) is outdated or not installed,\n130/143 interrupted.
 State: manifests in ${installedDir('<prefix>')}/, logs in <logs>/pkgs/<pkg>-<version>.log.`,
     )
     .exitOverride()
@@ -98,7 +111,8 @@ export function systemFlags(argv: string[]): { rest: string[]; overrides: Map<st
  * Runs one command. `args` are the arguments after the program name; returns the exit status.
  * Signal handlers are installed for the run and removed at its end.
  */
-export async function main(args: string[], io: Io): Promise<number> {
+export async function main(args: string[], processIo: Io): Promise<number> {
+  let io = processIo;
   const { rest: argv, overrides: systemOverrides, bad: badFlags } = systemFlags(args);
   if (badFlags.length) {
     io.stderr.write(`sagebuild: error: ${badFlags.join(' ')}: write --with-system-<pkg> (=yes, =no) or --without-system-<pkg>\n`);
@@ -140,11 +154,25 @@ export async function main(args: string[], io: Io): Promise<number> {
 
   let logs: LogFiles | null = null;
   let trace: TraceWriter | null = null;
+  let live: LiveStatus | null = null;
+  let progress: ProgressLines | null = null;
   try {
     const loadIt = () => loadConfig(opts.config ?? null, { prefix: opts.prefix, pkgs: opts.pkgs, jobs: opts.jobs, check: opts.check, dryRun: opts.dryRun }, io.cwd);
     const config = loadIt();
     const project = await analyze(config);
-    new ConsoleReporter(bus, { verbose: !opts.quiet, out: io.stdout, err: io.stderr });
+    // A terminal gets the live status line (everything else printed above it, through its
+    // writers); anything else gets prefixed lines and a progress line now and then.
+    const tty = io.isTTY === true;
+    const colours = paint(colorOn(opts.color, tty, process.env));
+    if (tty) {
+      const terminal = new LiveTerminal(io.stdout, io.stderr);
+      io = { ...io, stdout: terminal.stdout, stderr: terminal.stderr };
+      // Before the console reporter: a line it prints above is redrawn already updated.
+      live = new LiveStatus(bus, terminal, { paint: colours, columns: () => processIo.columns });
+    } else {
+      progress = new ProgressLines(bus, io.stdout);
+    }
+    new ConsoleReporter(bus, { verbose: !opts.quiet && (opts.verbose === true || !tty), tty, paint: colours, cwd: io.cwd, columns: () => processIo.columns, out: io.stdout, err: io.stderr });
     if (!config.configFile) {
       const here = (p: string) => path.relative(io.cwd, p) || '.';
       bus.emit({ type: 'warning', message: `no ${CONFIG_NAME} in ${io.cwd} or a folder above it: using the defaults (recipes ${here(config.pkgs)}, prefix ${here(config.prefix)})` });
@@ -218,6 +246,8 @@ export async function main(args: string[], io: Io): Promise<number> {
     }
     throw e;
   } finally {
+    live?.stop();
+    progress?.stop();
     try {
       trace?.save();
     } catch (e) {

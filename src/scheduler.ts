@@ -122,6 +122,9 @@ export async function schedule(tasks: Task[], run: (id: string) => Promise<boole
           pending.set(d, n);
           if (n === 0 && !outcome.has(d)) ready.push(d);
         }
+      } else if (o.signal.aborted) {
+        // Stopped by Ctrl-C, not by a failure: what did not start is 'not-started', not skipped.
+        stopping = true;
       } else {
         if (!o.keepGoing) stopping = true;
         skipDependents(id);

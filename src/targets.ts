@@ -5,9 +5,10 @@ import type { BuildRequest } from './plan.js';
 export type Action =
   | { kind: 'build'; requests: BuildRequest[] }
   | { kind: 'clean'; name: string }
-  | { kind: 'list' }
+  /** `names`: the packages to report on (none: every package). */
+  | { kind: 'list'; names: string[] }
   | { kind: 'wheelhouse-index' }
-  | { kind: 'status' }
+  | { kind: 'status'; names: string[] }
   | { kind: 'configure' }
   | { kind: 'download'; requests: BuildRequest[] };
 
@@ -38,7 +39,16 @@ export function parseTargets(targets: string[], known: Set<string>, allTargets: 
     if (diags.length) throw new UserError(diags);
     return [...parseTargets(targets.slice(0, dl), known, allTargets, installed), { kind: 'download', requests }];
   }
+  // The names right after `status`/`list` are what the query reports on, never build targets.
+  let query: { names: string[] } | null = null;
   for (const t of targets) {
+    if (query && /^[a-z0-9_]+$/.test(t) && (t === 'all' || !SPECIAL_TARGETS.includes(t))) {
+      if (t === 'all') continue; // every package: the query's default
+      if (known.has(t) || installed.has(t)) query.names.push(t);
+      else unknown(t, t);
+      continue;
+    }
+    query = null;
     if (t === 'watch') {
       diags.push({ message: "'watch' must come first: sagebuild watch [targets]" });
       continue;
@@ -48,7 +58,12 @@ export function parseTargets(targets: string[], known: Set<string>, allTargets: 
       continue;
     }
     // `configure` is the command even in Sage's tree, whose base package `configure` cannot be built.
-    if (t === 'list' || t === 'wheelhouse-index' || t === 'status' || t === 'configure') {
+    if (t === 'list' || t === 'status') {
+      query = { names: [] };
+      actions.push({ kind: t, names: query.names });
+      continue;
+    }
+    if (t === 'wheelhouse-index' || t === 'configure') {
       actions.push({ kind: t });
       continue;
     }

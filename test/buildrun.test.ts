@@ -110,19 +110,24 @@ describe('a build run with a fake builder', () => {
     assert.equal(ctx.offline, true);
     assert.equal(ctx.check, false);
     assert.notEqual(ctx.jobserver, null, 'the jobserver is on unless the config turns it off');
-    assert.deepEqual(r.summary, { type: 'summary', built: ['a-1.0', 'b-1.0', 'c-1.0'], upToDate: [], failed: [], interrupted: [], skipped: [], notStarted: [] });
+    assert.deepEqual(r.summary, { type: 'summary', built: ['a-1.0', 'b-1.0', 'c-1.0'], upToDate: [], failed: [], interrupted: [], skipped: [], notStarted: [], stoppedEarly: false });
     assert.equal(r.events[0]!.type, 'plan', 'the plan is announced before anything builds');
+    assert.deepEqual(r.events[1], { type: 'run-start', jobs: 1, packages: ['a', 'b', 'c'].map((name) => ({ id: `${name}-1.0`, name, expectedMs: null })) }, 'then what will build; no durations recorded yet');
     assert.equal(r.events.at(-1)!.type, 'summary', 'the summary ends the run');
     // What the builder recorded makes the next run build nothing.
     const again = new FakeBuilder();
     const r2 = await run(p, ['c'], again);
     assert.equal(r2.status, 0);
     assert.deepEqual(again.names, []);
+    assert.ok(!r2.events.some((e) => e.type === 'run-start'), 'nothing to build: no run starts');
     assert.deepEqual(r2.summary?.upToDate, ['a-1.0', 'b-1.0', 'c-1.0']);
     // A changed dependency rebuilds, and takes its dependents along with that reason.
     writeFileSync(path.join(p.config.pkgs, 'a', 'spkg-install.in'), 'true # changed\n');
     const third = new FakeBuilder();
-    assert.equal((await run(p, ['c'], third)).status, 0);
+    const r3 = await run(p, ['c'], third);
+    assert.equal(r3.status, 0);
+    const start = r3.events.find((e) => e.type === 'run-start');
+    assert.ok(start?.type === 'run-start' && start.packages.every((x) => typeof x.expectedMs === 'number'), 'the recorded build times are the expected ones');
     assert.deepEqual(third.names, ['a', 'b', 'c']);
     assert.deepEqual(third.calls.map((c) => c.reasons), [[{ kind: 'recipe-file', change: 'changed', file: 'spkg-install.in' }], [{ kind: 'dependency-rebuilt', dep: 'a' }], [{ kind: 'dependency-rebuilt', dep: 'b' }]]);
   });
@@ -150,6 +155,7 @@ describe('a build run with a fake builder', () => {
     assert.deepEqual([...r.summary!.skipped].sort(), ['deeper-1.0', 'needsbad-1.0']);
     assert.deepEqual([...r.summary!.notStarted].sort(), ['good1-1.0', 'good2-1.0', 'other-1.0']);
     assert.deepEqual(r.summary?.built, []);
+    assert.equal(r.summary?.stoppedEarly, true, 'the failure stopped the run: -k would have built good1, good2, other');
     assert.deepEqual(r.events.filter((e) => e.type === 'pkg-skipped').sort((x, y) => (x.id < y.id ? -1 : 1)), [
       { type: 'pkg-skipped', id: 'deeper-1.0', name: 'deeper', because: 'dependency bad-1.0 failed' },
       { type: 'pkg-skipped', id: 'needsbad-1.0', name: 'needsbad', because: 'dependency bad-1.0 failed' },
@@ -165,6 +171,7 @@ describe('a build run with a fake builder', () => {
     assert.deepEqual(r.summary?.built, ['good1-1.0', 'good2-1.0']);
     assert.deepEqual(r.summary?.skipped.sort(), ['deeper-1.0', 'needsbad-1.0']);
     assert.deepEqual(r.summary?.notStarted, []);
+    assert.equal(r.summary?.stoppedEarly, false);
   });
 
   it('built elsewhere counts as up to date, a removed dummy as built; both let dependents build', async () => {
@@ -191,7 +198,11 @@ describe('a build run with a fake builder', () => {
     assert.deepEqual(r.summary?.interrupted, ['slow-1.0']);
     assert.deepEqual(r.summary?.failed, []);
     assert.deepEqual(f.names, ['slow'], 'nothing starts after the signal');
-    assert.deepEqual([...r.summary!.skipped, ...r.summary!.notStarted].sort(), ['after-1.0', 'other-1.0']);
+    // Its dependent did not start because of the signal, not because a dependency failed.
+    assert.deepEqual([...r.summary!.notStarted].sort(), ['after-1.0', 'other-1.0']);
+    assert.deepEqual(r.summary!.skipped, []);
+    assert.ok(!r.events.some((e) => e.type === 'pkg-skipped'), 'no "skipped: dependency failed"');
+    assert.equal(r.summary?.stoppedEarly, false, 'stopped by the signal, not by a failure');
   });
 
   it('-j 2 builds two at once; jobserver: false gives the builder no token pool', async () => {

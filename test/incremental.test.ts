@@ -93,11 +93,11 @@ describe('incremental builds by fingerprint', () => {
   it('status shows installed, outdated and not installed packages', async () => {
     rig.write(scriptPkg('newpkg', { type: 'optional' }));
     const r = await rig.run('status');
-    assert.equal(r.exitCode, 0, r.all);
+    assert.equal(r.exitCode, 3, r.all);
     const rows = Object.fromEntries(r.stdout.split('\n').map((l) => [l.split(/\s+/)[0], l.split(/\s{2,}/).slice(1).join('  ')]));
-    assert.equal(rows.docs, 'installed  1.0');
-    assert.equal(rows.app, 'outdated  1.0: patches/0001-fix.patch added');
-    assert.equal(rows.newpkg, 'not installed  1.0');
+    assert.equal(rows.docs, 'installed  1.0  (standard, script)');
+    assert.equal(rows.app, 'outdated  1.0: patches/0001-fix.patch added  (standard, script)');
+    assert.equal(rows.newpkg, 'not installed  1.0  (optional, script)');
     assert.equal((await rig.run('list', '--installed')).stdout, r.stdout);
     rig.write({ 'local/var/lib/sage/installed/gone-2.0': JSON.stringify({ package_name: 'gone', package_version: '2.0', files: [] }) });
     assert.match((await rig.run('status')).stdout, /^gone\s+no recipe\s+2\.0: installed, but pkgs\/ has no recipe; remove it with 'gone-clean'$/m);

@@ -93,6 +93,11 @@ export class Rig {
     return runInProcess(args, this.dir, env);
   }
 
+  /** As runEnv, with the Io's terminal facts set (`isTTY`, `columns`): the live status line in-process. */
+  runIo(terminal: { isTTY?: boolean; columns?: number }, env: Record<string, string>, ...args: string[]): Promise<RunResult> {
+    return runInProcess(args, this.dir, env, terminal);
+  }
+
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
@@ -105,7 +110,7 @@ let queue: Promise<unknown> = Promise.resolve();
  * capturing stdout and stderr (and both, interleaved, as `all`). In-process runs take turns:
  * they share process.env and the signal handlers main installs.
  */
-export function runInProcess(args: string[], cwd: string, env: Record<string, string> = {}): Promise<RunResult> {
+export function runInProcess(args: string[], cwd: string, env: Record<string, string> = {}, terminal: { isTTY?: boolean; columns?: number } = {}): Promise<RunResult> {
   const turn = queue.then(async () => {
     const out: string[] = [];
     const err: string[] = [];
@@ -114,6 +119,7 @@ export function runInProcess(args: string[], cwd: string, env: Record<string, st
       stdout: { write: (s: string) => out.push(s) && all.push(s) },
       stderr: { write: (s: string) => err.push(s) && all.push(s) },
       cwd,
+      ...terminal,
     };
     const vars = { PIP_RETRIES: '0', ...env };
     const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));

@@ -412,7 +412,7 @@ describe('damaged state', () => {
     const rig = new Rig('rob');
     rig.write({ ...scriptPkg('c'), ...scriptPkg('d'), 'local/var/lib/sage/installed/c-1.0': 'PACKAGE NAME: c\n', 'local/var/lib/sage/installed/d-1.0': '{"package_name": "d", "package_version": "1.0"}\n' });
     const st = await rig.run('status');
-    assert.equal(st.exitCode, 0, st.all);
+    assert.equal(st.exitCode, 3, st.all);
     assert.match(st.stdout, /^c\s+outdated\s+1\.0: installed, but its files are unknown/m);
     const r = await rig.run('all');
     assert.equal(r.exitCode, 0, r.all);

@@ -257,9 +257,17 @@ describe('targets', () => {
     assert.deepEqual(parse(['gmp-clean', 'gmp', 'numpy-no-deps', 'status', 'configure']), [
       { kind: 'clean', name: 'gmp' },
       { kind: 'build', requests: [{ name: 'gmp', noDeps: false }, { name: 'numpy', noDeps: true }] },
-      { kind: 'status' },
+      { kind: 'status', names: [] },
       { kind: 'configure' },
     ]);
+    // The names after a query are what it reports on, not build targets; a -clean or another
+    // command ends them; `all` means every package.
+    assert.deepEqual(parse(['status', 'gmp', 'numpy', 'gmp-clean', 'list', 'all', 'numpy']), [
+      { kind: 'status', names: ['gmp', 'numpy'] },
+      { kind: 'clean', name: 'gmp' },
+      { kind: 'list', names: ['numpy'] },
+    ]);
+    assert.deepEqual(parse(['status', 'old'], ['old']), [{ kind: 'status', names: ['old'] }], 'an installed package without a recipe can be asked about');
     assert.deepEqual(parse(['all']), [{ kind: 'build', requests: [{ name: 'gmp', noDeps: false }, { name: 'numpy', noDeps: false }] }]);
     assert.deepEqual(parse(['gone-clean'], ['gone']), [{ kind: 'clean', name: 'gone' }], 'an installed package without a recipe can be cleaned');
     assert.deepEqual(parse(['download', 'gmp']), [{ kind: 'download', requests: [{ name: 'gmp', noDeps: false }] }]);

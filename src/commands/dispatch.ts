@@ -10,7 +10,7 @@ import type { Action } from '../targets.js';
 import { writeSimpleIndex } from '../wheelhouse.js';
 import { wheelhouseOf } from '../state/layout.js';
 import { err, out, type CommandOptions } from './options.js';
-import { showStatus } from './status.js';
+import { OUTDATED_STATUS, showStatus } from './status.js';
 import { clean } from './clean.js';
 import { download } from './download.js';
 
@@ -43,6 +43,8 @@ export async function runActions(project: Project, actions: Action[], o: Command
     for (const a of actions) if (a.kind === 'build') makePlan(project, entries, a.requests, fp);
   }
   let status = 0;
+  // `status`'s answer (3: not up to date) is no failure: later targets run, and a failure's status wins.
+  let outdated = false;
   // A dry run plans later targets as if the earlier -clean targets had run.
   const assumeRemoved = new Set<string>();
   for (const a of actions) {
@@ -50,11 +52,12 @@ export async function runActions(project: Project, actions: Action[], o: Command
     let r = 0;
     switch (a.kind) {
       case 'list':
-        if (o.installed) r = showStatus(project, state, o);
-        else out(o, [...project.recipes.keys()].sort());
+        // A listing, not a question: always 0.
+        if (o.installed) showStatus(project, state, o, a.names);
+        else out(o, a.names.length ? [...new Set(a.names)].sort() : [...project.recipes.keys()].sort());
         break;
       case 'status':
-        r = showStatus(project, state, o);
+        if (showStatus(project, state, o, a.names) === OUTDATED_STATUS) outdated = true;
         break;
       case 'configure':
         if (o.dryRun) out(o, ['configure: would run the spkg-configure.m4 checks of every package (-n changes nothing)']);
@@ -90,5 +93,5 @@ export async function runActions(project: Project, actions: Action[], o: Command
     status = Math.max(status, r);
     if (r !== 0 && !o.keepGoing) break;
   }
-  return status;
+  return status !== 0 ? status : outdated ? OUTDATED_STATUS : 0;
 }

@@ -5,9 +5,26 @@ import type { Project } from '../project.js';
 import type { Decision } from '../systempkgs.js';
 import { reasonText, reasonsText } from './reasons.js';
 
-/** One line per package: installed / outdated (why) / not installed / dummy. */
-export function statusLines(plan: PlanItem[], installed: Map<string, InstalledEntry[]>): string[] {
+/** What `status` says of a package beside its state. */
+export interface StatusFacts {
+  /** Sage's type: base, standard, optional, experimental. */
+  type: string;
+  /** Where it comes from: its kind (normal, wheel, pip, script, none, venv), or `system`. */
+  source: string;
+  /** The record's `test_result` (empty: checks never ran). */
+  testResult: string;
+}
+
+/**
+ * One line per package: installed / outdated (why) / not installed / dummy, then in parentheses
+ * its type, source and test result (when `facts` has them).
+ */
+export function statusLines(plan: PlanItem[], installed: Map<string, InstalledEntry[]>, facts: Map<string, StatusFacts> = new Map()): string[] {
   const rows: [string, string, string][] = [];
+  const about = (name: string, text: string) => {
+    const f = facts.get(name);
+    return f ? `${text}  (${f.type}, ${f.source}${f.testResult ? `, tests ${f.testResult}` : ''})` : text;
+  };
   for (const i of [...plan].sort((a, b) => a.name.localeCompare(b.name))) {
     const have = (installed.get(i.name) ?? []).map((e) => e.version);
     if (i.action === 'dummy') rows.push([i.name, 'dummy', '(never built)']);
@@ -16,6 +33,8 @@ export function statusLines(plan: PlanItem[], installed: Map<string, InstalledEn
     else if (i.problems?.length) rows.push([i.name, 'cannot build', `${i.version}: ${i.problems.join('; ')}`]);
     else if (!have.length) rows.push([i.name, 'not installed', i.version]);
     else rows.push([i.name, 'outdated', `${have.join(', ')}: ${reasonsText(i.reasons)}`]);
+    const row = rows[rows.length - 1]!;
+    row[2] = about(i.name, row[2]);
   }
   // Installed packages whose recipe is gone (Sage's all-sage would uninstall them).
   const known = new Set(plan.map((i) => i.name));

@@ -11,6 +11,10 @@ export interface Io {
   stderr: Writer;
   /** The folder relative paths on the command line (and ./build.config.yaml) are resolved in. */
   cwd: string;
+  /** stdout is a terminal: a live status line instead of streamed recipe output (default: no). */
+  isTTY?: boolean;
+  /** The terminal's width, read at each redraw (a getter follows resizes); unknown: 80. */
+  columns?: number;
 }
 
 /** Writes lines, each ending in a newline. */
