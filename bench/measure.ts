@@ -75,10 +75,14 @@ export function usage(argv: string[], cwd: string, scratch: string): Usage {
 
 /**
  * Programs started by one run (successful execve calls of the whole tree, the command itself
- * excluded) and the most frequent ones; null without strace.
+ * excluded) and the most frequent ones; without strace the command still runs (what follows
+ * expects what it builds), and the answer is null.
  */
 export function programs(argv: string[], cwd: string, scratch: string): { count: number; top: [string, number][] } | null {
-  if (!TOOLS.strace) return null;
+  if (!TOOLS.strace) {
+    run(argv, cwd);
+    return null;
+  }
   const out = path.join(scratch, `strace-${process.pid}.txt`);
   rmSync(out, { force: true });
   run([TOOLS.strace, '-f', '-qq', '-s', '256', '-e', 'trace=execve', '-o', out, ...argv], cwd);

@@ -220,6 +220,7 @@ try {
     const t = new Date();
     for (const p of sage.packages) utimesSync(path.join(zero, 'pkgs', p.name, 'dependencies'), t, t);
   });
+  const noopRss = usage(SB, zero, tmp).maxRssKb;
   const w = median(warm);
   const f = median(floor);
   table({
@@ -232,7 +233,7 @@ try {
       row('sagebuild all, no-op, hash cache deleted', cold),
       row('sagebuild all, no-op, every dependencies file touched', touched),
     ],
-    notes: [`Ratios: sagebuild no-op / node floor = ${ratio(w, f)}x; sagebuild no-op / GNU make = ${ratio(w, median(mkNoop))}x; sagebuild above the floor = ${ms(w - f)}.`],
+    notes: [`Ratios: sagebuild no-op / node floor = ${ratio(w, f)}x; sagebuild no-op / GNU make = ${ratio(w, median(mkNoop))}x; sagebuild above the floor = ${ms(w - f)}. Peak RSS of a sagebuild no-op (one run): ${mb(noopRss)}.`],
   });
   rmSync(zero, { recursive: true, force: true });
 
