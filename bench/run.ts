@@ -34,7 +34,7 @@ const outAt = argv.indexOf('--out');
 const env = (name: string, dflt: number): number => Number(process.env[name] ?? dflt);
 /** The only difference between the modes: sizes and repetitions. */
 const SIZES = quick
-  ? { sageMax: 40, work: [2], pairs: 1, cpuRuns: 1, noopRuns: 1, scale: [50, 150], scaleNoopRuns: 1 }
+  ? { sageMax: 15, work: [1], pairs: 1, cpuRuns: 1, noopRuns: 1, scale: [20, 60], scaleNoopRuns: 1 }
   : { sageMax: Infinity, work: [30, 300], pairs: env('BENCH_PAIRS', 3), cpuRuns: env('BENCH_CPU_RUNS', 3), noopRuns: env('BENCH_RUNS', 7), scale: [500, 2000, 10000], scaleNoopRuns: env('BENCH_SCALE_RUNS', 5) };
 const OUT = outAt >= 0 ? path.resolve(argv[outAt + 1] ?? '') : quick ? path.join(os.tmpdir(), `sagebuild-bench-quick-${process.pid}.md`) : path.join(ROOT, 'bench', 'results.md');
 

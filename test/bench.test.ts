@@ -27,11 +27,11 @@ function runQuick(out: string): Promise<{ code: number | null; stdout: string; s
   });
 }
 
-// The first cell of every row the quick mode prints (its sizes: 2 s of work, 50 and 150 packages).
+// The first cell of every row the quick mode prints (its sizes: 1 s of work, 20 and 60 packages).
 const ROWS = [
-  '2 s of work',
-  'first build (no recorded durations), 2 s of work',
-  'second build (durations.json kept), 2 s of work',
+  '1 s of work',
+  'first build (no recorded durations), 1 s of work',
+  'second build (durations.json kept), 1 s of work',
   'wall',
   'CPU per package (user+sys, whole tree)',
   'programs started per package',
@@ -41,8 +41,8 @@ const ROWS = [
   'sagebuild all, no-op',
   'sagebuild all, no-op, hash cache deleted',
   'sagebuild all, no-op, every dependencies file touched',
-  '50 packages',
-  '150 packages',
+  '20 packages',
+  '60 packages',
 ];
 
 // A measured value: a time, a size, a ratio, or n/a where a tool is absent.
