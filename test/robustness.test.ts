@@ -336,13 +336,13 @@ describe('recipes and targets', () => {
     const r = await rig.run('all');
     assert.equal(r.exitCode, 2, r.all);
     assert.match(r.stderr, /pkgs\/v\/package-version\.txt:1: error: bad version/);
-    assert.ok(!rig.exists('logs'));
+    assert.ok(!rig.exists('local/var/log/sagebuild'));
     // A bad tarball name concerns only building that package: an error when it must build.
     rig.write({ 'pkgs/v/package-version.txt': '1.0\n' });
     const t = await rig.run('t');
     assert.equal(t.exitCode, 2, t.all);
     assert.match(t.stderr, /pkgs\/t\/checksums\.ini:1: error: cannot build package 't' \(it was requested\): tarball=\.\.\/\.\.\/out\/t-VERSION\.tar\.gz must be a plain file name/);
-    assert.ok(!rig.exists('logs'));
+    assert.ok(!rig.exists('local/var/log/sagebuild'));
     rig.cleanup();
   });
 

@@ -74,6 +74,7 @@ export const RESERVED: readonly string[] = [
   `${LOCK_RELDIR}/`,
   `${CACHE_RELDIR}/`,
   `${BACKUP_RELDIR}/`,
+  `${LOGS_REL}/`,
   `${WHEELS_RELDIR}/${INDEX_LINK}`,
   `${WHEELS_RELDIR}/${INDEX_DIR_PREFIX}`,
 ];
