@@ -20,7 +20,7 @@ import { beginRecord, endRecord, markStep, rewriteRecord, type InstallIntent, ty
 import { crashPoint } from '../util/crashpoint.js';
 import { processStart } from '../util/proc.js';
 import { lexists } from '../util/fs.js';
-import { dropBackups, rollBackFiles, rollBackPip, saveHooks } from './recover.js';
+import { dropBackups, leftAfterRollBack, rollBackFiles, rollBackPip, saveHooks } from './recover.js';
 import { SAGEBUILD_VERSION } from '../util/paths.js';
 import { listWheels, normalizeName, parseWheelFilename, refreshIndex } from '../wheelhouse.js';
 import { type BuildContext, StepFailure, pkgId } from './context.js';
@@ -288,7 +288,8 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     manifestFile = writeManifest(p.tree, manifest);
   } catch (e) {
     if (rec) {
-      rollBackFiles(rec);
+      const left = leftAfterRollBack(rollBackFiles(rec));
+      if (left) warn(left);
       if (claim) dropClaim(claim); // only now: until the new files are gone, they are this package's
       await rollBackPip(rec, pipCtx).catch(() => warn(`could not reinstall the previous version's Python packages; rebuild ${r.name}`));
       dropBackups(rec);

@@ -34,10 +34,14 @@ export function saveHooks(rec: JournalRecord): void {
   }
 }
 
-/** The tree-side roll-back: merged files out, old files and hooks back. Idempotent (a replay may be interrupted too). */
-export function rollBackFiles(rec: JournalRecord): void {
+/**
+ * The tree-side roll-back: merged files out, old files and hooks back. Idempotent (a replay may be
+ * interrupted too). Returns the landed files it could not remove (with the errno), for the caller
+ * to report: they stay in the tree, owned by no package.
+ */
+export function rollBackFiles(rec: JournalRecord): { file: string; code: string }[] {
   const { intent } = rec;
-  if (rec.steps.has('merge')) removeFiles(intent.tree, intent.add);
+  const left = rec.steps.has('merge') ? removeFiles(intent.tree, intent.add).left : [];
   for (const m of intent.moves) {
     if (!lexists(m.to)) continue; // never moved, or restored already
     mkdirSync(path.dirname(m.from), { recursive: true });
@@ -60,6 +64,14 @@ export function rollBackFiles(rec: JournalRecord): void {
     mkdirSync(path.dirname(h.dir), { recursive: true });
     moveFile(h.saved, h.dir);
   }
+  return left;
+}
+
+/** The warning for files a roll-back could not remove (none: null). */
+export function leftAfterRollBack(left: { file: string; code: string }[]): string | null {
+  if (!left.length) return null;
+  const named = left.slice(0, 5).map((l) => `${l.file} (${l.code})`).join(', ');
+  return `could not remove ${left.length} file(s) the undone install had landed: ${named}${left.length > 5 ? ', ...' : ''}; they are left in place, owned by no package: remove them by hand`;
 }
 
 /** The venv-side roll-back (under the pip lock, as every pip run): new distributions out, old ones back. */
@@ -88,7 +100,8 @@ async function replay(rec: JournalRecord, bus: EventBus): Promise<string> {
     rollForward(rec);
     outcome = `completed (its manifest was written)${intent.old.length ? `; ${intent.old.map((o) => `${intent.pkg}-${o.version}`).join(', ')} removed` : ''}`;
   } else {
-    rollBackFiles(rec);
+    const left = leftAfterRollBack(rollBackFiles(rec));
+    if (left) bus.emit({ type: 'warning', message: `${id}: ${left}` });
     const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === 'string'));
     if (intent.pip) {
       try {
