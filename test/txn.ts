@@ -110,7 +110,8 @@ const canon = (n: string) => n.toLowerCase().replace(/[-_.]+/g, '-');
 
 /**
  * The venv's side of the invariants (the prefix is the venv): the distributions installed in it
- * are exactly the manifests' (names and versions), and `pip check` passes. Runs the venv's Python.
+ * are exactly the manifests' (names and versions), no stash of a killed pip (`~name`) is left, and
+ * `pip check` passes. Runs the venv's Python.
  */
 export async function venvProblems(prefix: string): Promise<string[]> {
   const out: string[] = [];
@@ -120,6 +121,7 @@ export async function venvProblems(prefix: string): Promise<string[]> {
   const installed = (JSON.parse(listed.stdout) as [string, string][]).map(([n, v]) => `${canon(n)}==${v}`).sort();
   const recorded = [...manifests(prefix).values()].flatMap((m) => m.sagebuild?.python_dists ?? []).map((d) => `${canon(d.name)}==${d.version}`).sort();
   if (JSON.stringify(installed) !== JSON.stringify(recorded)) out.push(`the venv has ${installed.join(' ')}; the manifests record ${recorded.join(' ')}`);
+  for (const d of list(path.join(prefix, 'lib'))) for (const n of list(path.join(prefix, 'lib', d, 'site-packages'))) if (n.startsWith('~')) out.push(`pip's stash left: lib/${d}/site-packages/${n}`);
   const check = await execa(python, ['-m', 'pip', 'check', '--disable-pip-version-check'], { reject: false, env: { PIP_RETRIES: '0' } });
   if (check.exitCode !== 0) out.push(`pip check: ${check.stdout}${check.stderr}`.trim());
   return out;

@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import type { EventBus } from '../events.js';
 import { holdLock } from '../proc/heldlock.js';
-import { pipInstall, pipUninstall, type PipContext } from '../python/pip.js';
+import { pipInstall, pipUninstall, removePipStashes, type PipContext } from '../python/pip.js';
 import { endRecord, hasRecords, leftoverRecords, type InstallIntent, type JournalRecord } from '../state/journal.js';
 import { installedDir, pipRecordsDir, treeLockFile, wheelhouseOf } from '../state/layout.js';
 import { pythonDistsOf, readManifestOrNull, removeFiles, treeOfManifest, writeManifest, type PythonDist } from '../state/manifest.js';
@@ -131,6 +131,7 @@ async function replay(rec: JournalRecord, bus: EventBus): Promise<string> {
   const { intent } = rec;
   const id = `${intent.pkg}-${intent.version}`;
   let outcome: string;
+  let stashes: string[] = [];
   if (committed(rec)) {
     const passed = rollForward(rec);
     outcome = `completed (its manifest was written)${intent.old.length ? `; ${intent.old.map((o) => `${intent.pkg}-${o.version}`).join(', ')} removed` : ''}${passed.map((d) => `; took over ${d.name} (${d.pkg} had ${d.version} as a dependency)`).join('')}`;
@@ -139,13 +140,17 @@ async function replay(rec: JournalRecord, bus: EventBus): Promise<string> {
     if (left) bus.emit({ type: 'warning', message: `${id}: ${left}` });
     const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === 'string'));
     if (intent.pip) {
+      const pip = { venv: intent.pip.venv, env, id, bus, cwd: intent.pip.venv };
       try {
-        await rollBackPip(rec, { venv: intent.pip.venv, env, id, bus, cwd: intent.pip.venv });
+        await rollBackPip(rec, pip);
+        // A pip killed with sagebuild left its stash of what it was uninstalling.
+        if (rec.steps.has('pip-uninstall') || rec.steps.has('pip-install')) stashes = await removePipStashes(pip);
       } catch (e) {
         bus.emit({ type: 'warning', message: `${id}: could not restore the venv: ${(e as Error).message}; rebuild ${intent.pkg}` });
       }
     }
     outcome = intent.old.length ? `rolled back to ${intent.old.map((o) => `${intent.pkg}-${o.version}`).join(', ')}` : 'rolled back (nothing of it is installed)';
+    if (stashes.length) outcome += `; removed pip's leftover ${stashes.join(', ')}`;
   }
   dropBackups(rec);
   if (intent.wheelhouse) refreshIndex(intent.wheelhouse, (message) => bus.emit({ type: 'warning', message: `${id}: ${message}` }));
