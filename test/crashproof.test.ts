@@ -321,6 +321,19 @@ describe('files that cannot be removed, a prefix that cannot change', () => {
     assert.equal(rig.exists('local/share/a'), false);
   });
 
+  it('a replay that cannot remove a landed file says so, naming it and the errno (it was silent)', async (t) => {
+    rig.write({ 'build.config.yaml': 'prefix: local4\n', ...scriptPkg('e', { files: ['share/e/ro/f', 'share/e/g'] }) });
+    const killed = await rig.start(['e'], { SAGEBUILD_TEST_CRASH_AT: 'merge@e' });
+    assert.equal(killed.signal, 'SIGKILL', String(killed.all));
+    if (!roOrSkip(t, rig.path('local4/share/e/ro'))) return;
+    const r = await rig.run('status');
+    assert.match(r.stderr, /recovered an interrupted install of e-1\.0: rolled back/);
+    assert.match(r.stderr, /warning: e-1\.0: could not remove 1 file\(s\) the undone install had landed: .*local4\/share\/e\/ro\/f \(EROFS\); they are left in place, owned by no package/);
+    assert.equal(rig.exists('local4/share/e/g'), false);
+    assert.deepEqual(rig.manifests('local4'), []);
+    execFileSync('umount', [mounted.pop()!]);
+  });
+
   it('-clean on a read-only prefix is exit 2 before anything runs, naming the folder and errno; the prefix is as before', async (t) => {
     rig.write({ 'build.config.yaml': 'prefix: local2\n', ...scriptPkg('b', { body: 'mkdir -p "$SAGE_DESTDIR_LOCAL/share"' }) });
     assert.equal((await rig.run('b')).exitCode, 0);

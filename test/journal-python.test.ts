@@ -4,11 +4,11 @@
 // manifests, `pip check` passing. Few cases: each costs real pip runs.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Rig, type Tree } from './rig.ts';
 import { copyToolchain, makeWheel, pip } from './pyfixtures.ts';
-import { problems } from './txn.ts';
+import { problems, venvProblems } from './txn.ts';
 
 describe('install journal: Python package (wheel), kill -9 at the pip steps', { timeout: 900_000 }, () => {
   const rig = new Rig('sagebuild-journal-py');
@@ -35,6 +35,7 @@ describe('install journal: Python package (wheel), kill -9 at the pip steps', { 
   /** The venv has exactly wp-`v` (pip and the manifest agree), and the invariants hold. */
   const assertInstalled = async (v: string | null) => {
     assert.deepEqual(problems(rig.path('local'), { venv: true }), []);
+    assert.deepEqual(await venvProblems(rig.path('local')), []);
     const list = await pip(rig, ['list', '--format=json']);
     assert.equal(list.exitCode, 0, list.stderr);
     const wp = (JSON.parse(list.stdout) as { name: string; version: string }[]).filter((d) => d.name === 'wp').map((d) => d.version);
@@ -71,6 +72,18 @@ describe('install journal: Python package (wheel), kill -9 at the pip steps', { 
       await rerun('1.0', /^(?![\s\S]*recovered)/);
     });
   }
+
+  it("upgrade killed while pip uninstalled the old dist: pip's stash (~p) goes with the roll-back (it stayed, pip warning about it ever after)", async () => {
+    await crash('1.1', 'pip-uninstall');
+    // What pip leaves when it is killed mid-uninstall: the dist's folder renamed aside to ~<name[1:]>.
+    const site = rig.path('local/lib', readdirSync(rig.path('local/lib')).find((d) => d.startsWith('python'))!, 'site-packages');
+    mkdirSync(`${site}/~p`, { recursive: true });
+    writeFileSync(`${site}/~p/__init__.py`, 'VERSION = "1.0"\n');
+    const st = await rig.run('status');
+    assert.match(st.stderr, /recovered an interrupted install of wp-1\.1: rolled back to wp-1\.0; removed pip's leftover ~p/);
+    assert.equal(existsSync(`${site}/~p`), false);
+    await assertInstalled('1.0');
+  });
 
   it("upgrade killed after the manifest: completed, 1.1 stays", async () => {
     await crash('1.1', 'manifest');

@@ -10,6 +10,7 @@ import { cpSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Rig, type Tree } from './rig.ts';
 import { makeWheel, pip, py, withToolchain } from './pyfixtures.ts';
+import { problems, venvProblems } from './txn.ts';
 
 function pipPkg(name: string, version: string, requirements = `${name}==${version}\n`): Tree {
   return {
@@ -183,5 +184,39 @@ describe('pip packages from a package index', { timeout: 600_000 }, () => {
     assert.equal((await run('withdeps-clean')).exitCode, 0);
     assert.equal((await py(rig, 'import shareddep')).exitCode, 0, 'the recipe keeps it');
     assert.equal((await pip(rig, ['check'])).exitCode, 0);
+  });
+
+  // Issue 9: the hand-over is part of the install's transaction (its journal record).
+  it('a take-over killed after the manifest is finished by the next command: the holder no longer lists the dist', async () => {
+    assert.equal((await run('shareddep-clean')).exitCode, 0);
+    assert.equal((await run('withdeps')).exitCode, 0);
+    const killed = await rig.start(['shareddep'], { ...env, SAGEBUILD_TEST_CRASH_AT: 'manifest@shareddep' });
+    assert.equal(killed.signal, 'SIGKILL', String(killed.all));
+    const r = await run('status');
+    assert.match(r.stderr, /recovered an interrupted install of shareddep-1\.0: completed \(its manifest was written\); took over shareddep \(withdeps had 1\.0 as a dependency\)/);
+    const dists = (rig.manifest('withdeps-1.0').sagebuild as { python_dists: { name: string }[] }).python_dists.map((d) => d.name);
+    assert.ok(!dists.includes('shareddep'), dists.join(' '));
+    assert.deepEqual(problems(rig.path('local'), { venv: true }), []);
+    assert.deepEqual(await venvProblems(rig.path('local')), []);
+  });
+
+  it('a take-over killed after pip installed it is rolled back: the holder keeps its wheel and its dist', async () => {
+    assert.equal((await run('shareddep-clean')).exitCode, 0);
+    assert.equal((await run('withdeps-clean')).exitCode, 0);
+    assert.equal((await run('withdeps')).exitCode, 0);
+    const killed = await rig.start(['shareddep'], { ...env, SAGEBUILD_TEST_CRASH_AT: 'pip-install@shareddep' });
+    assert.equal(killed.signal, 'SIGKILL', String(killed.all));
+    const r = await run('status');
+    assert.match(r.stderr, /recovered an interrupted install of shareddep-1\.0: rolled back \(nothing of it is installed\)/);
+    const dists = (rig.manifest('withdeps-1.0').sagebuild as { python_dists: { name: string }[] }).python_dists.map((d) => d.name);
+    assert.ok(dists.includes('shareddep'), dists.join(' '));
+    assert.deepEqual(problems(rig.path('local'), { venv: true }), []);
+    assert.deepEqual(await venvProblems(rig.path('local')), []);
+    assert.equal((await py(rig, 'import withdeps; print(withdeps.VALUE)')).stdout.trim(), '11');
+    // And the take-over then goes through.
+    const again = await run('shareddep');
+    assert.equal(again.exitCode, 0, again.all);
+    assert.match(again.all, /takes over shareddep \(withdeps had 1\.0 as a dependency\)/);
+    assert.deepEqual(problems(rig.path('local'), { venv: true }), []);
   });
 });

@@ -6,6 +6,7 @@ import type { EventBus } from '../events.js';
 import type { PythonDist } from '../state/manifest.js';
 import { runLocked } from '../proc/lockedstep.js';
 import { pipLockFile, wheelhouseOf } from '../state/layout.js';
+import { readdirOrEmpty } from '../util/fs.js';
 import { listWheels, normalizeName, parseWheelFilename } from '../wheelhouse.js';
 
 export interface PipContext {
@@ -77,6 +78,24 @@ export async function pipUninstall(ctx: PipContext, dists: PythonDist[]): Promis
   argv = [...argv, 'uninstall', ...COMMON, '--yes', ...dists.map((d) => d.name)];
   const r = await runLocked('exclusive', pipLockFile(ctx.venv), argv, { cwd: ctx.cwd, env: ctx.env, id: ctx.id, bus: ctx.bus, signal: NEVER }, ctx.cancel);
   if (r.exitCode !== 0) throw new PipError(`pip uninstall of ${dists.map((d) => d.name).join(' ')} failed (exit code ${r.exitCode})`);
+}
+
+/**
+ * Removes what a pip killed mid-uninstall left in the venv's site-packages: the folders it was
+ * removing, renamed aside to `~<name without its first letter>` (pip's stash, AdjacentTempDirectory),
+ * which pip never removes afterwards (it warns "Ignoring invalid distribution ~..." ever after).
+ * Listed first, removed under the exclusive pip lock: a pip still running then has finished (its
+ * stash gone) or died (its stash left over too). Returns their names.
+ */
+export async function removePipStashes(ctx: PipContext): Promise<string[]> {
+  const lib = path.join(ctx.venv, 'lib');
+  const stashes = readdirOrEmpty(lib)
+    .filter((d) => d.startsWith('python'))
+    .flatMap((d) => readdirOrEmpty(path.join(lib, d, 'site-packages')).filter((n) => n.startsWith('~')).map((n) => path.join(lib, d, 'site-packages', n)));
+  if (!stashes.length) return [];
+  const r = await runLocked('exclusive', pipLockFile(ctx.venv), ['rm', '-rf', '--', ...stashes], { cwd: ctx.cwd, env: ctx.env, id: ctx.id, bus: ctx.bus, signal: NEVER }, ctx.cancel);
+  if (r.exitCode !== 0) throw new PipError(`could not remove pip's leftover ${stashes.join(', ')} (exit code ${r.exitCode})`);
+  return stashes.map((s) => path.basename(s));
 }
 
 /**

@@ -16,11 +16,11 @@ import { HookFailed, type HookTarget, installHooks, removeHooks, runLegacyUninst
 import { LockWaitCanceled, describeHolders } from '../proc/lockedstep.js';
 import { dropClaim, liveClaims, writeClaim } from '../state/claims.js';
 import { backupDir, isReserved, journalDir, treeLockFile, wheelhouseOf } from '../state/layout.js';
-import { beginRecord, endRecord, markStep, rewriteRecord, type InstallIntent, type JournalRecord } from '../state/journal.js';
+import { beginRecord, endRecord, markStep, rewriteRecord, type HandOver, type InstallIntent, type JournalRecord } from '../state/journal.js';
 import { crashPoint } from '../util/crashpoint.js';
 import { processStart } from '../util/proc.js';
 import { lexists } from '../util/fs.js';
-import { dropBackups, rollBackFiles, rollBackPip, saveHooks } from './recover.js';
+import { dropBackups, handOver, leftAfterRollBack, rollBackFiles, rollBackPip, saveHooks } from './recover.js';
 import { SAGEBUILD_VERSION } from '../util/paths.js';
 import { listWheels, normalizeName, parseWheelFilename, refreshIndex } from '../wheelhouse.js';
 import { type BuildContext, StepFailure, pkgId } from './context.js';
@@ -56,9 +56,12 @@ function recordedInputs(ctx: BuildContext, r: Recipe): { hash: string; inputs: F
  * A distribution this package installs that another package had only as a dependency passes to
  * this one: a recipe for it takes it over, whatever its version. (The other way round, a
  * dependency another package owns or is installing stays the other's: checkTarget drops it.)
+ * `takeable`: the holders' wheel files, which this install may overwrite; `held()`: the holders'
+ * manifests and what passes from each, read afresh (recorded in the journal's intent, so that a
+ * roll-forward finishes the hand-over and a roll-back puts those dists back: spkg/recover.ts).
  */
-function takeOverSharedDists(ctx: BuildContext, r: Recipe, dists: PythonDist[]): { takeOver: () => void; takeable: Set<string> } {
-  if (!dists.some((d) => !d.dependency)) return { takeOver: () => {}, takeable: new Set() };
+function sharedDists(ctx: BuildContext, r: Recipe, dists: PythonDist[]): { held: () => HandOver[]; takeable: Set<string> } {
+  if (!dists.some((d) => !d.dependency)) return { held: () => [], takeable: new Set() };
   const wheelhouse = wheelhouseOf(ctx.project.config.venv);
   const owners = ctx.db.owners();
   // Other packages holding one of this package's distributions only as a dependency: found from
@@ -69,32 +72,15 @@ function takeOverSharedDists(ctx: BuildContext, r: Recipe, dists: PythonDist[]):
     const o = owners.get(path.join(wheelhouse, w));
     if (o !== undefined && o !== r.name && mine.has(normalizeName(parseWheelFilename(w)?.dist ?? ''))) holders.add(o);
   }
-  const heldOnlyAsDependency = () =>
+  const held = (): HandOver[] =>
     [...holders].flatMap((pkg) =>
       ctx.db.get(pkg).flatMap((e) => {
         const m = readManifestOrNull(e.file);
         const taken = m ? pythonDistsOf(m).filter((d) => d.dependency && mine.has(normalizeName(d.name))) : [];
-        return m && taken.length ? [{ pkg, file: e.file, m, taken }] : [];
+        return m && taken.length ? [{ pkg, manifest: e.file, dists: taken }] : [];
       }),
     );
-  // Their wheel files: this install may overwrite them.
-  const takeable = new Set(heldOnlyAsDependency().flatMap((h) => h.taken.map((d) => path.join(wheelhouse, d.wheel))));
-  // Once this package's install has landed (pip has replaced them by now), their manifests drop them.
-  const takeOver = () => {
-    for (const { pkg, file, m, taken } of heldOnlyAsDependency()) {
-      const t = treeOfManifest(file);
-      const gone = new Set(taken.map((d) => path.relative(t, path.join(wheelhouse, d.wheel))));
-      m.files = m.files.filter((f) => !gone.has(f));
-      m.sagebuild = { ...m.sagebuild!, python_dists: pythonDistsOf(m).filter((d) => !taken.includes(d)) };
-      writeManifest(t, m);
-      for (const d of taken) {
-        ctx.bus.emit({ type: 'output', id: pkgId(r), line: `sagebuild: takes over ${d.name} (${pkg} had ${d.version} as a dependency)` });
-        // Another version's wheel leaves the wheelhouse with it: one wheel per installed distribution.
-        if (!dists.some((k) => k.wheel === d.wheel)) rmSync(path.join(wheelhouse, d.wheel), { force: true });
-      }
-    }
-  };
-  return { takeOver, takeable };
+  return { held, takeable: new Set(held().flatMap((h) => h.dists.map((d) => path.join(wheelhouse, d.wheel)))) };
 }
 
 export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Record<string, string>, stagedEntries: StagedEntry[], stagedDists: PythonDist[], afterInstall?: () => Promise<void>): Promise<Manifest> {
@@ -102,7 +88,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
   // Copies: a dependency another package installs meanwhile is dropped from them (checkTarget).
   const entries = [...stagedEntries];
   const dists = [...stagedDists];
-  const { takeOver, takeable } = takeOverSharedDists(ctx, r, dists);
+  const { held, takeable } = sharedDists(ctx, r, dists);
   const files = manifestFiles(entries);
   const absNew = files.map((f) => path.join(p.tree, f));
   const reserved = files.filter(isReserved);
@@ -174,12 +160,17 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     tree: p.tree,
     manifest: manifestPath(p.tree, r.name, r.version, r.kind),
     old: old.map((o) => ({ version: o.entry.version, manifest: o.entry.file })),
-    moves: old.flatMap((o) => o.abs.filter(lexists).map((f) => ({ from: f, to: path.join(backupDir(o.tree, backupName), path.relative(o.tree, f)) }))),
-    backups: [...new Set([...old.map((o) => backupDir(o.tree, backupName)), ...hookDirs.map((h) => h.saved)])],
+    moves: [
+      ...old.flatMap((o) => o.abs.filter(lexists).map((f) => ({ from: f, to: path.join(backupDir(o.tree, backupName), path.relative(o.tree, f)) }))),
+      // A holder's wheel this install replaces (the same file name): kept aside for a roll-back.
+      ...absNew.filter((f) => takeable.has(f) && !removing.has(f) && lexists(f)).map((f) => ({ from: f, to: path.join(backupDir(p.tree, backupName), path.relative(p.tree, f)) })),
+    ],
+    backups: [...new Set([...old.map((o) => backupDir(o.tree, backupName)), backupDir(p.tree, backupName), ...hookDirs.map((h) => h.saved)])],
     add: [...absNew],
     newDirs: entries.filter((e) => e.kind === 'dir').map((e) => path.join(p.tree, e.rel)).filter((d) => !lexists(d)),
     hooks: hookDirs,
     pip: dists.length || oldDists.length ? { venv, uninstall: oldDists, install: [...dists] } : null,
+    handOver: held(),
     wheelhouse: dists.length || touchesWheelhouse() ? wheelhouse : null,
   });
   const txn = `${r.name}-${r.version}-${process.pid}-${Date.now().toString(36)}`;
@@ -288,7 +279,8 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     manifestFile = await writeManifestAsync(p.tree, manifest);
   } catch (e) {
     if (rec) {
-      rollBackFiles(rec);
+      const left = leftAfterRollBack(rollBackFiles(rec));
+      if (left) warn(left);
       if (claim) dropClaim(claim); // only now: until the new files are gone, they are this package's
       await rollBackPip(rec, pipCtx).catch(() => warn(`could not reinstall the previous version's Python packages; rebuild ${r.name}`));
       dropBackups(rec);
@@ -302,8 +294,13 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     if (claim) dropClaim(claim);
   }
   crashPoint('manifest', r.name);
+<<<<<<< HEAD
   for (const o of old) if (o.entry.file !== manifestFile) removeRecord(o.entry.file);
   takeOver();
+=======
+  for (const o of old) if (o.entry.file !== manifestFile) rmSync(o.entry.file, { force: true });
+  for (const h of handOver(rec.intent)) ctx.bus.emit({ type: 'output', id, line: `sagebuild: takes over ${h.name} (${h.pkg} had ${h.version} as a dependency)` });
+>>>>>>> faults-python
   dropBackups(rec);
   crashPoint('unjournal', r.name);
   endRecord(rec);

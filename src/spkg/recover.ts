@@ -13,10 +13,17 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import type { EventBus } from '../events.js';
 import { holdLock } from '../proc/heldlock.js';
+<<<<<<< HEAD
 import { pipInstall, pipUninstall, type PipContext } from '../python/pip.js';
 import { endRecord, hasRecords, leftoverRecords, type JournalRecord } from '../state/journal.js';
 import { installedDir, pipRecordsDir, treeLockFile } from '../state/layout.js';
 import { readManifestOrNull, removeFiles, removeRecord } from '../state/manifest.js';
+=======
+import { pipInstall, pipUninstall, removePipStashes, type PipContext } from '../python/pip.js';
+import { endRecord, hasRecords, leftoverRecords, type InstallIntent, type JournalRecord } from '../state/journal.js';
+import { installedDir, pipRecordsDir, treeLockFile, wheelhouseOf } from '../state/layout.js';
+import { pythonDistsOf, readManifestOrNull, removeFiles, treeOfManifest, writeManifest, type PythonDist } from '../state/manifest.js';
+>>>>>>> faults-python
 import { InstalledState } from '../state/state.js';
 import { refreshIndex } from '../wheelhouse.js';
 import { moveFile } from './stage.js';
@@ -34,10 +41,14 @@ export function saveHooks(rec: JournalRecord): void {
   }
 }
 
-/** The tree-side roll-back: merged files out, old files and hooks back. Idempotent (a replay may be interrupted too). */
-export function rollBackFiles(rec: JournalRecord): void {
+/**
+ * The tree-side roll-back: merged files out, old files and hooks back. Idempotent (a replay may be
+ * interrupted too). Returns the landed files it could not remove (with the errno), for the caller
+ * to report: they stay in the tree, owned by no package.
+ */
+export function rollBackFiles(rec: JournalRecord): { file: string; code: string }[] {
   const { intent } = rec;
-  if (rec.steps.has('merge')) removeFiles(intent.tree, intent.add);
+  const left = rec.steps.has('merge') ? removeFiles(intent.tree, intent.add).left : [];
   for (const m of intent.moves) {
     if (!lexists(m.to)) continue; // never moved, or restored already
     mkdirSync(path.dirname(m.from), { recursive: true });
@@ -60,14 +71,55 @@ export function rollBackFiles(rec: JournalRecord): void {
     mkdirSync(path.dirname(h.dir), { recursive: true });
     moveFile(h.saved, h.dir);
   }
+  return left;
 }
 
-/** The venv-side roll-back (under the pip lock, as every pip run): new distributions out, old ones back. */
+/** The warning for files a roll-back could not remove (none: null). */
+export function leftAfterRollBack(left: { file: string; code: string }[]): string | null {
+  if (!left.length) return null;
+  const named = left.slice(0, 5).map((l) => `${l.file} (${l.code})`).join(', ');
+  return `could not remove ${left.length} file(s) the undone install had landed: ${named}${left.length > 5 ? ', ...' : ''}; they are left in place, owned by no package: remove them by hand`;
+}
+
+/**
+ * The venv-side roll-back (under the pip lock, as every pip run): new distributions out, old ones
+ * back, and so are those other packages held as a dependency and this install took over (their
+ * wheels are back in the wheelhouse by now: rollBackFiles).
+ */
 export async function rollBackPip(rec: JournalRecord, pip: PipContext): Promise<void> {
   const p = rec.intent.pip;
   if (!p) return;
   if (rec.steps.has('pip-install')) await pipUninstall(pip, p.install);
-  if (rec.steps.has('pip-uninstall') || rec.steps.has('pip-install')) await pipInstall(pip, p.uninstall);
+  const held = rec.steps.has('pip-install') ? (rec.intent.handOver ?? []).flatMap((h) => h.dists) : [];
+  if (rec.steps.has('pip-uninstall') || rec.steps.has('pip-install')) await pipInstall(pip, [...p.uninstall, ...held]);
+}
+
+/**
+ * The hand-over of a committed install: the other packages' manifests drop the distributions they
+ * held only as a dependency and this package now installs, and a wheel of another version leaves
+ * the wheelhouse with them (one wheel per installed distribution). Idempotent: a roll-forward
+ * redoes it. Returns what passed.
+ */
+export function handOver(intent: InstallIntent): (PythonDist & { pkg: string })[] {
+  const passed: (PythonDist & { pkg: string })[] = [];
+  const installed = new Set((intent.pip?.install ?? []).map((d) => d.wheel));
+  for (const h of intent.handOver ?? []) {
+    const m = readManifestOrNull(h.manifest);
+    if (!m || !intent.pip) continue;
+    const wheels = new Set(h.dists.map((d) => d.wheel));
+    const taken = pythonDistsOf(m).filter((d) => d.dependency && wheels.has(d.wheel));
+    if (!taken.length) continue;
+    const t = treeOfManifest(h.manifest);
+    const gone = new Set(taken.map((d) => path.relative(t, path.join(wheelhouseOf(intent.pip!.venv), d.wheel))));
+    m.files = m.files.filter((f) => !gone.has(f));
+    m.sagebuild = { ...m.sagebuild!, python_dists: pythonDistsOf(m).filter((d) => !taken.includes(d)) };
+    writeManifest(t, m);
+    for (const d of taken) {
+      if (!installed.has(d.wheel)) rmSync(path.join(wheelhouseOf(intent.pip.venv), d.wheel), { force: true });
+      passed.push({ ...d, pkg: h.pkg });
+    }
+  }
+  return passed;
 }
 
 /** What is left of a finished install (either way): the backups, the record. */
@@ -75,8 +127,15 @@ export function dropBackups(rec: JournalRecord): void {
   for (const b of rec.intent.backups) rmSync(b, { recursive: true, force: true });
 }
 
+<<<<<<< HEAD
 function rollForward(rec: JournalRecord): void {
   for (const o of rec.intent.old) if (o.manifest !== rec.intent.manifest) removeRecord(o.manifest);
+=======
+/** Finishes a committed install: the old manifests go, the hand-over is done; returns what passed in it. */
+function rollForward(rec: JournalRecord): (PythonDist & { pkg: string })[] {
+  for (const o of rec.intent.old) if (o.manifest !== rec.intent.manifest) rmSync(o.manifest, { force: true });
+  return handOver(rec.intent);
+>>>>>>> faults-python
 }
 
 /** Replays one leftover record; returns the line that says what was done. */
@@ -84,20 +143,26 @@ async function replay(rec: JournalRecord, bus: EventBus): Promise<string> {
   const { intent } = rec;
   const id = `${intent.pkg}-${intent.version}`;
   let outcome: string;
+  let stashes: string[] = [];
   if (committed(rec)) {
-    rollForward(rec);
-    outcome = `completed (its manifest was written)${intent.old.length ? `; ${intent.old.map((o) => `${intent.pkg}-${o.version}`).join(', ')} removed` : ''}`;
+    const passed = rollForward(rec);
+    outcome = `completed (its manifest was written)${intent.old.length ? `; ${intent.old.map((o) => `${intent.pkg}-${o.version}`).join(', ')} removed` : ''}${passed.map((d) => `; took over ${d.name} (${d.pkg} had ${d.version} as a dependency)`).join('')}`;
   } else {
-    rollBackFiles(rec);
+    const left = leftAfterRollBack(rollBackFiles(rec));
+    if (left) bus.emit({ type: 'warning', message: `${id}: ${left}` });
     const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === 'string'));
     if (intent.pip) {
+      const pip = { venv: intent.pip.venv, env, id, bus, cwd: intent.pip.venv };
       try {
-        await rollBackPip(rec, { venv: intent.pip.venv, env, id, bus, cwd: intent.pip.venv });
+        await rollBackPip(rec, pip);
+        // A pip killed with sagebuild left its stash of what it was uninstalling.
+        if (rec.steps.has('pip-uninstall') || rec.steps.has('pip-install')) stashes = await removePipStashes(pip);
       } catch (e) {
         bus.emit({ type: 'warning', message: `${id}: could not restore the venv: ${(e as Error).message}; rebuild ${intent.pkg}` });
       }
     }
     outcome = intent.old.length ? `rolled back to ${intent.old.map((o) => `${intent.pkg}-${o.version}`).join(', ')}` : 'rolled back (nothing of it is installed)';
+    if (stashes.length) outcome += `; removed pip's leftover ${stashes.join(', ')}`;
   }
   dropBackups(rec);
   if (intent.wheelhouse) refreshIndex(intent.wheelhouse, (message) => bus.emit({ type: 'warning', message: `${id}: ${message}` }));

@@ -47,6 +47,19 @@ export interface InstallIntent {
   pip: { venv: string; uninstall: PythonDist[]; install: PythonDist[] } | null;
   /** The wheelhouse whose index is rewritten afterwards (the install changes wheels), or null. */
   wheelhouse: string | null;
+  /**
+   * Distributions other packages hold only as a dependency that this install takes over: their
+   * manifests drop them once it commits (a roll-forward finishes that); a roll-back reinstalls
+   * them. (Absent in records of older versions: none.)
+   */
+  handOver?: HandOver[];
+}
+
+/** Another package's manifest and the distributions it held only as a dependency that pass to the installing package. */
+export interface HandOver {
+  pkg: string;
+  manifest: string;
+  dists: PythonDist[];
 }
 
 export interface JournalRecord {
