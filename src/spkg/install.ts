@@ -4,10 +4,10 @@
 // pip-installed or recorded; the new manifest, written atomically at the very end, is the commit.
 // A run killed mid-install leaves its journal record, which the next command replays
 // (spkg/recover.ts).
-import { lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { hashInputs, type FingerprintInputs } from '../fingerprint.js';
-import { checkManifestPaths, manifestPath, newManifest, pruneEmptyParents, pythonDistsOf, readManifestOrNull, removeRecord, treeOfManifest, writeManifest, writeManifestAsync, type Manifest, type PythonDist } from '../state/manifest.js';
+import { checkManifestPaths, manifestPath, newManifest, pruneEmptyParents, pythonDistsOf, readManifestOrNull, removeRecord, treeOfManifest, writeManifestAsync, type Manifest, type PythonDist } from '../state/manifest.js';
 import { pipInstall, pipUninstall, waitForPip } from '../python/pip.js';
 import { kindOf } from '../kinds.js';
 import type { Recipe } from '../recipes.js';
@@ -294,13 +294,8 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
     if (claim) dropClaim(claim);
   }
   crashPoint('manifest', r.name);
-<<<<<<< HEAD
   for (const o of old) if (o.entry.file !== manifestFile) removeRecord(o.entry.file);
-  takeOver();
-=======
-  for (const o of old) if (o.entry.file !== manifestFile) rmSync(o.entry.file, { force: true });
   for (const h of handOver(rec.intent)) ctx.bus.emit({ type: 'output', id, line: `sagebuild: takes over ${h.name} (${h.pkg} had ${h.version} as a dependency)` });
->>>>>>> faults-python
   dropBackups(rec);
   crashPoint('unjournal', r.name);
   endRecord(rec);

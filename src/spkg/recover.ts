@@ -13,17 +13,10 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import type { EventBus } from '../events.js';
 import { holdLock } from '../proc/heldlock.js';
-<<<<<<< HEAD
-import { pipInstall, pipUninstall, type PipContext } from '../python/pip.js';
-import { endRecord, hasRecords, leftoverRecords, type JournalRecord } from '../state/journal.js';
-import { installedDir, pipRecordsDir, treeLockFile } from '../state/layout.js';
-import { readManifestOrNull, removeFiles, removeRecord } from '../state/manifest.js';
-=======
 import { pipInstall, pipUninstall, removePipStashes, type PipContext } from '../python/pip.js';
 import { endRecord, hasRecords, leftoverRecords, type InstallIntent, type JournalRecord } from '../state/journal.js';
 import { installedDir, pipRecordsDir, treeLockFile, wheelhouseOf } from '../state/layout.js';
-import { pythonDistsOf, readManifestOrNull, removeFiles, treeOfManifest, writeManifest, type PythonDist } from '../state/manifest.js';
->>>>>>> faults-python
+import { pythonDistsOf, readManifestOrNull, removeFiles, removeRecord, treeOfManifest, writeManifest, type PythonDist } from '../state/manifest.js';
 import { InstalledState } from '../state/state.js';
 import { refreshIndex } from '../wheelhouse.js';
 import { moveFile } from './stage.js';
@@ -127,15 +120,10 @@ export function dropBackups(rec: JournalRecord): void {
   for (const b of rec.intent.backups) rmSync(b, { recursive: true, force: true });
 }
 
-<<<<<<< HEAD
-function rollForward(rec: JournalRecord): void {
-  for (const o of rec.intent.old) if (o.manifest !== rec.intent.manifest) removeRecord(o.manifest);
-=======
 /** Finishes a committed install: the old manifests go, the hand-over is done; returns what passed in it. */
 function rollForward(rec: JournalRecord): (PythonDist & { pkg: string })[] {
-  for (const o of rec.intent.old) if (o.manifest !== rec.intent.manifest) rmSync(o.manifest, { force: true });
+  for (const o of rec.intent.old) if (o.manifest !== rec.intent.manifest) removeRecord(o.manifest);
   return handOver(rec.intent);
->>>>>>> faults-python
 }
 
 /** Replays one leftover record; returns the line that says what was done. */
