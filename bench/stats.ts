@@ -2,17 +2,9 @@
 // benchmark (durations, generated graphs) comes from here, from a fixed seed, so two runs of
 // `npm run bench` build the same trees.
 
-/** mulberry32: a small, fast, seeded generator of floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../test/fixtures/rng.ts';
+
+export { rng };
 
 /** A standard normal deviate (Box-Muller). */
 function normal(r: () => number): number {

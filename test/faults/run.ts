@@ -19,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI, Rig, processGone, waitFor, type Tree } from '../rig.ts';
 import { withToolchain } from '../pyfixtures.ts';
+import { rng } from '../fixtures/rng.ts';
 import { problems, snapshot, venvProblems } from '../txn.ts';
 
 export interface FaultOptions {
@@ -46,17 +47,6 @@ export interface FaultResult {
   seconds: number;
 }
 
-/** mulberry32: small, seeded, reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The packages: C ones first (fp<i>), then the Python ones (pyf<j>). */
 function names(o: Pick<FaultOptions, 'pkgs' | 'python'>): string[] {
