@@ -20,6 +20,7 @@ import { TraceWriter } from './report/trace.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseTargets } from './targets.js';
+import { graph, why, type GraphFormat } from './commands/graph.js';
 import { SAGEBUILD_VERSION } from './util/paths.js';
 import { installedDir } from './state/layout.js';
 import type { Override } from './systempkgs.js';
@@ -40,6 +41,7 @@ interface Options {
   installed?: boolean;
   offline?: boolean;
   trace?: string;
+  format?: string;
 }
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
@@ -60,7 +62,7 @@ function program(io: Io): Command {
     .name('sagebuild')
     .description('Build a tree of Sage-style package recipes into one prefix: incremental, parallel, staged.')
     .usage('[options] [targets...]')
-    .argument('[targets...]', "'all' (default), 'list [pkg...]', 'status [pkg...]', 'configure', 'download [pkg...|all]', 'watch [targets]', 'wheelhouse-index', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
+    .argument('[targets...]', "'all' (default), 'list [pkg...]', 'status [pkg...]', 'configure', 'download [pkg...|all]', 'watch [targets]', 'wheelhouse-index', 'graph [targets]', 'why A B', 'completion bash|zsh', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
     .option('-j, --jobs <n>', 'packages built at once (default: config `jobs`, else the CPU count)', jobsArg)
     .option('-k, --keep-going', 'after a failure, go on building everything that does not depend on it')
     .option('-n, --dry-run', 'print what would be built and why; change nothing')
@@ -74,6 +76,7 @@ function program(io: Io): Command {
     .option('--explain <pkg...>', 'print why each <pkg> would be rebuilt, down the chain of dependencies; build nothing')
     .option('--installed', "with 'list': show each package's state (as 'status')")
     .option('--offline', 'never use the network: tarballs must be in the upstream folder')
+    .option('--format <fmt>', "with 'graph': dot (default) or json")
     .option('--trace <file>', 'write a Chrome trace (chrome://tracing, Perfetto) of the package builds to <file>')
     .version(SAGEBUILD_VERSION, '--version', 'print the sagebuild version')
     .helpOption('-h, --help', 'show this help')
@@ -229,11 +232,33 @@ export async function main(args: string[], processIo: Io): Promise<number> {
       const w = await watchLoop(loadIt, project, targets.length > 1 ? targets.slice(1) : ['all'], commandOptions);
       return w !== 0 && gotSignal ? 128 + (SIGNAL_NUMBERS[gotSignal] ?? 0) : w;
     }
+    if (opts.format !== undefined && targets[0] !== 'graph') {
+      throw new UserError({ message: "--format only changes what 'graph' prints", hint: 'sagebuild graph [targets] --format dot|json' });
+    }
     if (opts.installed && !targets.includes('list')) {
       throw new UserError({ message: "--installed only changes what 'list' prints", hint: "run 'sagebuild list --installed' (or 'sagebuild status')" });
     }
     // Interrupted installs (a journal record left behind) are recovered before anything reads the prefix.
     const state = await openState(config, bus, commandOptions.dryRun);
+    if (targets[0] === 'graph') {
+      const format = opts.format ?? 'dot';
+      if (format !== 'dot' && format !== 'json') throw new UserError({ message: `--format ${format}: expected dot or json` });
+      const rest = parseTargets(targets.slice(1), known, () => project.allTargets(), new Set());
+      if (rest.some((a) => a.kind !== 'build')) throw new UserError({ message: "after 'graph' name packages, <pkg>-no-deps or 'all'", hint: 'sagebuild graph [targets] --format dot|json' });
+      return await graph(project, rest.flatMap((a) => (a.kind === 'build' ? a.requests : [])), format as GraphFormat, commandOptions, state);
+    }
+    if (targets[0] === 'why') {
+      const names = targets.slice(1);
+      if (names.length !== 2) throw new UserError({ message: `'why' takes two package names, not ${names.length}`, hint: 'sagebuild why A B: a dependency path from A to B' });
+      const unknown = names.filter((n) => !known.has(n));
+      if (unknown.length) {
+        throw new UserError(unknown.map((n) => {
+          const near = closest(n, known);
+          return { message: `'why' takes package names; '${n}' is not a package in ${config.pkgs}`, hint: near ? `did you mean '${near}'?` : "run 'sagebuild list' for the package names" };
+        }));
+      }
+      return why(project, names[0]!, names[1]!, commandOptions);
+    }
     const actions = parseTargets(targets, known, () => project.allTargets(), new Set(state.db.entries.keys()));
     const status = await runActions(project, actions, commandOptions, state);
     if (crashed) return 70;
