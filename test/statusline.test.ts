@@ -168,7 +168,7 @@ describe('main() on a terminal (in-process, a fake terminal Io)', () => {
     const r = await rig.runIo({ isTTY: true, columns: 80 }, { NO_COLOR: '' }, '-k', 'all');
     assert.equal(r.exitCode, 1, r.all);
     assert.match(r.stdout, /^\r?(\x1b\[K)?.*\x1b\[32m✔\x1b\[39m a-1\.0 /m);
-    assert.match(r.stderr, /\x1b\[31m✘ bad-1\.0: spkg-install failed \(exit code 3\)\x1b\[39m\n {2}log: logs\/pkgs\/bad-1\.0\.log\n/);
+    assert.match(r.stderr, /\x1b\[31m✘ bad-1\.0: spkg-install failed \(exit code 3\)\x1b\[39m\n {2}log: local\/var\/log\/sagebuild\/pkgs\/bad-1\.0\.log\n/);
     assert.equal(r.all.match(/something broke/g)?.length, 1, 'the output once: in the tail');
     assert.doesNotMatch(r.all, /compiling a|\[a-1\.0\] building/, 'not streamed on a terminal');
     assert.match(r.stdout, /sagebuild: 2 built, 0 up to date, \x1b\[31m1 failed\x1b\[39m/);
