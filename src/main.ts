@@ -17,6 +17,8 @@ import { ProgressLines } from './report/progress.js';
 import { colorOn, paint, type ColorWhen } from './report/style.js';
 import { LogFiles } from './report/logfile.js';
 import { TraceWriter } from './report/trace.js';
+import { JsonBuildSummary, writeJson } from './report/json.js';
+import type { Diagnostic } from './diagnostics.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseTargets } from './targets.js';
@@ -42,6 +44,7 @@ interface Options {
   offline?: boolean;
   trace?: string;
   format?: string;
+  json?: boolean;
 }
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
@@ -76,6 +79,7 @@ function program(io: Io): Command {
     .option('--explain <pkg...>', 'print why each <pkg> would be rebuilt, down the chain of dependencies; build nothing')
     .option('--installed', "with 'list': show each package's state (as 'status')")
     .option('--offline', 'never use the network: tarballs must be in the upstream folder')
+    .option('--json', "print the result of 'list', 'status', 'graph' or a build as one JSON document on stdout (everything else on stderr)")
     .option('--format <fmt>', "with 'graph': dot (default) or json")
     .option('--trace <file>', 'write a Chrome trace (chrome://tracing, Perfetto) of the package builds to <file>')
     .version(SAGEBUILD_VERSION, '--version', 'print the sagebuild version')
@@ -116,10 +120,16 @@ export function systemFlags(argv: string[]): { rest: string[]; overrides: Map<st
  */
 export async function main(args: string[], processIo: Io): Promise<number> {
   let io = processIo;
+  // --json: stdout carries one JSON document, whatever happens (an error is one too).
+  const jsonError = (errors: Diagnostic[], exitCode = 2) => {
+    if (args.includes('--json')) writeJson(processIo.stdout, { command: null, exitCode, errors });
+    return exitCode;
+  };
   const { rest: argv, overrides: systemOverrides, bad: badFlags } = systemFlags(args);
   if (badFlags.length) {
-    io.stderr.write(`sagebuild: error: ${badFlags.join(' ')}: write --with-system-<pkg> (=yes, =no) or --without-system-<pkg>\n`);
-    return 2;
+    const message = `${badFlags.join(' ')}: write --with-system-<pkg> (=yes, =no) or --without-system-<pkg>`;
+    io.stderr.write(`sagebuild: error: ${message}\n`);
+    return jsonError([{ message }]);
   }
   const cmd = program(io);
   try {
@@ -127,11 +137,14 @@ export async function main(args: string[], processIo: Io): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      return 2;
+      return jsonError([{ message: e.message.replace(/^error: /, '') }]);
     }
     throw e;
   }
   const opts = cmd.opts<Options>();
+  // The JSON document's writer; everything a person reads goes to stderr then.
+  const json = opts.json ? processIo.stdout : null;
+  if (json) io = { ...io, stdout: io.stderr, isTTY: false };
   const targets = cmd.args.length ? cmd.args : ['all'];
 
   const bus = new EventBus();
@@ -224,6 +237,7 @@ export async function main(args: string[], processIo: Io): Promise<number> {
       signal: ac.signal,
       bus,
       io,
+      json,
     };
     if (targets[0] === 'watch') {
       // Ctrl-C is how a watch ends: 0, unless it interrupted a build.
@@ -231,6 +245,14 @@ export async function main(args: string[], processIo: Io): Promise<number> {
       const { watchLoop } = await import('./watch.js');
       const w = await watchLoop(loadIt, project, targets.length > 1 ? targets.slice(1) : ['all'], commandOptions);
       return w !== 0 && gotSignal ? 128 + (SIGNAL_NUMBERS[gotSignal] ?? 0) : w;
+    }
+    if (json) {
+      if (targets[0] === 'graph') {
+        if (opts.format === 'dot') throw new UserError({ message: '--json and --format dot contradict each other' });
+        opts.format = 'json';
+      } else if (targets[0] === 'watch' || targets[0] === 'why' || opts.explain !== undefined) {
+        throw new UserError({ message: `--json is for 'list', 'status', 'graph' and builds, not ${opts.explain !== undefined ? '--explain' : `'${targets[0]}'`}` });
+      }
     }
     if (opts.format !== undefined && targets[0] !== 'graph') {
       throw new UserError({ message: "--format only changes what 'graph' prints", hint: 'sagebuild graph [targets] --format dot|json' });
@@ -260,6 +282,14 @@ export async function main(args: string[], processIo: Io): Promise<number> {
       return why(project, names[0]!, names[1]!, commandOptions);
     }
     const actions = parseTargets(targets, known, () => project.allTargets(), new Set(state.db.entries.keys()));
+    if (json) {
+      // One document: one query, or one build (a run of package targets).
+      const a = actions[0]!;
+      if (actions.length !== 1 || (a.kind !== 'list' && a.kind !== 'status' && a.kind !== 'build')) {
+        throw new UserError({ message: `--json prints one document: give one of 'list', 'status' or package targets to build, not: ${targets.join(' ')}`, hint: 'run the other targets without --json' });
+      }
+      if (a.kind === 'build') new JsonBuildSummary(bus, json);
+    }
     const status = await runActions(project, actions, commandOptions, state);
     if (crashed) return 70;
     if (gotSignal) return 128 + (SIGNAL_NUMBERS[gotSignal] ?? 0);
@@ -267,7 +297,7 @@ export async function main(args: string[], processIo: Io): Promise<number> {
   } catch (e) {
     if (e instanceof UserError) {
       for (const d of e.diagnostics) io.stderr.write(`sagebuild: ${formatDiagnostic(d)}\n`);
-      return e.exitCode;
+      return jsonError(e.diagnostics, e.exitCode);
     }
     throw e;
   } finally {

@@ -5,6 +5,7 @@ import { closure, makePlan, type BuildRequest } from '../plan.js';
 import type { Project } from '../project.js';
 import { graphDot, graphJson, whyLines, type EdgeKind, type GraphNode, type GraphState } from '../report/graph.js';
 import { pkgPaths } from '../spkg/context.js';
+import { writeJson } from '../report/json.js';
 import type { InstalledState } from '../state/state.js';
 import { prepareSystem } from '../systempkgs.js';
 import { out, type CommandOptions } from './options.js';
@@ -30,7 +31,9 @@ export async function graph(project: Project, requests: BuildRequest[], format: 
     } else s = i.action === 'up-to-date' ? 'installed' : i.action;
     return { name, version: r.version, kind: r.kind, type: r.type, state: s, deps: project.deps.get(name)! };
   });
-  out(o, [format === 'json' ? JSON.stringify(graphJson(nodes), null, 2) : graphDot(nodes)]);
+  // With --json, io.stdout is stderr: the document goes to the JSON writer (the real stdout).
+  if (format === 'json') writeJson(o.json ?? o.io.stdout, graphJson(nodes));
+  else out(o, [graphDot(nodes)]);
   return 0;
 }
 
