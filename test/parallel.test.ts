@@ -70,7 +70,7 @@ describe('failures', () => {
     assert.equal(r.exitCode, 1, r.all);
     assert.match(r.stderr, /\[bad-1\.0\] Error: spkg-install failed \(exit code 3\)/);
     assert.match(r.stderr, /\[bad-1\.0\]   error: something broke/);
-    assert.match(r.stderr, /log file: .*logs\/pkgs\/bad-1\.0\.log/);
+    assert.match(r.stderr, /log file: local\/var\/log\/sagebuild\/pkgs\/bad-1\.0\.log/);
     assert.match(r.stdout, /failed: bad-1\.0 \(log: /);
     assert.ok(!rig.manifests().includes('needsbad-1.0'));
     assert.ok(!rig.exists('local/share/bad/bad.txt'), 'a failed package leaves nothing in the prefix');
