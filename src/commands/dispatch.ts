@@ -7,7 +7,7 @@ import type { Project } from '../project.js';
 import { configureLines } from '../report/status.js';
 import { prepareSystem } from '../systempkgs.js';
 import type { Action } from '../targets.js';
-import { writeSimpleIndex } from '../wheelhouse.js';
+import { indexProjects, writeSimpleIndex } from '../wheelhouse.js';
 import { wheelhouseOf } from '../state/layout.js';
 import { writeJson } from '../report/json.js';
 import { err, out, type CommandOptions } from './options.js';
@@ -72,7 +72,11 @@ export async function runActions(project: Project, actions: Action[], o: Command
         break;
       case 'wheelhouse-index': {
         const wheelhouse = wheelhouseOf(project.config.venv);
-        if (o.dryRun) break;
+        if (o.dryRun) {
+          const projects = indexProjects(wheelhouse);
+          out(o, [`wheelhouse-index: would rewrite the PEP 503 index ${wheelhouse}/simple/ with ${projects.size} project(s) (-n changes nothing)`, ...[...projects].map(([name, wheels]) => `  ${name}: ${wheels.join(' ')}`)]);
+          break;
+        }
         try {
           out(o, [`sagebuild: wrote the PEP 503 index ${wheelhouse}/simple/ (${writeSimpleIndex(wheelhouse)} project(s))`]);
         } catch (e) {
