@@ -94,7 +94,18 @@ Exit status: 0 success, 1 a package failed, 2 usage/config/recipe error, 3 'stat
 State: manifests in ${installedDir('<prefix>')}/, logs in <logs>/pkgs/<pkg>-<version>.log.`,
     )
     .exitOverride()
-    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      writeErr: (s) => void io.stderr.write(s),
+      // As every other error: `sagebuild: error: ...` and the suggestion as a hint.
+      outputError: (s, write) => write(`sagebuild: ${formatDiagnostic(commanderDiagnostic(s))}\n`),
+    });
+}
+
+/** commander's "error: unknown option '--jbos'\n(Did you mean --jobs?)" as a diagnostic. */
+function commanderDiagnostic(text: string): Diagnostic {
+  const m = /^(?:error: )?([^]*?)\s*(?:\(Did you mean ([^)]*)\?\))?\s*$/.exec(text)!;
+  return { message: m[1]!, ...(m[2] ? { hint: `did you mean ${m[2]}?` } : {}) };
 }
 
 /** Takes Sage's --with-system-<pkg>[=yes|no] / --without-system-<pkg> out of argv (commander cannot declare them). */
@@ -137,7 +148,7 @@ export async function main(args: string[], processIo: Io): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      return jsonError([{ message: e.message.replace(/^error: /, '') }]);
+      return jsonError([commanderDiagnostic(e.message)]);
     }
     throw e;
   }
