@@ -23,6 +23,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseTargets } from './targets.js';
 import { graph, why, type GraphFormat } from './commands/graph.js';
+import { completion } from './commands/completion.js';
 import { SAGEBUILD_VERSION } from './util/paths.js';
 import { installedDir } from './state/layout.js';
 import type { Override } from './systempkgs.js';
@@ -153,6 +154,17 @@ export async function main(args: string[], processIo: Io): Promise<number> {
     throw e;
   }
   const opts = cmd.opts<Options>();
+  // Before the config is looked for: a completion script is the same anywhere.
+  if (cmd.args[0] === 'completion') {
+    const spellings = [...cmd.options.flatMap((o) => [o.short, o.long]), '-h', '--help'].filter((x): x is string => !!x);
+    try {
+      return completion(cmd.args.slice(1), [...new Set(spellings)], io);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      for (const d of e.diagnostics) io.stderr.write(`sagebuild: ${formatDiagnostic(d)}\n`);
+      return e.exitCode;
+    }
+  }
   // The JSON document's writer; everything a person reads goes to stderr then.
   const json = opts.json ? processIo.stdout : null;
   if (json) io = { ...io, stdout: io.stderr, isTTY: false };
