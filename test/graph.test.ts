@@ -1,7 +1,23 @@
 // `sagebuild graph` (dot, json) and `sagebuild why`: the analysed graph, nothing built.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Rig, scriptPkg } from './rig.ts';
+import { execa } from 'execa';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CLI, ROOT, Rig, scriptPkg } from './rig.ts';
+
+/** Graphviz's dot, when installed (.ci/run installs it from .ci/apt-packages.txt). */
+const hasDot = async () => (await execa('dot', ['-V'], { reject: false })).exitCode === 0;
+const NO_DOT = "graphviz's dot is not installed (apt-get install graphviz; .ci/run installs it)";
+
+/** `dot -Tsvg` of `text`: throws unless dot parses it. */
+async function svg(text: string): Promise<string> {
+  const r = await execa('dot', ['-Tsvg'], { input: text, reject: false });
+  assert.equal(r.exitCode, 0, `dot -Tsvg failed: ${r.stderr}`);
+  assert.match(r.stdout, /<svg[\s>]/);
+  return r.stdout;
+}
 
 /** The node statement of `name` in dot text. */
 const nodeLine = (dot: string, name: string) => dot.split('\n').find((l) => l.startsWith(`  "${name}" [`)) ?? '';
@@ -44,6 +60,14 @@ describe('graph and why', { timeout: 300_000 }, () => {
     assert.deepEqual(rig.manifests(), ['a-1.0', 'b-1.0', 'd-1.0'], 'graph builds nothing');
   });
 
+  it('dot -Tsvg parses it (every state, the legend)', async (t) => {
+    if (!(await hasDot())) return t.skip(NO_DOT);
+    const r = await rig.run('graph');
+    assert.equal(r.exitCode, 0, r.all);
+    const out = await svg(r.stdout);
+    for (const n of ['c', 'bad', 'sys', 'failed']) assert.match(out, new RegExp(`>${n}<`));
+  });
+
   it('json: every package with kind, version, normal, order-only and file prerequisites after expansion', async () => {
     const r = await rig.run('graph', '--format', 'json');
     assert.equal(r.exitCode, 0, r.all);
@@ -80,5 +104,26 @@ describe('graph and why', { timeout: 300_000 }, () => {
     r = await rig.run('a', 'graph');
     assert.equal(r.exitCode, 2);
     assert.match(r.stderr, /'graph' must come first/);
+  });
+});
+
+describe('the shipped tree', { timeout: 300_000 }, () => {
+  it('its graph renders with dot -Tsvg into docs/shipped-graph.svg (the README shows it)', async (t) => {
+    if (!(await hasDot())) return t.skip(NO_DOT);
+    // A fresh prefix: the picture shows the tree, not what this checkout happens to have built.
+    const prefix = mkdtempSync(path.join(tmpdir(), 'shipped-graph-'));
+    try {
+      const r = await execa('node', [CLI, '-C', path.join(ROOT, 'build.config.yaml'), '--prefix', prefix, 'graph'], { cwd: ROOT, reject: false, env: { PIP_RETRIES: '0' } });
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.match(r.stdout, /"democalc" -> "demodocs" \[style=dashed\];/);
+      const out = await svg(r.stdout);
+      const file = path.join(ROOT, 'docs', 'shipped-graph.svg');
+      mkdirSync(path.dirname(file), { recursive: true });
+      // Rewritten only when it changed: a test run leaves the checkout as it was.
+      if (!existsSync(file) || readFileSync(file, 'utf8') !== out) writeFileSync(file, out);
+      assert.match(readFileSync(path.join(ROOT, 'README.md'), 'utf8'), /\(docs\/shipped-graph\.svg\)/);
+    } finally {
+      rmSync(prefix, { recursive: true, force: true });
+    }
   });
 });
