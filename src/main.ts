@@ -1,6 +1,6 @@
 // One sagebuild command: parse options, analyse the tree, run the actions the targets ask for.
-// Exit codes: 0 success, 1 a package failed, 2 usage/config/recipe error, 3 `status`: not up to
-// date, 128+N on signal N.
+// Exit codes: 0 success, 1 a package failed (`why A B`: A does not depend on B), 2
+// usage/config/recipe error, 3 `status`: not up to date, 128+N on signal N.
 // Prints only through `io` (cli.ts hands it the process's streams and folder; tests their own).
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { CONFIG_NAME, MAX_JOBS, loadConfig } from './config.js';
@@ -91,7 +91,7 @@ function program(io: Io): Command {
   --with-system-<pkg>, --without-system-<pkg>
                             take <pkg> from the system / always build it, whatever 'configure' found
 
-Exit status: 0 success, 1 a package failed, 2 usage/config/recipe error, 3 'status': a package asked\nabout (without names: an installed one, or one 'all' needs) is outdated or not installed,\n130/143 interrupted.
+Exit status: 0 success, 1 a package failed ('why A B': A does not depend on B), 2 usage/config/recipe error, 3 'status': a package asked\nabout (without names: an installed one, or one 'all' needs) is outdated or not installed,\n130/143 interrupted.
 State: manifests in ${installedDir('<prefix>')}/, logs in <logs>/pkgs/<pkg>-<version>.log.`,
     )
     .exitOverride()
