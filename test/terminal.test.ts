@@ -47,7 +47,7 @@ describe('on a terminal (a real pseudo-terminal)', () => {
     assert.match(raw, /\x1b\[32m✔\x1b\[39m a-1\.0/, 'the tick green');
     assert.match(raw, /\x1b\[31m✘ bad-1\.0: spkg-install failed \(exit code 3\)\x1b\[39m/, 'the failure red');
     const failure = lines.indexOf('✘ bad-1.0: spkg-install failed (exit code 3)');
-    assert.deepEqual(lines.slice(failure + 1, failure + 5), ['  log: logs/pkgs/bad-1.0.log', '  last 2 lines of the log:', '  │ checking something... no', '  │ error: something broke']);
+    assert.deepEqual(lines.slice(failure + 1, failure + 5), ['  log: local/var/log/sagebuild/pkgs/bad-1.0.log', '  last 2 lines of the log:', '  │ checking something... no', '  │ error: something broke']);
     assert.equal(raw.match(/error: something broke/g)?.length, 1, 'the output once, in the tail: not streamed as well');
     assert.doesNotMatch(raw, /compiling a|\[a-1\.0\]/, 'recipe output is not streamed on a terminal');
     assert.match(lines.join('\n'), /sagebuild: stopped after a failure: \d package\(s\) not started\n {2}\(-k builds everything that does not depend on a failed package\)/);
@@ -83,13 +83,13 @@ describe('not on a terminal (a pipe)', () => {
     assert.equal(
       text,
       `sagebuild: 5 package(s) to build: a bad needsbad ${LONG} d
-[a-1.0] building (not installed). Log file: <dir>/logs/pkgs/a-1.0.log
+[a-1.0] building (not installed). Log file: <dir>/local/var/log/sagebuild/pkgs/a-1.0.log
 [a-1.0] ==> prepare
 [a-1.0] ==> spkg-install
 [a-1.0] compiling a
 [a-1.0] ==> merge <dir>/local
 [a-1.0] successfully installed (N s)
-[bad-1.0] building (not installed). Log file: <dir>/logs/pkgs/bad-1.0.log
+[bad-1.0] building (not installed). Log file: <dir>/local/var/log/sagebuild/pkgs/bad-1.0.log
 [bad-1.0] ==> prepare
 [bad-1.0] ==> spkg-install
 [bad-1.0] checking something... no
@@ -98,12 +98,12 @@ describe('not on a terminal (a pipe)', () => {
 [bad-1.0] last 2 lines of the log:
 [bad-1.0]   checking something... no
 [bad-1.0]   error: something broke
-[bad-1.0] log file: logs/pkgs/bad-1.0.log
+[bad-1.0] log file: local/var/log/sagebuild/pkgs/bad-1.0.log
 [bad-1.0] build directory kept: <dir>/local/var/tmp/sage/build/bad-1.0
 [needsbad-1.0] skipped: dependency bad-1.0 failed
 sagebuild: summary: built: 1, up to date: 0, failed: 1, skipped (dependency failed): 1, not started: 2
   built: a-1.0
-  failed: bad-1.0 (log: logs/pkgs/bad-1.0.log)
+  failed: bad-1.0 (log: local/var/log/sagebuild/pkgs/bad-1.0.log)
   skipped: needsbad-1.0
   not started: ${LONG}-1.0 d-1.0
 sagebuild: stopped after a failure: 2 package(s) not started

@@ -8,8 +8,8 @@ import path from 'node:path';
 const RECORDS = ['var/lib/sage/installed', 'var/lib/sage/sagebuild/pip-installed'];
 const JOURNAL = 'var/lib/sage/sagebuild/journal';
 const BACKUPS = 'var/tmp/sagebuild-backup';
-/** sagebuild's state, locks, caches, build dirs (and the wheelhouse's index, below): not package content. */
-const STATE = ['var/lib/sage/sagebuild', 'var/lib/sage/installed', 'var/lock', 'var/tmp', 'var/cache'];
+/** sagebuild's state, locks, caches, build dirs, logs (and the wheelhouse's index, below): not package content. */
+const STATE = ['var/lib/sage/sagebuild', 'var/lib/sage/installed', 'var/lock', 'var/tmp', 'var/cache', 'var/log/sagebuild'];
 /** The venv's own (pip's) content, when the prefix is a venv. */
 const VENV = [/^lib\/python[\d.]+\/site-packages\//, /^bin\//, /^pyvenv\.cfg$/, /^lib64$/, /^include\//, /^share\/(man|python-wheels)\//];
 
