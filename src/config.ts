@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
 import { type Diagnostic, UserError, closest } from './diagnostics.js';
 import { pythonInfo, rememberInterpreters } from './python/interpreter.js';
@@ -65,28 +66,47 @@ export interface Overrides {
 export const MAX_JOBS = 4096;
 
 type Kind = 'path' | 'int' | 'jobs' | 'count' | 'bool' | 'strings' | 'vars' | 'system';
-const KEYS: Record<string, { kind: Kind; doc: string }> = {
-  prefix: { kind: 'path', doc: 'installation prefix (SAGE_LOCAL)' },
-  pkgs: { kind: 'path', doc: 'recipe tree' },
-  build_dir: { kind: 'path', doc: 'where packages are built' },
-  logs: { kind: 'path', doc: 'log folder' },
-  upstream: { kind: 'path', doc: 'upstream tarball cache' },
-  sage_src: { kind: 'path', doc: 'SAGE_SRC, for file prerequisites' },
-  jobs: { kind: 'jobs', doc: `packages built at once (at most ${MAX_JOBS})` },
-  num_threads: { kind: 'int', doc: 'SAGE_NUM_THREADS for each package' },
-  optional: { kind: 'strings', doc: 'optional packages included in `all`' },
-  variables: { kind: 'vars', doc: 'make variables used in dependencies files' },
-  check: { kind: 'bool', doc: 'run spkg-check' },
-  python: { kind: 'path', doc: 'interpreter for the venv (a command name or path)' },
-  venv: { kind: 'path', doc: `SAGE_VENV (default: the prefix; \`auto\`: one venv per interpreter, ${venvFor('<prefix>', '<X.Y>')})` },
-  mirrors: { kind: 'strings', doc: 'mirror base URLs for upstream tarballs' },
-  download_timeout: { kind: 'int', doc: 'seconds without data before a download attempt fails' },
-  download_retries: { kind: 'count', doc: 'retries per URL on network errors' },
-  download_jobs: { kind: 'int', doc: 'downloads at once' },
-  keep_wheels_cache: { kind: 'bool', doc: 'keep wheels of cleaned packages for reuse' },
-  jobserver: { kind: 'bool', doc: 'share -j with nested makes through a make jobserver' },
-  system: { kind: 'system', doc: 'per package: yes = take it from the system, no = always build it (overrides configure)' },
+
+/**
+ * The JSON Schema fragment of each kind this validator knows. build.config.schema.json (shipped
+ * at the top, referenced from build.config.yaml for editors) is the one list of keys: each of its
+ * properties must be exactly one of these (apart from its description), or loading fails.
+ */
+export const KIND_SCHEMAS: Record<Kind, object> = {
+  path: { type: 'string', minLength: 1 },
+  int: { type: 'integer', minimum: 1 },
+  jobs: { type: 'integer', minimum: 1, maximum: MAX_JOBS },
+  count: { type: 'integer', minimum: 0 },
+  bool: { type: 'boolean' },
+  strings: { type: 'array', items: { type: 'string' } },
+  vars: { type: 'object', additionalProperties: { anyOf: [{ type: ['string', 'null'] }, { type: 'array', items: { type: 'string' } }] } },
+  system: { type: 'object', additionalProperties: { enum: ['yes', 'no', true, false] } },
 };
+
+/** Where the schema is: beside src/ and dist/ alike. */
+export const SCHEMA_FILE = fileURLToPath(new URL('../build.config.schema.json', import.meta.url));
+
+/** The validator's table, from the schema: key -> kind. Throws on a property no kind matches. */
+export function keysFromSchema(schema: { properties?: Record<string, Record<string, unknown>>; additionalProperties?: unknown }): Record<string, Kind> {
+  if (schema.additionalProperties !== false) throw new Error(`${SCHEMA_FILE}: must have additionalProperties: false (unknown keys are errors)`);
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
+  const keys: Record<string, Kind> = {};
+  for (const [key, prop] of Object.entries(schema.properties ?? {})) {
+    const { description: _d, ...shape } = prop;
+    const kind = (Object.keys(KIND_SCHEMAS) as Kind[]).find((k) => same(shape, KIND_SCHEMAS[k]));
+    if (!kind) throw new Error(`${SCHEMA_FILE}: '${key}' has a type src/config.ts cannot validate: ${JSON.stringify(shape)}`);
+    keys[key] = kind;
+  }
+  return keys;
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sortKeys(x)]));
+  return v;
+}
+
+const KEYS = keysFromSchema(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')));
 
 export const CONFIG_KEYS = Object.keys(KEYS);
 
@@ -211,14 +231,14 @@ function readRaw(file: string, optionalAt: Config['optionalAt'], systemAt: Confi
   for (const pair of top.items as Pair<Node, Node>[]) {
     const keyNode = pair.key;
     const key = isScalar(keyNode) ? String(keyNode.value) : '';
-    const spec = KEYS[key];
-    if (!spec) {
+    const kind = Object.hasOwn(KEYS, key) ? KEYS[key] : undefined; // not `constructor` & co.
+    if (!kind) {
       const near = closest(key, CONFIG_KEYS);
       at(keyNode, `unknown config key '${key}'`, near ? `did you mean '${near}'?` : `valid keys: ${CONFIG_KEYS.join(', ')}`);
       continue;
     }
     const v = pair.value;
-    const val = checkValue(spec.kind, v, (m) => at(v ?? keyNode, `'${key}': ${m}`));
+    const val = checkValue(kind, v, (m) => at(v ?? keyNode, `'${key}': ${m}`));
     if (val !== undefined) out[key] = val;
     if (key === 'optional' && isSeq(v)) {
       for (const i of v.items) if (isScalar(i) && i.range) optionalAt[String(i.value)] = lc.linePos(i.range[0]);

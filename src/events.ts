@@ -5,6 +5,9 @@ import type { Reason } from './reasons.js';
 
 export type BuildStep = 'prepare' | 'fetch' | 'unpack' | 'patch' | 'spkg-preinst' | 'spkg-build' | 'spkg-install' | 'spkg-postinst' | 'merge' | 'pip-uninstall' | 'pip-install' | 'spkg-check' | 'spkg-prerm' | 'spkg-piprm' | 'spkg-postrm' | 'spkg-legacy-uninstall';
 
+/** The phases of a package's build that --trace times (report/trace.ts): each a begin and an end event. */
+export type Phase = 'download' | 'unpack' | 'build' | 'pip-lock-wait' | 'pip-install' | 'pip-uninstall' | 'merge';
+
 export type PlanAction = 'build' | 'up-to-date' | 'dummy' | 'system';
 
 export interface PlanItem {
@@ -29,6 +32,8 @@ export type SagebuildEvent =
   | { type: 'pkg-start'; id: string; name: string; logFile: string; reasons: Reason[] }
   | { type: 'step'; id: string; step: BuildStep; detail?: string }
   | { type: 'output'; id: string; line: string }
+  /** A phase of a package's build begins or ends (`detail`: which script, which file). */
+  | { type: 'phase'; id: string; phase: Phase; edge: 'begin' | 'end'; detail?: string }
   | { type: 'pkg-done'; id: string; name: string; ok: true; durationMs: number; /** a package that became a dummy: its old install was removed */ removed?: boolean }
   | { type: 'pkg-failed'; id: string; name: string; error: string; logFile: string; buildDir: string | null; canceled: boolean }
   | { type: 'pkg-skipped'; id: string; name: string; because: string }
@@ -36,6 +41,16 @@ export type SagebuildEvent =
   | { type: 'lock-wait'; id: string; lockFile: string; mode: 'shared' | 'exclusive'; holders: string }
   /** `stoppedEarly`: a failure (without -k) left packages unstarted that -k would have built. */
   | { type: 'summary'; built: string[]; upToDate: string[]; failed: { id: string; logFile: string }[]; interrupted: string[]; skipped: string[]; notStarted: string[]; stoppedEarly: boolean };
+
+/** Runs `fn` as one phase of package `id`: a begin event, then an end event however it ends. */
+export async function inPhase<T>(bus: EventBus, id: string, phase: Phase, detail: string | undefined, fn: () => T | Promise<T>): Promise<T> {
+  bus.emit({ type: 'phase', id, phase, edge: 'begin', ...(detail !== undefined ? { detail } : {}) });
+  try {
+    return await fn();
+  } finally {
+    bus.emit({ type: 'phase', id, phase, edge: 'end', ...(detail !== undefined ? { detail } : {}) });
+  }
+}
 
 type Listener = (e: SagebuildEvent) => void;
 

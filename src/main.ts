@@ -1,6 +1,6 @@
 // One sagebuild command: parse options, analyse the tree, run the actions the targets ask for.
-// Exit codes: 0 success, 1 a package failed, 2 usage/config/recipe error, 3 `status`: not up to
-// date, 128+N on signal N.
+// Exit codes: 0 success, 1 a package failed (`why A B`: A does not depend on B), 2
+// usage/config/recipe error, 3 `status`: not up to date, 128+N on signal N.
 // Prints only through `io` (cli.ts hands it the process's streams and folder; tests their own).
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { CONFIG_NAME, MAX_JOBS, loadConfig } from './config.js';
@@ -17,9 +17,13 @@ import { ProgressLines } from './report/progress.js';
 import { colorOn, paint, type ColorWhen } from './report/style.js';
 import { LogFiles } from './report/logfile.js';
 import { TraceWriter } from './report/trace.js';
+import { JsonBuildSummary, writeJson } from './report/json.js';
+import type { Diagnostic } from './diagnostics.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseTargets } from './targets.js';
+import { graph, why, type GraphFormat } from './commands/graph.js';
+import { completion } from './commands/completion.js';
 import { SAGEBUILD_VERSION } from './util/paths.js';
 import { installedDir } from './state/layout.js';
 import type { Override } from './systempkgs.js';
@@ -40,6 +44,8 @@ interface Options {
   installed?: boolean;
   offline?: boolean;
   trace?: string;
+  format?: string;
+  json?: boolean;
 }
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
@@ -60,7 +66,7 @@ function program(io: Io): Command {
     .name('sagebuild')
     .description('Build a tree of Sage-style package recipes into one prefix: incremental, parallel, staged.')
     .usage('[options] [targets...]')
-    .argument('[targets...]', "'all' (default), 'list [pkg...]', 'status [pkg...]', 'configure', 'download [pkg...|all]', 'watch [targets]', 'wheelhouse-index', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
+    .argument('[targets...]', "'all' (default), 'list [pkg...]', 'status [pkg...]', 'configure', 'download [pkg...|all]', 'watch [targets]', 'wheelhouse-index', 'graph [targets]', 'why A B', 'completion bash|zsh', <pkg>, <pkg>-no-deps, <pkg>-clean, <pkg>-uninstall")
     .option('-j, --jobs <n>', 'packages built at once (default: config `jobs`, else the CPU count)', jobsArg)
     .option('-k, --keep-going', 'after a failure, go on building everything that does not depend on it')
     .option('-n, --dry-run', 'print what would be built and why; change nothing')
@@ -74,6 +80,8 @@ function program(io: Io): Command {
     .option('--explain <pkg...>', 'print why each <pkg> would be rebuilt, down the chain of dependencies; build nothing')
     .option('--installed', "with 'list': show each package's state (as 'status')")
     .option('--offline', 'never use the network: tarballs must be in the upstream folder')
+    .option('--json', "print the result of 'list', 'status', 'graph' or a build as one JSON document on stdout (everything else on stderr)")
+    .option('--format <fmt>', "with 'graph': dot (default) or json")
     .option('--trace <file>', 'write a Chrome trace (chrome://tracing, Perfetto) of the package builds to <file>')
     .version(SAGEBUILD_VERSION, '--version', 'print the sagebuild version')
     .helpOption('-h, --help', 'show this help')
@@ -83,11 +91,22 @@ function program(io: Io): Command {
   --with-system-<pkg>, --without-system-<pkg>
                             take <pkg> from the system / always build it, whatever 'configure' found
 
-Exit status: 0 success, 1 a package failed, 2 usage/config/recipe error, 3 'status': a package asked\nabout (without names: an installed one, or one 'all' needs) is outdated or not installed,\n130/143 interrupted.
+Exit status: 0 success, 1 a package failed ('why A B': A does not depend on B), 2 usage/config/recipe error, 3 'status': a package asked\nabout (without names: an installed one, or one 'all' needs) is outdated or not installed,\n130/143 interrupted.
 State: manifests in ${installedDir('<prefix>')}/, logs in <logs>/pkgs/<pkg>-<version>.log.`,
     )
     .exitOverride()
-    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      writeErr: (s) => void io.stderr.write(s),
+      // As every other error: `sagebuild: error: ...` and the suggestion as a hint.
+      outputError: (s, write) => write(`sagebuild: ${formatDiagnostic(commanderDiagnostic(s))}\n`),
+    });
+}
+
+/** commander's "error: unknown option '--jbos'\n(Did you mean --jobs?)" as a diagnostic. */
+function commanderDiagnostic(text: string): Diagnostic {
+  const m = /^(?:error: )?([^]*?)\s*(?:\(Did you mean ([^)]*)\?\))?\s*$/.exec(text)!;
+  return { message: m[1]!, ...(m[2] ? { hint: `did you mean ${m[2]}?` } : {}) };
 }
 
 /** Takes Sage's --with-system-<pkg>[=yes|no] / --without-system-<pkg> out of argv (commander cannot declare them). */
@@ -113,10 +132,16 @@ export function systemFlags(argv: string[]): { rest: string[]; overrides: Map<st
  */
 export async function main(args: string[], processIo: Io): Promise<number> {
   let io = processIo;
+  // --json: stdout carries one JSON document, whatever happens (an error is one too).
+  const jsonError = (errors: Diagnostic[], exitCode = 2) => {
+    if (args.includes('--json')) writeJson(processIo.stdout, { command: null, exitCode, errors });
+    return exitCode;
+  };
   const { rest: argv, overrides: systemOverrides, bad: badFlags } = systemFlags(args);
   if (badFlags.length) {
-    io.stderr.write(`sagebuild: error: ${badFlags.join(' ')}: write --with-system-<pkg> (=yes, =no) or --without-system-<pkg>\n`);
-    return 2;
+    const message = `${badFlags.join(' ')}: write --with-system-<pkg> (=yes, =no) or --without-system-<pkg>`;
+    io.stderr.write(`sagebuild: error: ${message}\n`);
+    return jsonError([{ message }]);
   }
   const cmd = program(io);
   try {
@@ -124,11 +149,25 @@ export async function main(args: string[], processIo: Io): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      return 2;
+      return jsonError([commanderDiagnostic(e.message)]);
     }
     throw e;
   }
   const opts = cmd.opts<Options>();
+  // Before the config is looked for: a completion script is the same anywhere.
+  if (cmd.args[0] === 'completion') {
+    const spellings = [...cmd.options.flatMap((o) => [o.short, o.long]), '-h', '--help'].filter((x): x is string => !!x);
+    try {
+      return completion(cmd.args.slice(1), [...new Set(spellings)], io);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      for (const d of e.diagnostics) io.stderr.write(`sagebuild: ${formatDiagnostic(d)}\n`);
+      return e.exitCode;
+    }
+  }
+  // The JSON document's writer; everything a person reads goes to stderr then.
+  const json = opts.json ? processIo.stdout : null;
+  if (json) io = { ...io, stdout: io.stderr, isTTY: false };
   const targets = cmd.args.length ? cmd.args : ['all'];
 
   const bus = new EventBus();
@@ -221,6 +260,7 @@ export async function main(args: string[], processIo: Io): Promise<number> {
       signal: ac.signal,
       bus,
       io,
+      json,
     };
     if (targets[0] === 'watch') {
       // Ctrl-C is how a watch ends: 0, unless it interrupted a build.
@@ -229,12 +269,50 @@ export async function main(args: string[], processIo: Io): Promise<number> {
       const w = await watchLoop(loadIt, project, targets.length > 1 ? targets.slice(1) : ['all'], commandOptions);
       return w !== 0 && gotSignal ? 128 + (SIGNAL_NUMBERS[gotSignal] ?? 0) : w;
     }
+    if (json) {
+      if (targets[0] === 'graph') {
+        if (opts.format === 'dot') throw new UserError({ message: '--json and --format dot contradict each other' });
+        opts.format = 'json';
+      } else if (targets[0] === 'watch' || targets[0] === 'why' || opts.explain !== undefined) {
+        throw new UserError({ message: `--json is for 'list', 'status', 'graph' and builds, not ${opts.explain !== undefined ? '--explain' : `'${targets[0]}'`}` });
+      }
+    }
+    if (opts.format !== undefined && targets[0] !== 'graph') {
+      throw new UserError({ message: "--format only changes what 'graph' prints", hint: 'sagebuild graph [targets] --format dot|json' });
+    }
     if (opts.installed && !targets.includes('list')) {
       throw new UserError({ message: "--installed only changes what 'list' prints", hint: "run 'sagebuild list --installed' (or 'sagebuild status')" });
     }
     // Interrupted installs (a journal record left behind) are recovered before anything reads the prefix.
     const state = await openState(config, bus, commandOptions.dryRun);
+    if (targets[0] === 'graph') {
+      const format = opts.format ?? 'dot';
+      if (format !== 'dot' && format !== 'json') throw new UserError({ message: `--format ${format}: expected dot or json` });
+      const rest = parseTargets(targets.slice(1), known, () => project.allTargets(), new Set());
+      if (rest.some((a) => a.kind !== 'build')) throw new UserError({ message: "after 'graph' name packages, <pkg>-no-deps or 'all'", hint: 'sagebuild graph [targets] --format dot|json' });
+      return await graph(project, rest.flatMap((a) => (a.kind === 'build' ? a.requests : [])), format as GraphFormat, commandOptions, state);
+    }
+    if (targets[0] === 'why') {
+      const names = targets.slice(1);
+      if (names.length !== 2) throw new UserError({ message: `'why' takes two package names, not ${names.length}`, hint: 'sagebuild why A B: a dependency path from A to B' });
+      const unknown = names.filter((n) => !known.has(n));
+      if (unknown.length) {
+        throw new UserError(unknown.map((n) => {
+          const near = closest(n, known);
+          return { message: `'why' takes package names; '${n}' is not a package in ${config.pkgs}`, hint: near ? `did you mean '${near}'?` : "run 'sagebuild list' for the package names" };
+        }));
+      }
+      return why(project, names[0]!, names[1]!, commandOptions);
+    }
     const actions = parseTargets(targets, known, () => project.allTargets(), new Set(state.db.entries.keys()));
+    if (json) {
+      // One document: one query, or one build (a run of package targets).
+      const a = actions[0]!;
+      if (actions.length !== 1 || (a.kind !== 'list' && a.kind !== 'status' && a.kind !== 'build')) {
+        throw new UserError({ message: `--json prints one document: give one of 'list', 'status' or package targets to build, not: ${targets.join(' ')}`, hint: 'run the other targets without --json' });
+      }
+      if (a.kind === 'build') new JsonBuildSummary(bus, json);
+    }
     const status = await runActions(project, actions, commandOptions, state);
     if (crashed) return 70;
     if (gotSignal) return 128 + (SIGNAL_NUMBERS[gotSignal] ?? 0);
@@ -242,7 +320,7 @@ export async function main(args: string[], processIo: Io): Promise<number> {
   } catch (e) {
     if (e instanceof UserError) {
       for (const d of e.diagnostics) io.stderr.write(`sagebuild: ${formatDiagnostic(d)}\n`);
-      return e.exitCode;
+      return jsonError(e.diagnostics, e.exitCode);
     }
     throw e;
   } finally {

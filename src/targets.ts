@@ -12,7 +12,10 @@ export type Action =
   | { kind: 'configure' }
   | { kind: 'download'; requests: BuildRequest[] };
 
-export const SPECIAL_TARGETS = ['all', 'list', 'status', 'configure', 'download', 'watch', 'wheelhouse-index'];
+export const SPECIAL_TARGETS = ['all', 'list', 'status', 'configure', 'download', 'watch', 'wheelhouse-index', 'graph', 'why', 'completion'];
+
+/** Commands that take the rest of the command line as their own arguments, so they come first (main.ts runs them). */
+export const LEADING_COMMANDS = ['watch', 'graph', 'why', 'completion'];
 
 /**
  * `known` are recipe names; `installed` are names with a manifest (a package removed from the
@@ -49,8 +52,8 @@ export function parseTargets(targets: string[], known: Set<string>, allTargets: 
       continue;
     }
     query = null;
-    if (t === 'watch') {
-      diags.push({ message: "'watch' must come first: sagebuild watch [targets]" });
+    if (LEADING_COMMANDS.includes(t)) {
+      diags.push({ message: `'${t}' must come first: sagebuild ${t} ${t === 'why' ? 'A B' : t === 'completion' ? 'bash|zsh' : '[targets]'}` });
       continue;
     }
     if (t === 'all') {

@@ -78,6 +78,16 @@ export function refreshIndex(wheelhouse: string, warn: (message: string) => void
  * the swap, the index is rebuilt until it was made from the wheels that are there, so the last
  * writer never leaves a stale one.
  */
+/** The projects the index would list (normalised name -> its wheels), read without writing: `-n wheelhouse-index`. */
+export function indexProjects(wheelhouse: string): Map<string, string[]> {
+  const projects = new Map<string, string[]>();
+  for (const w of listWheels(wheelhouse)) {
+    const n = parseWheelFilename(w);
+    if (n) (projects.get(normalizeName(n.dist)) ?? projects.set(normalizeName(n.dist), []).get(normalizeName(n.dist))!).push(w);
+  }
+  return new Map([...projects].sort(([a], [b]) => a.localeCompare(b)));
+}
+
 export function writeSimpleIndex(wheelhouse: string): number {
   for (let attempt = 0; ; attempt++) {
     const before = snapshot(wheelhouse);

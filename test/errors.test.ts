@@ -168,6 +168,15 @@ describe('bad input', () => {
 
   it('an unknown option exits 2 (the real binary)', () => expectError({ ...scriptPkg('a') }, ['--frobnicate'], [/unknown option/], { cli: true }));
 
+  it('a misspelt option gets a suggestion, in the form of every other error (the real binary)', () =>
+    expectError({ ...scriptPkg('a') }, ['--jbos', '2'], [/^sagebuild: error: unknown option '--jbos'\n {2}hint: did you mean --jobs\?$/], { cli: true }));
+
+  it('a misspelt command or target keeps its suggestion', async () => {
+    await expectError({ ...scriptPkg('a') }, ['grpah'], [/unknown target 'grpah'/, /did you mean 'graph'\?/]);
+    await expectError({ ...scriptPkg('a') }, ['stauts'], [/did you mean 'status'\?/]);
+    await expectError({ ...scriptPkg('gmp') }, ['gpm-clean'], [/did you mean 'gmp'\?/]);
+  });
+
   it('a malformed --with-system flag exits 2', () => expectError({ ...scriptPkg('a') }, ['--with-system-a=maybe'], [/--with-system-a=maybe: write --with-system-<pkg> \(=yes, =no\) or --without-system-<pkg>/]));
 
   it('--version and --help print to stdout and exit 0 (the real binary)', async () => {

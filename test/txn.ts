@@ -9,7 +9,7 @@ import path from 'node:path';
 const RECORDS = ['var/lib/sage/installed', 'var/lib/sage/sagebuild/pip-installed'];
 const JOURNAL = 'var/lib/sage/sagebuild/journal';
 const BACKUPS = 'var/tmp/sagebuild-backup';
-/** sagebuild's state, locks, caches, build dirs (and the wheelhouse's index, below): not package content. */
+/** sagebuild's state, locks, caches, build dirs, logs (and the wheelhouse's index, below): not package content. */
 const STATE = ['var/lib/sage/sagebuild', 'var/lib/sage/installed', 'var/lock', 'var/tmp', 'var/cache', 'var/log/sagebuild'];
 const SITE = /^lib\/python[\d.]+\/site-packages\//;
 /** The venv's own (pip's) content, when the prefix is a venv. */

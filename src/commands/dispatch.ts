@@ -7,8 +7,9 @@ import type { Project } from '../project.js';
 import { configureLines } from '../report/status.js';
 import { prepareSystem } from '../systempkgs.js';
 import type { Action } from '../targets.js';
-import { writeSimpleIndex } from '../wheelhouse.js';
+import { indexProjects, writeSimpleIndex } from '../wheelhouse.js';
 import { wheelhouseOf } from '../state/layout.js';
+import { writeJson } from '../report/json.js';
 import { err, out, type CommandOptions } from './options.js';
 import { OUTDATED_STATUS, showStatus } from './status.js';
 import { clean } from './clean.js';
@@ -53,8 +54,14 @@ export async function runActions(project: Project, actions: Action[], o: Command
     switch (a.kind) {
       case 'list':
         // A listing, not a question: always 0.
-        if (o.installed) showStatus(project, state, o, a.names);
-        else out(o, a.names.length ? [...new Set(a.names)].sort() : [...project.recipes.keys()].sort());
+        if (o.installed) showStatus(project, state, o, a.names, 'list');
+        else {
+          const names = a.names.length ? [...new Set(a.names)].sort() : [...project.recipes.keys()].sort();
+          if (o.json) {
+            const r = (n: string) => project.recipes.get(n);
+            writeJson(o.json, { command: 'list', packages: names.map((n) => ({ name: n, version: r(n)?.version ?? null, type: r(n)?.type ?? null, kind: r(n)?.kind ?? null })) });
+          } else out(o, names);
+        }
         break;
       case 'status':
         if (showStatus(project, state, o, a.names) === OUTDATED_STATUS) outdated = true;
@@ -65,7 +72,11 @@ export async function runActions(project: Project, actions: Action[], o: Command
         break;
       case 'wheelhouse-index': {
         const wheelhouse = wheelhouseOf(project.config.venv);
-        if (o.dryRun) break;
+        if (o.dryRun) {
+          const projects = indexProjects(wheelhouse);
+          out(o, [`wheelhouse-index: would rewrite the PEP 503 index ${wheelhouse}/simple/ with ${projects.size} project(s) (-n changes nothing)`, ...[...projects].map(([name, wheels]) => `  ${name}: ${wheels.join(' ')}`)]);
+          break;
+        }
         try {
           out(o, [`sagebuild: wrote the PEP 503 index ${wheelhouse}/simple/ (${writeSimpleIndex(wheelhouse)} project(s))`]);
         } catch (e) {

@@ -5,7 +5,8 @@ import type { InstalledState } from '../state/state.js';
 import { readManifestOrNull } from '../state/manifest.js';
 import { closure, makePlan } from '../plan.js';
 import type { Project } from '../project.js';
-import { statusLines, type StatusFacts } from '../report/status.js';
+import { statusJson, statusLines, type StatusFacts } from '../report/status.js';
+import { writeJson } from '../report/json.js';
 import { out, type CommandOptions } from './options.js';
 
 /** `status`'s exit status when something asked about is outdated or not installed. */
@@ -16,7 +17,7 @@ export const OUTDATED_STATUS = 3;
  * `names` is not up to date, or (without names) anything installed is outdated or anything the
  * default target (`all`) needs is not installed: an optional package nobody asked for does not count.
  */
-export function showStatus(project: Project, state: InstalledState, o: Pick<CommandOptions, 'io'>, names: string[] = []): number {
+export function showStatus(project: Project, state: InstalledState, o: Pick<CommandOptions, 'io' | 'json'>, names: string[] = [], command: 'status' | 'list' = 'status'): number {
   const { db } = state;
   db.rescan(); // after the command's earlier targets
   const all = [...project.recipes.keys()].map((name) => ({ name, noDeps: false }));
@@ -32,7 +33,9 @@ export function showStatus(project: Project, state: InstalledState, o: Pick<Comm
     const testResult = i.action === 'up-to-date' && record ? (readManifestOrNull(record.file)?.test_result ?? '') : '';
     facts.set(i.name, { type: r.type, source: project.system.has(i.name) ? 'system' : r.kind, testResult });
   }
-  out(o, statusLines(shown, installed, facts));
   const counts = asked ?? new Set([...closure(project, project.allTargets().map((name) => ({ name, noDeps: false }))), ...db.entries.keys()]);
-  return shown.some((i) => counts.has(i.name) && i.action === 'build') ? OUTDATED_STATUS : 0;
+  const status = shown.some((i) => counts.has(i.name) && i.action === 'build') ? OUTDATED_STATUS : 0;
+  if (o.json) writeJson(o.json, { command, exitCode: command === 'list' ? 0 : status, packages: statusJson(shown, installed, facts) });
+  else out(o, statusLines(shown, installed, facts));
+  return status;
 }

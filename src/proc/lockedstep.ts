@@ -19,6 +19,12 @@ export interface LockedRunOptions {
   id: string;
   bus: EventBus;
   signal: AbortSignal;
+  /**
+   * Called once the lock is taken, before the step starts: the end of the wait. Under flock(1)
+   * processes (no in-process locks) the wait is not seen apart: called before the first attempt,
+   * so a wait there counts as the step's time.
+   */
+  onLocked?: () => void;
 }
 
 export class LockWaitCanceled extends Error {
@@ -35,6 +41,7 @@ export class LockWaitCanceled extends Error {
 export async function runLocked(mode: LockMode, lockFile: string, argv: string[], o: LockedRunOptions, cancel?: AbortSignal): Promise<RunResult> {
   if (nativeFlock()) {
     const lock = await acquireNative(mode, lockFile, o, cancel);
+    o.onLocked?.();
     try {
       // `true` (pip.ts's waitForPip): the lock could be taken, which is all it asks.
       if (argv.length === 1 && argv[0] === 'true') return { exitCode: 0, signal: undefined, canceled: false };
@@ -47,6 +54,7 @@ export async function runLocked(mode: LockMode, lockFile: string, argv: string[]
   const flag = mode === 'shared' ? '-s' : '-x';
   let announced = false;
   for (;;) {
+    if (!announced) o.onLocked?.(); // once: `announced` is set after the first busy attempt
     const r = await runLogged('flock', ['-n', '-E', String(FLOCK_BUSY), flag, lockFile, ...argv], o);
     if (r.exitCode !== FLOCK_BUSY) return r;
     if (!announced) o.bus.emit({ type: 'lock-wait', id: o.id, lockFile, mode, holders: describeHolders(lockFile) });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { EventBus } from '../events.js';
 import type { PythonDist } from '../state/manifest.js';
 import { runLocked } from '../proc/lockedstep.js';
+import type { RunResult } from '../proc/spawn.js';
 import { pipLockFile, wheelhouseOf } from '../state/layout.js';
 import { readdirOrEmpty } from '../util/fs.js';
 import { listWheels, normalizeName, parseWheelFilename } from '../wheelhouse.js';
@@ -62,7 +63,7 @@ const COMMON = ['--isolated', '--disable-pip-version-check', '--no-input'];
 export async function pipInstall(ctx: PipContext, dists: PythonDist[]): Promise<void> {
   if (!dists.length) return;
   const argv = [...pipArgv(ctx.venv), 'install', ...COMMON, '--no-index', '--no-deps', '--no-cache-dir', '--find-links', wheelhouseOf(ctx.venv), ...dists.map((d) => `${d.name}==${d.version}`)];
-  const r = await runLocked('shared', pipLockFile(ctx.venv), argv, { cwd: ctx.cwd, env: ctx.env, id: ctx.id, bus: ctx.bus, signal: NEVER }, ctx.cancel);
+  const r = await timedLocked(ctx, 'shared', argv, 'pip-install');
   if (r.exitCode !== 0) throw new PipError(`pip install of ${dists.map((d) => `${d.name}==${d.version}`).join(' ')} failed (exit code ${r.exitCode})`);
 }
 
@@ -76,7 +77,7 @@ export async function pipUninstall(ctx: PipContext, dists: PythonDist[]): Promis
     return; // no python/pip left in the venv: nothing pip could know about
   }
   argv = [...argv, 'uninstall', ...COMMON, '--yes', ...dists.map((d) => d.name)];
-  const r = await runLocked('exclusive', pipLockFile(ctx.venv), argv, { cwd: ctx.cwd, env: ctx.env, id: ctx.id, bus: ctx.bus, signal: NEVER }, ctx.cancel);
+  const r = await timedLocked(ctx, 'exclusive', argv, 'pip-uninstall');
   if (r.exitCode !== 0) throw new PipError(`pip uninstall of ${dists.map((d) => d.name).join(' ')} failed (exit code ${r.exitCode})`);
 }
 
@@ -104,5 +105,24 @@ export async function removePipStashes(ctx: PipContext): Promise<string[]> {
  * finds the prefix untouched.
  */
 export async function waitForPip(ctx: PipContext, mode: 'shared' | 'exclusive'): Promise<void> {
-  await runLocked(mode, pipLockFile(ctx.venv), ['true'], { cwd: ctx.cwd, env: ctx.env, id: ctx.id, bus: ctx.bus, signal: NEVER }, ctx.cancel);
+  await timedLocked(ctx, mode, ['true'], null);
+}
+
+/** runLocked on the pip lock, as phases for --trace: the wait for the lock, then `phase` (the step) once it is taken. */
+async function timedLocked(ctx: PipContext, mode: 'shared' | 'exclusive', argv: string[], phase: 'pip-install' | 'pip-uninstall' | null): Promise<RunResult> {
+  const { bus, id } = ctx;
+  bus.emit({ type: 'phase', id, phase: 'pip-lock-wait', edge: 'begin', detail: mode });
+  let waiting = true;
+  const locked = () => {
+    if (!waiting) return;
+    waiting = false;
+    bus.emit({ type: 'phase', id, phase: 'pip-lock-wait', edge: 'end', detail: mode });
+    if (phase) bus.emit({ type: 'phase', id, phase, edge: 'begin' });
+  };
+  try {
+    return await runLocked(mode, pipLockFile(ctx.venv), argv, { cwd: ctx.cwd, env: ctx.env, id, bus, signal: NEVER, onLocked: locked }, ctx.cancel);
+  } finally {
+    if (waiting) bus.emit({ type: 'phase', id, phase: 'pip-lock-wait', edge: 'end', detail: mode });
+    else if (phase) bus.emit({ type: 'phase', id, phase, edge: 'end' });
+  }
 }

@@ -50,3 +50,8 @@ export function reasonText(r: Reason): string {
 export function reasonsText(rs: Reason[]): string {
   return rs.map(reasonText).join('; ');
 }
+
+/** Reasons as JSON: each the typed Reason (its `kind` and fields) plus its English as `text`. */
+export function reasonsJson(rs: Reason[]): (Reason & { text: string })[] {
+  return rs.map((r) => ({ ...r, text: reasonText(r) }));
+}

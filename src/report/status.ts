@@ -1,9 +1,10 @@
 // Text for `sagebuild status` and `sagebuild --explain <pkg>`, from a plan (no side effects).
 import type { PlanItem } from '../events.js';
+import type { Reason } from '../reasons.js';
 import type { InstalledEntry } from '../state/manifest.js';
 import type { Project } from '../project.js';
 import type { Decision } from '../systempkgs.js';
-import { reasonText, reasonsText } from './reasons.js';
+import { reasonText, reasonsJson, reasonsText } from './reasons.js';
 
 /** What `status` says of a package beside its state. */
 export interface StatusFacts {
@@ -13,6 +14,58 @@ export interface StatusFacts {
   source: string;
   /** The record's `test_result` (empty: checks never ran). */
   testResult: string;
+}
+
+/** A package's state as `status` names it (`--json` spells it with hyphens). */
+export type StatusState = 'installed' | 'outdated' | 'not-installed' | 'dummy' | 'system' | 'cannot-build' | 'no-recipe';
+
+function stateOf(i: PlanItem, have: string[]): StatusState {
+  if (i.action === 'dummy') return 'dummy';
+  if (i.action === 'system') return 'system';
+  if (i.action === 'up-to-date') return 'installed';
+  if (i.problems?.length) return 'cannot-build';
+  return have.length ? 'outdated' : 'not-installed';
+}
+
+export interface StatusJson {
+  name: string;
+  /** The recipe's version (null: no recipe). */
+  version: string | null;
+  state: StatusState;
+  /** Installed versions. */
+  installed: string[];
+  type: string | null;
+  source: string | null;
+  testResult: string | null;
+  reasons: (Reason & { text: string })[];
+  evidence: string | null;
+  problems: string[];
+}
+
+/** `status --json` (and `list --installed --json`): the rows of statusLines as data (README: "JSON output"). */
+export function statusJson(plan: PlanItem[], installed: Map<string, InstalledEntry[]>, facts: Map<string, StatusFacts>): StatusJson[] {
+  const rows: StatusJson[] = [];
+  for (const i of plan) {
+    const have = (installed.get(i.name) ?? []).map((e) => e.version);
+    const f = facts.get(i.name);
+    rows.push({
+      name: i.name,
+      version: i.version,
+      state: stateOf(i, have),
+      installed: have,
+      type: f?.type ?? null,
+      source: f?.source ?? null,
+      testResult: f?.testResult || null,
+      reasons: i.action === 'build' ? reasonsJson(i.reasons) : [],
+      evidence: i.evidence ?? null,
+      problems: i.problems ?? [],
+    });
+  }
+  const known = new Set(plan.map((i) => i.name));
+  for (const [name, list] of installed) {
+    if (!known.has(name)) rows.push({ name, version: null, state: 'no-recipe', installed: list.map((e) => e.version), type: null, source: null, testResult: null, reasons: [], evidence: null, problems: [] });
+  }
+  return rows.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /**
@@ -27,12 +80,13 @@ export function statusLines(plan: PlanItem[], installed: Map<string, InstalledEn
   };
   for (const i of [...plan].sort((a, b) => a.name.localeCompare(b.name))) {
     const have = (installed.get(i.name) ?? []).map((e) => e.version);
-    if (i.action === 'dummy') rows.push([i.name, 'dummy', '(never built)']);
-    else if (i.action === 'system') rows.push([i.name, 'system', i.evidence ?? '']);
-    else if (i.action === 'up-to-date') rows.push([i.name, 'installed', i.version]);
-    else if (i.problems?.length) rows.push([i.name, 'cannot build', `${i.version}: ${i.problems.join('; ')}`]);
-    else if (!have.length) rows.push([i.name, 'not installed', i.version]);
-    else rows.push([i.name, 'outdated', `${have.join(', ')}: ${reasonsText(i.reasons)}`]);
+    const state = stateOf(i, have);
+    const word = state.replace('-', ' ');
+    if (state === 'dummy') rows.push([i.name, word, '(never built)']);
+    else if (state === 'system') rows.push([i.name, word, i.evidence ?? '']);
+    else if (state === 'installed' || state === 'not-installed') rows.push([i.name, word, i.version]);
+    else if (state === 'cannot-build') rows.push([i.name, word, `${i.version}: ${i.problems!.join('; ')}`]);
+    else rows.push([i.name, word, `${have.join(', ')}: ${reasonsText(i.reasons)}`]);
     const row = rows[rows.length - 1]!;
     row[2] = about(i.name, row[2]);
   }

@@ -4,6 +4,7 @@
 // pip-installed or recorded; the new manifest, written atomically at the very end, is the commit.
 // A run killed mid-install leaves its journal record, which the next command replays
 // (spkg/recover.ts).
+import { inPhase } from '../events.js';
 import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { hashInputs, type FingerprintInputs } from '../fingerprint.js';
@@ -244,7 +245,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
       ctx.bus.emit({ type: 'step', id, step: 'merge', detail: p.tree });
       await markStep(rec, 'merge');
       try {
-        mergeStage(p.destdir + p.tree, p.tree, entries, () => crashPoint('mid-merge', r.name));
+        await inPhase(ctx.bus, id, 'merge', p.tree, () => mergeStage(p.destdir + p.tree, p.tree, entries, () => crashPoint('mid-merge', r.name)));
       } catch (e) {
         rec.steps.delete('merge'); // the merge took back what it had placed
         throw e;

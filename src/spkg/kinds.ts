@@ -5,7 +5,7 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import type { EventBus } from '../events.js';
+import { inPhase, type EventBus } from '../events.js';
 import type { PkgKind } from '../kinds.js';
 import type { Recipe } from '../recipes.js';
 import type { InstalledDb } from '../state/installed.js';
@@ -17,7 +17,7 @@ import { type BuildContext, StepFailure, pkgId } from './context.js';
 import { copyTree } from './copy.js';
 import { DownloadError, ensureTarball } from './download.js';
 import type { PkgPaths } from './env.js';
-import { unpack } from './unpack.js';
+import { tarballName, unpack } from './unpack.js';
 
 /** What fetching a package without a tarball (`sagebuild download`) is given. */
 export interface FetchContext {
@@ -47,7 +47,8 @@ export interface KindBuild {
 /** The verified upstream tarball, downloaded if need be. */
 async function tarball(ctx: BuildContext, r: Recipe): Promise<string> {
   try {
-    return (await ensureTarball({ config: ctx.project.config, bus: ctx.bus, id: pkgId(r), signal: ctx.signal, offline: ctx.offline }, r)).file;
+    // Fetched or found in the upstream cache, and verified either way.
+    return await inPhase(ctx.bus, pkgId(r), 'download', tarballName(r), async () => (await ensureTarball({ config: ctx.project.config, bus: ctx.bus, id: pkgId(r), signal: ctx.signal, offline: ctx.offline }, r)).file);
   } catch (e) {
     if (e instanceof DownloadError) throw new StepFailure(e.message, ctx.signal.aborted);
     throw e;
@@ -58,7 +59,7 @@ async function unpackedTarball(ctx: BuildContext, r: Recipe, p: PkgPaths): Promi
   const file = await tarball(ctx, r);
   ctx.bus.emit({ type: 'step', id: pkgId(r), step: 'unpack', detail: file });
   try {
-    const stripped = await unpack(file, path.join(p.buildRoot, 'src'));
+    const stripped = await inPhase(ctx.bus, pkgId(r), 'unpack', path.basename(file), () => unpack(file, path.join(p.buildRoot, 'src')));
     if (stripped.length) ctx.bus.emit({ type: 'output', id: pkgId(r), line: `sagebuild: dropped set-user/group-ID bits of ${stripped.length} member(s) of ${path.basename(file)}: ${stripped.slice(0, 5).join(', ')}${stripped.length > 5 ? ', ...' : ''}` });
   } catch (e) {
     if (e instanceof UnsafeArchiveError) throw new StepFailure(e.message);

@@ -3,7 +3,7 @@
 import { constants, readFileSync, writeFileSync } from 'node:fs';
 import { accessible } from '../util/paths.js';
 import path from 'node:path';
-import type { BuildStep } from '../events.js';
+import { inPhase, type BuildStep } from '../events.js';
 import { kindOf } from '../kinds.js';
 import type { Recipe } from '../recipes.js';
 import { type BuildContext, StepFailure, pkgId } from './context.js';
@@ -39,7 +39,7 @@ export async function runScript(ctx: BuildContext, r: Recipe, p: PkgPaths, env: 
   // from a wrapper that sets up the same environment and folder, as sage-spkg runs ./spkg-X.
   const body = script.body ?? (script.isBody || !accessible(script.path, constants.X_OK) ? readFileSync(script.path, 'utf8') : `exec ${shellQuote(script.path)}`);
   writeFileSync(file, wrapScript(script.path, body), { mode: 0o755 });
-  const res = await runLogged('bash', [file], { cwd: p.buildRoot, env, id, bus: ctx.bus, signal: ctx.signal, jobserverFd: ctx.jobserver?.fd });
+  const res = await inPhase(ctx.bus, id, 'build', name, () => runLogged('bash', [file], { cwd: p.buildRoot, env, id, bus: ctx.bus, signal: ctx.signal, jobserverFd: ctx.jobserver?.fd }));
   if (res.canceled) throw new StepFailure(`${name} interrupted`, true);
   if (res.exitCode !== 0) {
     throw new StepFailure(`${name} failed (${res.signal ? `killed by ${res.signal}` : `exit code ${res.exitCode}`})`);
