@@ -26,7 +26,20 @@ export const TOOLS = {
   gnuTime: !without.has('time') && /GNU/.test(probe('/usr/bin/time', ['--version']) ?? '') ? '/usr/bin/time' : null,
   strace: !without.has('strace') && probe('strace', ['-V']) !== null ? 'strace' : null,
   make: (probe('make', ['--version']) ?? 'make: absent').split('\n')[0]!,
+  /** util-linux script(1): a pseudo-terminal, for the live status line's cost. */
+  script: /util-linux/.test(probe('script', ['--version']) ?? '') ? 'script' : null,
 };
+
+const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * argv run on a pseudo-terminal (script -qec), its output there (`tty`) or through a pipe
+ * inside it (`pipe`): the same wrapper both ways, so only the output mode differs.
+ */
+export function onTerminal(argv: string[], mode: 'tty' | 'pipe'): string[] {
+  if (!TOOLS.script) throw new Error('script(1) is absent');
+  return [TOOLS.script, '-qec', `stty cols 100 rows 30 2>/dev/null; ${argv.map(shq).join(' ')}${mode === 'pipe' ? ' | cat' : ''}`, '/dev/null'];
+}
 
 function run(argv: string[], cwd: string): void {
   const r = spawnSync(argv[0]!, argv.slice(1), { cwd, env: ENV, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 });

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { durationsFile } from '../src/state/layout.ts';
 import { loadSageGraph, type SageGraph } from '../test/fixtures/sage-tree.ts';
 import { median, SIGMA } from './stats.ts';
-import { programs, TOOLS, usage, wall, type Usage } from './measure.ts';
+import { onTerminal, programs, TOOLS, usage, wall, type Usage } from './measure.ts';
 import { durations, hasRecipe, lowerBound, MARKERS, randomGraph, sageBenchGraph, STAMPS, writeBenchTree } from './trees.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -199,6 +199,32 @@ try {
       `CPU: ${TOOLS.gnuTime ? 'GNU time' : "bash's `times`"}, user+sys of the tool and every process it waited for. Programs: successful execve calls under \`strace -f\` (one run each; the tool's own start not counted). Peak RSS: GNU time's %M.`,
       `Programs per package, most frequent: sagebuild: ${top(sbP)}; make: ${top(mkP)}.`,
     ],
+  });
+
+  // 2b: what the live status line costs: the same build on a pseudo-terminal, its output on the
+  // terminal (status line, ✔ lines) or piped (prefixed lines), alternating.
+  const SBV = ['node', CLI, 'all'];
+  const ttyRuns: number[] = [];
+  const pipeRuns: number[] = [];
+  if (TOOLS.script) {
+    for (let i = 0; i < SIZES.cpuRuns; i++) {
+      for (const mode of i % 2 ? (['pipe', 'tty'] as const) : (['tty', 'pipe'] as const)) {
+        fresh(zero);
+        (mode === 'tty' ? ttyRuns : pipeRuns).push(wall(onTerminal(SBV, mode), zero));
+        checkBuilt(zero, sage, 'sagebuild');
+      }
+    }
+  }
+  const tty = ttyRuns.length ? median(ttyRuns) : null;
+  const piped = pipeRuns.length ? median(pipeRuns) : null;
+  table({
+    title: `The live status line's cost: every recipe \`sleep 0\`, ${n} packages, -j ${JOBS}, on a pseudo-terminal (median of ${SIZES.cpuRuns} runs each)`,
+    head: ['', 'wall', 'vs piped'],
+    rows: [
+      ['output on the terminal (status line, ✔ lines)', tty === null ? NA : sec(tty), tty === null || piped === null ? NA : ratio(tty, piped)],
+      ['output piped (prefixed lines)', piped === null ? NA : sec(piped), piped === null ? NA : '1.00'],
+    ],
+    notes: [TOOLS.script ? 'script -qec, a 100x30 terminal; the same wrapper both ways.' : 'n/a: util-linux script(1) is absent.'],
   });
 
   // 3: the no-op on the tree both tools just built.

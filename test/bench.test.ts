@@ -36,6 +36,8 @@ const ROWS = [
   'CPU per package (user+sys, whole tree)',
   'programs started per package',
   'peak RSS (largest process)',
+  'output on the terminal (status line, ✔ lines)',
+  'output piped (prefixed lines)',
   'node -e 0 (floor)',
   'GNU make, no-op (peer)',
   'sagebuild all, no-op',
