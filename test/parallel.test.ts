@@ -1,7 +1,7 @@
 // Concurrency limit, failure policy (-k), and Ctrl-C/SIGTERM with real processes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { Rig, processGone, scriptPkg, waitFor, type Tree } from './rig.ts';
 
 /**
@@ -69,13 +69,21 @@ describe('failures', () => {
     const r = await rig.cli('-j', '1', 'all');
     assert.equal(r.exitCode, 1, r.all);
     assert.match(r.stderr, /\[bad-1\.0\] Error: spkg-install failed \(exit code 3\)/);
-    assert.match(r.stderr, /\[bad-1\.0\]   error: something broke/);
+    // Printed once: the output streamed (prefixed) is not repeated as a tail; with -q it is the tail.
+    assert.match(r.all, /\[bad-1\.0\] error: something broke/);
+    assert.doesNotMatch(r.stderr, /last \d+ lines of the log/);
+    assert.match(r.stderr, /\[bad-1\.0\] its output is above, each line prefixed \[bad-1\.0\]/);
     assert.match(r.stderr, /log file: local\/var\/log\/sagebuild\/pkgs\/bad-1\.0\.log/);
     assert.match(r.stdout, /failed: bad-1\.0 \(log: /);
     assert.ok(!rig.manifests().includes('needsbad-1.0'));
     assert.ok(!rig.exists('local/share/bad/bad.txt'), 'a failed package leaves nothing in the prefix');
     // bad heads the longest chain, so it runs first with -j 1; after it fails nothing new starts.
     assert.match(r.stdout, /not started: .*good/);
+    rmSync(rig.path('local'), { recursive: true, force: true });
+    const q = await rig.cli('-q', '-j', '1', 'all');
+    assert.equal(q.exitCode, 1, q.all);
+    assert.doesNotMatch(q.stdout, /something broke/);
+    assert.match(q.stderr, /\[bad-1\.0\] last 2 lines of the log:\n\[bad-1\.0\]   compiling bad\.\.\.\n\[bad-1\.0\]   error: something broke/);
     rig.cleanup();
   });
 

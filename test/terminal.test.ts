@@ -95,9 +95,7 @@ describe('not on a terminal (a pipe)', () => {
 [bad-1.0] checking something... no
 [bad-1.0] error: something broke
 [bad-1.0] Error: spkg-install failed (exit code 3)
-[bad-1.0] last 2 lines of the log:
-[bad-1.0]   checking something... no
-[bad-1.0]   error: something broke
+[bad-1.0] its output is above, each line prefixed [bad-1.0]
 [bad-1.0] log file: local/var/log/sagebuild/pkgs/bad-1.0.log
 [bad-1.0] build directory kept: <dir>/local/var/tmp/sage/build/bad-1.0
 [needsbad-1.0] skipped: dependency bad-1.0 failed

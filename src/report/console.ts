@@ -131,10 +131,11 @@ export class ConsoleReporter {
           if (e.buildDir) lines.push(`  build directory kept: ${this.#rel(e.buildDir)}`);
         } else {
           lines.push(p.red(`[${e.id}] Error: ${e.error}`));
-          if (tail.length) {
+          // Printed once: streamed output (the default here) is not repeated as a tail.
+          if (tail.length && !this.o.verbose) {
             lines.push(`[${e.id}] last ${tail.length} lines of the log:`);
             for (const l of tail) lines.push(`[${e.id}]   ${l}`);
-          }
+          } else if (tail.length) lines.push(`[${e.id}] its output is above, each line prefixed [${e.id}]`);
           lines.push(`[${e.id}] log file: ${log}`);
           if (e.buildDir) lines.push(`[${e.id}] build directory kept: ${e.buildDir}`);
         }
