@@ -34,17 +34,17 @@ export class LockWaitCanceled extends Error {
 }
 
 /**
- * Runs argv while holding the lock; tries without blocking first so that a wait can be announced.
+ * Runs argv while holding the lock (argv null: only waits until the lock could be taken); tries
+ * without blocking first so that a wait can be announced.
  * The step itself always runs to its end, but the wait for the lock ends when `cancel` aborts
  * (LockWaitCanceled): until the step has started, nothing has changed.
  */
-export async function runLocked(mode: LockMode, lockFile: string, argv: string[], o: LockedRunOptions, cancel?: AbortSignal): Promise<RunResult> {
+export async function runLocked(mode: LockMode, lockFile: string, argv: string[] | null, o: LockedRunOptions, cancel?: AbortSignal): Promise<RunResult> {
   if (nativeFlock()) {
     const lock = await acquireNative(mode, lockFile, o, cancel);
     o.onLocked?.();
     try {
-      // `true` (pip.ts's waitForPip): the lock could be taken, which is all it asks.
-      if (argv.length === 1 && argv[0] === 'true') return { exitCode: 0, signal: undefined, canceled: false };
+      if (!argv) return { exitCode: 0, signal: undefined, canceled: false };
       return await runLogged(argv[0]!, argv.slice(1), { ...o, lockFd: lock.fd });
     } finally {
       lock.release();
@@ -55,7 +55,7 @@ export async function runLocked(mode: LockMode, lockFile: string, argv: string[]
   let announced = false;
   for (;;) {
     if (!announced) o.onLocked?.(); // once: `announced` is set after the first busy attempt
-    const r = await runLogged('flock', ['-n', '-E', String(FLOCK_BUSY), flag, lockFile, ...argv], o);
+    const r = await runLogged('flock', ['-n', '-E', String(FLOCK_BUSY), flag, lockFile, ...(argv ?? ['true'])], o);
     if (r.exitCode !== FLOCK_BUSY) return r;
     if (!announced) o.bus.emit({ type: 'lock-wait', id: o.id, lockFile, mode, holders: describeHolders(lockFile) });
     announced = true;

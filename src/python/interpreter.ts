@@ -19,11 +19,14 @@ const pyCache = new Map<string, PythonInfo | Error>();
 const pending = new Map<string, Promise<PythonInfo | Error>>();
 const PY_QUERY = 'import sys, os; print("%d.%d" % sys.version_info[:2]); print(os.path.realpath(sys.executable)); print(sys.version.splitlines()[0])';
 
+/** Interpreters whose answer this command has checked against the prefix's cache. */
+const settled = new Set<string>();
 let remembered: { file: string; write: boolean; data: Record<string, PythonInfo> | null } | null = null;
 
 /** Where the answers are kept for this command (the prefix's cache); `write`: false on a dry run. */
 export function rememberInterpreters(file: string, write: boolean): void {
   remembered = { file, write, data: null };
+  settled.clear();
 }
 
 /** The binary `python` runs, as a cache key; null for a script or what cannot be found. */
@@ -83,7 +86,11 @@ function remember(python: string, info: PythonInfo | Error): void {
 /** This process's answer; the prefix remembers it too (an answer this process had before it knew the prefix included). */
 function settle(python: string, info: PythonInfo | Error): void {
   pyCache.set(python, info);
-  if (!(info instanceof Error) && recalled(python) === undefined) remember(python, info);
+  // Once per command (rememberInterpreters starts one): pythonInfo is called for every Python package, and
+  // recalled() reads the binary's identity from disk.
+  if (info instanceof Error || settled.has(python)) return;
+  settled.add(python);
+  if (recalled(python) === undefined) remember(python, info);
 }
 
 function parseInfo(out: string): PythonInfo {

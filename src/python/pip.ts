@@ -105,11 +105,11 @@ export async function removePipStashes(ctx: PipContext): Promise<string[]> {
  * finds the prefix untouched.
  */
 export async function waitForPip(ctx: PipContext, mode: 'shared' | 'exclusive'): Promise<void> {
-  await timedLocked(ctx, mode, ['true'], null);
+  await timedLocked(ctx, mode, null, null);
 }
 
 /** runLocked on the pip lock, as phases for --trace: the wait for the lock, then `phase` (the step) once it is taken. */
-async function timedLocked(ctx: PipContext, mode: 'shared' | 'exclusive', argv: string[], phase: 'pip-install' | 'pip-uninstall' | null): Promise<RunResult> {
+async function timedLocked(ctx: PipContext, mode: 'shared' | 'exclusive', argv: string[] | null, phase: 'pip-install' | 'pip-uninstall' | null): Promise<RunResult> {
   const { bus, id } = ctx;
   bus.emit({ type: 'phase', id, phase: 'pip-lock-wait', edge: 'begin', detail: mode });
   let waiting = true;

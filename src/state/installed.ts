@@ -104,8 +104,6 @@ export class InstalledDb {
       this.#updateEntry(f);
       this.#reread(f);
     }
-    // Re-own what a forgotten record shared with another record of the same package.
-    for (const f of files) for (const o of this.#known.values()) if (o.name === entryOf(f)?.name) for (const x of o.files) if (!this.#owners.has(x)) this.#owners.set(x, o.name);
   }
 
   /** entries: the record `file` as it is on disk now (there or gone). */

@@ -159,19 +159,24 @@ export function manifestPath(tree: string, name: string, version: string, kind: 
   return path.join(dir, `${name}-${version}`);
 }
 
-export function writeManifest(tree: string, m: Manifest): string {
+/** Where `m` goes (its folder made), and its text. */
+function placed(tree: string, m: Manifest): [file: string, text: string] {
   const file = manifestPath(tree, m.package_name, m.package_version, m.sagebuild?.kind);
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileAtomic(file, JSON.stringify(m, null, 2) + '\n');
+  return [file, JSON.stringify(m, null, 2) + '\n'];
+}
+
+export function writeManifest(tree: string, m: Manifest): string {
+  const [file, text] = placed(tree, m);
+  writeFileAtomic(file, text);
   noteRecordChange(file);
   return file;
 }
 
 /** writeManifest, waiting for the disk off the main thread (an install's commit). */
 export async function writeManifestAsync(tree: string, m: Manifest): Promise<string> {
-  const file = manifestPath(tree, m.package_name, m.package_version, m.sagebuild?.kind);
-  mkdirSync(path.dirname(file), { recursive: true });
-  await writeFileAtomicAsync(file, JSON.stringify(m, null, 2) + '\n');
+  const [file, text] = placed(tree, m);
+  await writeFileAtomicAsync(file, text);
   noteRecordChange(file);
   return file;
 }
