@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Rig, type Tree } from './rig.ts';
-import { copyToolchain, makeWheel, pip } from './pyfixtures.ts';
+import { makeWheel, withToolchain } from './pyfixtures.ts';
 import { problems, venvProblems } from './txn.ts';
 
 describe('install journal: Python package (wheel), kill -9 at the pip steps', { timeout: 900_000 }, () => {
@@ -23,26 +23,23 @@ describe('install journal: Python package (wheel), kill -9 at the pip steps', { 
   });
 
   before(async () => {
-    copyToolchain(rig);
+    await withToolchain(rig, 'jobs: 2\n');
     mkdirSync(rig.path('upstream'), { recursive: true });
     for (const v of ['1.0', '1.1']) {
       const whl = await makeWheel(rig.path('upstream'), 'wp', v, `VERSION = "${v}"\n`);
       sums[v] = createHash('sha256').update(readFileSync(rig.path('upstream', whl))).digest('hex');
     }
-    rig.write({ 'build.config.yaml': 'prefix: local\njobs: 2\n', ...recipe('1.0') });
+    rig.write(recipe('1.0'));
   });
 
-  /** The venv has exactly wp-`v` (pip and the manifest agree), and the invariants hold. */
+  /**
+   * The venv has exactly wp-`v`, and the invariants hold: venvProblems compares the venv's
+   * distributions with the manifests' and runs `pip check`.
+   */
   const assertInstalled = async (v: string | null) => {
     assert.deepEqual(problems(rig.path('local'), { venv: true }), []);
     assert.deepEqual(await venvProblems(rig.path('local')), []);
-    const list = await pip(rig, ['list', '--format=json']);
-    assert.equal(list.exitCode, 0, list.stderr);
-    const wp = (JSON.parse(list.stdout) as { name: string; version: string }[]).filter((d) => d.name === 'wp').map((d) => d.version);
-    assert.deepEqual(wp, v ? [v] : []);
     assert.deepEqual(rig.manifests().filter((m) => m.startsWith('wp-')), v ? [`wp-${v}`] : []);
-    const check = await pip(rig, ['check']);
-    assert.equal(check.exitCode, 0, check.stdout + check.stderr);
   };
 
   const crash = async (v: string, point: string) => {

@@ -138,7 +138,7 @@ describe("real Python packages of Sage 10.10's tree, from pip's configured index
   const rig = new Rig('sagepy');
   after(() => rig.cleanup());
 
-  it('builds six, attrs and iniconfig (wheel packages) with pip into a per-interpreter venv; -clean; a rebuild reuses the downloaded wheel; another interpreter rebuilds them all', async (t) => {
+  it('builds six, attrs and iniconfig (wheel packages) with pip into a per-interpreter venv; -clean; a rebuild reuses the downloaded wheel; another interpreter plans them all again', async (t) => {
     extractSageTree(rig, 'venv: auto\n');
     // Sage 10.10 pins pip 26.0.1; use whatever pip wheel the configured index serves instead
     // (a change to the temp copy only), so the test needs no network.
@@ -175,7 +175,8 @@ describe("real Python packages of Sage 10.10's tree, from pip's configured index
     assert.doesNotMatch(String(again.all), /downloaded six/, 'the verified wheel in upstream/ is reused');
     execFileSync(python, ['-c', 'import six'], { stdio: 'pipe' });
 
-    // Another interpreter: every Python package of the tree is rebuilt into its venv.
+    // Another interpreter: every Python package of the tree is to be rebuilt into its venv. (The
+    // rebuild itself, into a second venv, is test/venv-tree.test.ts's; here only Sage's recipes' plan.)
     const pair = twoInterpreters();
     if (!pair) return t.skip('one Python interpreter only: no interpreter change to test');
     const current = realpathSync(python);
@@ -184,11 +185,5 @@ describe("real Python packages of Sage 10.10's tree, from pip's configured index
     const plan = await rig.run('-n', 'six', 'attrs', 'iniconfig');
     assert.equal(plan.exitCode, 0, String(plan.all));
     assert.deepEqual(String(plan.stdout).trim().split('\n').map((l) => l.split(':')[0]).sort(), ['attrs', 'iniconfig', 'pip', 'python3_venv', 'six']);
-    const b = await rig.run('six', 'attrs', 'iniconfig');
-    assert.equal(b.exitCode, 0, String(b.all));
-    const python2 = rig.path('local/var/lib/sage', `venv-python${other.version}`, 'bin/python3');
-    assert.equal(realpathSync(python2), realpathSync(other.path));
-    execFileSync(python2, ['-c', 'import six, attr, iniconfig'], { stdio: 'pipe' });
-    execFileSync(python2, ['-m', 'pip', 'check'], { stdio: 'pipe' });
   });
 });

@@ -347,37 +347,49 @@ sdh_store_and_pip_install_wheel() {
 sdh_pip_install_requirements() {
     local req="$SAGE_RECIPE_DIR/requirements.txt"
     rm -rf dist && mkdir -p dist
-    "$SAGEBUILD_PYTHON" -m pip wheel --disable-pip-version-check --wheel-dir=dist -r "$req" \
-        || sdh_die "Error getting wheels for $PKG_NAME (requirements.txt and their dependencies) from the package index"
-    # One Python process decides (pip imported once, run twice in it): as the install would go
-    # (to find conflicts with what other packages installed), and ignoring what is installed (the
-    # whole closure, whose wheels this package stores unless another package already installed
-    # that distribution). While the venv has no pip yet (building pip itself), pip is imported
-    # from its fetched wheel.
-    local needed
+    # One Python process, the venv's, fetches and decides (pip imported once, run three times in
+    # it; as Sage, whose venv's pip runs `pip install -r`): it fetches the wheels with the user's pip
+    # configuration, then asks pip as the install would go (to find conflicts with what other
+    # packages installed), and ignoring what is installed (the whole closure, whose wheels this
+    # package stores unless another package already installed that distribution). While the venv
+    # has no pip yet (building pip itself), the base interpreter's pip fetches, and pip is then
+    # imported from its fetched wheel. Exit 3: the fetch failed.
+    local needed status=0
     needed=$("$PYTHON" - "$req" <<'PYEOF'
-import glob, json, os, re, sys, urllib.parse
+import glob, json, os, re, subprocess, sys, urllib.parse
 from importlib import metadata
 venv_path = list(sys.path)  # what is installed: never the pip wheel put on the path below
+req = sys.argv[1]
+fetch = ["wheel", "--disable-pip-version-check", "--wheel-dir=dist", "-r", req]
+def to_stderr(run):
+    # stdout is what the shell reads: pip's output, and its subprocesses', go to stderr.
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        return run()
+    except SystemExit as e:
+        return e.code
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 try:
-    import pip  # noqa: F401
+    from pip._internal.cli.main import main as pip_main
 except ImportError:
+    if to_stderr(lambda: subprocess.call([os.environ["SAGEBUILD_PYTHON"], "-m", "pip"] + fetch)):
+        sys.exit(3)
     wheels = glob.glob("dist/pip-*.whl")
     if not wheels:
         sys.exit("the venv has no pip; build the pip package first")
     sys.path.insert(0, wheels[0])
-from pip._internal.cli.main import main as pip_main
-req = sys.argv[1]
+    from pip._internal.cli.main import main as pip_main
+else:
+    if to_stderr(lambda: pip_main(fetch)):
+        sys.exit(3)
 dry = ["install", "--isolated", "--disable-pip-version-check", "--no-input", "--dry-run", "--quiet", "--no-index", "--find-links", "dist", "-r", req]
 for extra, report in (([], "dist/.report.json"), (["--ignore-installed"], "dist/.closure.json")):
-    # stdout is what the shell reads: pip's own output goes to stderr.
-    out, sys.stdout = sys.stdout, sys.stderr
-    try:
-        status = pip_main(dry + extra + ["--report", report])
-    except SystemExit as e:
-        status = e.code
-    finally:
-        sys.stdout = out
+    status = to_stderr(lambda: pip_main(dry + extra + ["--report", report]))
     if status:
         sys.exit(f"pip cannot install {req} into the venv from the fetched wheels (exit {status})")
 canon = lambda n: re.sub(r"[-_.]+", "-", n).lower()
@@ -398,7 +410,9 @@ for item in json.load(open("dist/.closure.json"))["install"]:
     wheel = os.path.basename(urllib.parse.unquote(urllib.parse.urlparse(item["download_info"]["url"]).path))
     print(wheel, "" if item.get("requested") else "dependency")
 PYEOF
-) || sdh_die "Error resolving the requirements of $PKG_BASE"
+) || status=$?
+    [ "$status" != 3 ] || sdh_die "Error getting wheels for $PKG_NAME (requirements.txt and their dependencies) from the package index"
+    [ "$status" = 0 ] || sdh_die "Error resolving the requirements of $PKG_BASE"
     [ -n "$needed" ] || echo "All requirements of $PKG_BASE are already installed in the venv"
     local w role
     while read -r w role; do
