@@ -1,11 +1,13 @@
 // Analysis: config + recipe tree -> validated, resolved package graph. Nothing runs until this
 // succeeded, and it reports every recipe problem at once.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Config } from './config.js';
 import { UserError, closest, type Diagnostic } from './diagnostics.js';
 import { DEFAULT_VARIABLES, resolveAll, type ResolvedDeps } from './deps.js';
 import { buildGraph } from './graph.js';
 import { readRecipes, substituteVersion, type Checksums, type Recipe } from './recipes.js';
-import { builtinRecipes } from './builtins.js';
+import { BUILTIN_NAMES, builtinRecipes } from './builtins.js';
 import { askPython } from './python/interpreter.js';
 import { chooseTarball, interpreterTags } from './python/tags.js';
 import { readSageTree } from './sagetree.js';
@@ -35,9 +37,14 @@ export interface Project {
 /**
  * Async only to ask the configured interpreter (a step of its own, its start-up overlapping the
  * reading of the tree): the venv's version is its answer, as plain data for everything after.
+ * Asked only when the answer is needed: for the built-in venv (a tree without its own
+ * python3_venv recipe), or for the fingerprints of Python packages (then awaited at the end, so
+ * that they find it); a tree of neither starts no Python (unless the prefix remembers the answer,
+ * it would take a process, through a pyenv shim several).
  */
 export async function analyze(config: Config): Promise<Project> {
-  const python = askPython(config.python);
+  const needsBuiltins = BUILTIN_NAMES.some((n) => !existsSync(path.join(config.pkgs, n, 'type')));
+  let python = needsBuiltins ? askPython(config.python) : null;
   // Every stage runs even when an earlier one found problems, so that all are reported at once.
   const diags: Diagnostic[] = [];
   const broken = new Set<string>();
@@ -55,7 +62,12 @@ export async function analyze(config: Config): Promise<Project> {
   const tree = readSageTree(config.pkgs);
   const recipes = readRecipes(config.pkgs, diags, broken, { chooseTarball: choose, pythonNames: tree.bootstrapPython });
   // Before dependencies are expanded: $(vers_python3_venv) is the venv's version.
-  for (const b of builtinRecipes(await python)) if (!recipes.has(b.name)) recipes.set(b.name, b);
+  if (BUILTIN_NAMES.some((n) => !recipes.has(n))) {
+    python ??= askPython(config.python);
+    for (const b of builtinRecipes(await python)) if (!recipes.has(b.name)) recipes.set(b.name, b);
+  }
+  // Python packages' fingerprints name the interpreter: asked meanwhile.
+  if (!python && [...recipes.values()].some((r) => r.python)) python = askPython(config.python);
   for (const o of config.optional) {
     if (recipes.has(o) || broken.has(o)) continue;
     const near = closest(o, recipes.keys());
@@ -89,6 +101,7 @@ export async function analyze(config: Config): Promise<Project> {
   }, diags);
   const graph = buildGraph(recipes, resolved, (m) => warnings.push(m), diags);
   if (diags.length) throw new UserError(diags);
+  await python;
   return {
     config,
     recipes,
