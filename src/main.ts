@@ -23,7 +23,8 @@ import path from 'node:path';
 import { parseTargets } from './targets.js';
 import type { GraphFormat } from './commands/graph.js';
 import { SAGEBUILD_VERSION } from './util/paths.js';
-import { installedDir } from './state/layout.js';
+import { installedDir, recipeCacheFile } from './state/layout.js';
+import { RecipeCache } from './recipecache.js';
 import type { Override } from './systempkgs.js';
 import type { Io } from './util/io.js';
 // Commands and reporters a no-op build does not use (graph, why, explain, completion, --trace,
@@ -198,7 +199,7 @@ export async function main(args: string[], processIo: Io): Promise<number> {
   try {
     const loadIt = () => loadConfig(opts.config ?? null, { prefix: opts.prefix, pkgs: opts.pkgs, jobs: opts.jobs, check: opts.check, dryRun: opts.dryRun }, io.cwd);
     const config = loadIt();
-    const project = await analyze(config);
+    const project = await analyze(config, new RecipeCache(recipeCacheFile(config.prefix), config.pkgs, !opts.dryRun));
     // A terminal gets the live status line (everything else printed above it, through its
     // writers); anything else gets prefixed lines and a progress line now and then.
     const tty = io.isTTY === true;

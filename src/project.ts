@@ -11,6 +11,7 @@ import { BUILTIN_NAMES, builtinRecipes } from './builtins.js';
 import { askPython } from './python/interpreter.js';
 import { chooseTarball, interpreterTags } from './python/tags.js';
 import { readSageTree } from './sagetree.js';
+import type { RecipeCache } from './recipecache.js';
 
 export interface Project {
   config: Config;
@@ -42,7 +43,7 @@ export interface Project {
  * that they find it); a tree of neither starts no Python (unless the prefix remembers the answer,
  * it would take a process, through a pyenv shim several).
  */
-export async function analyze(config: Config): Promise<Project> {
+export async function analyze(config: Config, recipeCache?: RecipeCache): Promise<Project> {
   const needsBuiltins = BUILTIN_NAMES.some((n) => !existsSync(path.join(config.pkgs, n, 'type')));
   let python = needsBuiltins ? askPython(config.python) : null;
   // Every stage runs even when an earlier one found problems, so that all are reported at once.
@@ -60,7 +61,8 @@ export async function analyze(config: Config): Promise<Project> {
     return chooseTarball(named, tags).chosen.g;
   };
   const tree = readSageTree(config.pkgs);
-  const recipes = readRecipes(config.pkgs, diags, broken, { chooseTarball: choose, pythonNames: tree.bootstrapPython });
+  const recipes = readRecipes(config.pkgs, diags, broken, { chooseTarball: choose, pythonNames: tree.bootstrapPython, cache: recipeCache });
+  recipeCache?.save(new Set(recipes.keys()));
   // Before dependencies are expanded: $(vers_python3_venv) is the venv's version.
   if (BUILTIN_NAMES.some((n) => !recipes.has(n))) {
     python ??= askPython(config.python);

@@ -1,0 +1,99 @@
+// The recipe cache (src/recipecache.ts), in-process on a real tree: an unchanged recipe folder is
+// taken from it, any change to a folder or one of its files is read again, a damaged cache file is
+// ignored and rewritten, a dry run writes nothing, and the CLI keeps it in the prefix.
+import assert from 'node:assert/strict';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { RecipeCache } from '../src/recipecache.ts';
+import { readRecipes, type Recipe } from '../src/recipes.ts';
+import { Rig } from './rig.ts';
+
+describe('the recipe cache', () => {
+  const rig = new Rig('sagebuild-recipecache');
+  const file = rig.path('local/var/lib/sage/sagebuild/recipes.json');
+  const pkgs = rig.path('pkgs');
+  const read = (write = true): { recipes: Map<string, Recipe>; cache: RecipeCache } => {
+    const cache = new RecipeCache(file, pkgs, write);
+    const recipes = readRecipes(pkgs, [], new Set(), { chooseTarball: (_n, g) => g[0]!, cache });
+    cache.save(new Set(recipes.keys()));
+    return { recipes, cache };
+  };
+  const hit = (name: string) => new RecipeCache(file, pkgs, false).get(name, path.join(pkgs, name), false);
+
+  before(async () => {
+    rig.write({
+      'pkgs/a/type': 'standard\n',
+      'pkgs/a/package-version.txt': '1.0\n',
+      'pkgs/a/dependencies': 'b\n',
+      'pkgs/a/spkg-install.in': 'true\n',
+      'pkgs/a/patches/x.patch': '',
+      'pkgs/b/type': 'standard\n',
+      'pkgs/b/spkg-install.in': 'true\n',
+    });
+    mkdirSync(path.dirname(file), { recursive: true });
+    // Files written within the last 2 s are never cached (they may change again in the same tick).
+    await sleep(2100);
+  });
+  after(() => rig.cleanup());
+
+  it('a dry run reads but writes nothing; then an unchanged folder comes from the cache, equal to a fresh read', () => {
+    read(false);
+    assert.equal(existsSync(file), false);
+    const first = read().recipes;
+    assert.ok(existsSync(file));
+    assert.deepEqual(JSON.parse(JSON.stringify(hit('a'))), JSON.parse(JSON.stringify(first.get('a'))));
+    assert.deepEqual(read().recipes.get('a')!.patches, [path.join(pkgs, 'a/patches/x.patch')]);
+  });
+
+  it('a changed file, a new file, a changed patch or a chmod is read again', async () => {
+    read();
+    appendFileSync(rig.path('pkgs/a/package-version.txt'), '\n');
+    assert.equal(hit('a'), null, 'the version file changed');
+    assert.ok(hit('b'), 'b did not');
+    writeFileSync(rig.path('pkgs/a/package-version.txt'), '2.0\n');
+    assert.equal(read().recipes.get('a')!.version, '2.0');
+    await sleep(2100);
+    read();
+    assert.ok(hit('a'));
+    writeFileSync(rig.path('pkgs/a/requirements.txt'), 'a\n');
+    assert.equal(hit('a'), null, 'a new file in the folder');
+    assert.equal(read().recipes.get('a')!.kind, 'pip');
+    await sleep(2100);
+    read();
+    assert.ok(hit('b'));
+    writeFileSync(rig.path('pkgs/a/patches/y.patch'), '');
+    assert.equal(hit('a'), null, 'a new patch');
+    chmodSync(rig.path('pkgs/b/spkg-install.in'), 0o600);
+    assert.equal(hit('b'), null, 'a chmod');
+  });
+
+  it('a damaged cache file is ignored and rewritten', () => {
+    writeFileSync(file, '{"version": 1, "recipes": ');
+    const { recipes } = read();
+    assert.equal(recipes.get('b')!.name, 'b');
+    assert.equal(JSON.parse(readFileSync(file, 'utf8')).version, 1);
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), recipes: { b: { dir: 'x', entries: 7, python: false, recipe: null } } }));
+    assert.equal(read().recipes.get('b')!.name, 'b', 'an entry of the wrong shape is a miss');
+  });
+
+  it('the CLI keeps it in the prefix, never on -n', async () => {
+    const t = new Rig('sagebuild-recipecache-cli');
+    try {
+      t.write({ 'pkgs/c/type': 'standard\n', 'pkgs/c/spkg-install.in': 'true\n', 'build.config.yaml': '' });
+      await sleep(2100);
+      const cached = t.path('local/var/lib/sage/sagebuild/recipes.json');
+      assert.equal((await t.cli('-n', 'all')).exitCode, 0);
+      assert.equal(existsSync(cached), false, 'a dry run in a fresh folder leaves no prefix');
+      assert.equal((await t.cli('all')).exitCode, 0);
+      assert.equal((await t.cli('all')).exitCode, 0);
+      assert.ok(existsSync(cached), 'written once the prefix exists');
+      writeFileSync(t.path('pkgs/c/package-version.txt'), '3\n');
+      const r = await t.cli('-n', 'all');
+      assert.match(r.stdout, /^c: version /m, r.all);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
