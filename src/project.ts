@@ -4,8 +4,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.js';
 import { UserError, closest, type Diagnostic } from './diagnostics.js';
-import { DEFAULT_VARIABLES, resolveAll, type ResolvedDeps } from './deps.js';
-import { buildGraph } from './graph.js';
+import { DEFAULT_VARIABLES, resolveAll, type ResolveContext, type ResolvedDeps } from './deps.js';
+import { buildGraph, type PkgGraph } from './graph.js';
+import { createHash } from 'node:crypto';
 import { readRecipes, substituteVersion, type Checksums, type Recipe } from './recipes.js';
 import { BUILTIN_NAMES, builtinRecipes } from './builtins.js';
 import { askPython } from './python/interpreter.js';
@@ -62,7 +63,6 @@ export async function analyze(config: Config, recipeCache?: RecipeCache): Promis
   };
   const tree = readSageTree(config.pkgs);
   const recipes = readRecipes(config.pkgs, diags, broken, { chooseTarball: choose, pythonNames: tree.bootstrapPython, cache: recipeCache });
-  recipeCache?.save(new Set(recipes.keys()));
   // Before dependencies are expanded: $(vers_python3_venv) is the venv's version.
   if (BUILTIN_NAMES.some((n) => !recipes.has(n))) {
     python ??= askPython(config.python);
@@ -85,7 +85,10 @@ export async function analyze(config: Config, recipeCache?: RecipeCache): Promis
   for (const r of recipes.values()) if (r.type === 'standard') enabled.add(r.name);
   for (const o of config.optional) enabled.add(o);
   const checkFor = (_name: string) => config.check;
-  const resolved = resolveAll({
+  // Warnings of the expansion and the graph: kept with them when they are cached.
+  const derived: string[] = [];
+  let wildcard = false;
+  const ctx: ResolveContext = {
     recipes,
     // Built-in defaults < the tree's own build/make/Makefile.in < build.config.yaml.
     variables: { ...DEFAULT_VARIABLES, ...tree.variables, ...config.variables },
@@ -98,10 +101,24 @@ export async function analyze(config: Config, recipeCache?: RecipeCache): Promis
     venv: config.venv,
     enabled,
     checkFor,
-    warn: (m) => warnings.push(m),
+    warn: (m) => derived.push(m),
     broken,
-  }, diags);
-  const graph = buildGraph(recipes, resolved, (m) => warnings.push(m), diags);
+    onWildcard: () => (wildcard = true),
+  };
+  // Expansion and graph are a function of the recipes and the settings alone (unless a wildcard
+  // reads folders): the same inputs as last time give the same result, taken from the cache.
+  const key = recipeCache && !diags.length ? analysisKey(ctx, config.check) : null;
+  const memo = key ? recipeCache!.analysis(key) : null;
+  let graph: PkgGraph;
+  if (memo) {
+    graph = { deps: new Map(memo.deps), order: memo.order };
+    warnings.push(...memo.warnings);
+  } else {
+    graph = buildGraph(recipes, resolveAll(ctx, diags), (m) => derived.push(m), diags);
+    warnings.push(...derived);
+    if (key && !diags.length && !wildcard) recipeCache!.setAnalysis(key, { deps: [...graph.deps], order: graph.order, warnings: derived });
+  }
+  recipeCache?.save(new Set(recipes.keys()));
   if (diags.length) throw new UserError(diags);
   await python;
   return {
@@ -118,4 +135,11 @@ export async function analyze(config: Config, recipeCache?: RecipeCache): Promis
     system: new Map(),
     systemExports: {},
   };
+}
+
+/** Everything expansion and the graph depend on, hashed (the recipes as plain data, in the tree's order). */
+function analysisKey(ctx: ResolveContext, check: boolean): string {
+  const { recipes, variables, root, makeDir, sageSrc, prefix, venv, enabled, broken } = ctx;
+  const data = [[...recipes], variables, root, makeDir, sageSrc, prefix, venv, [...enabled].sort(), [...broken].sort(), check];
+  return createHash('sha256').update(JSON.stringify(data)).digest('hex');
 }

@@ -5,10 +5,13 @@
 // then costs a stat per file instead of reads. Never trusted when in doubt: other code (a rebuilt
 // sagebuild), another user, another folder, a file that could not be stat'ed, an entry changed
 // within the racy window of its reading, a recipe with problems or one whose tarball depends on
-// the interpreter: all are read as before. A damaged file is ignored (and rewritten).
+// the interpreter: all are read as before. A damaged file is ignored (and rewritten). Beside
+// them, project.ts's expansion of their dependencies and the graph, under a hash of everything
+// they were computed from.
 import { readdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ResolvedDeps } from './deps.js';
 import type { Recipe } from './recipes.js';
 import { readJsonOrNull, writeFileAtomic } from './util/fs.js';
 
@@ -24,6 +27,12 @@ interface Entry extends Snapshot {
   python: boolean;
   recipe: Recipe;
 }
+/** project.ts's expansion and graph of the recipes, and the key of what they were computed from. */
+export interface Analysis {
+  deps: [string, ResolvedDeps][];
+  order: string[];
+  warnings: string[];
+}
 interface CacheFile {
   version: 1;
   code: string;
@@ -31,6 +40,7 @@ interface CacheFile {
   user: string;
   pkgs: string;
   recipes: Record<string, Entry>;
+  analysis?: { key: string } & Analysis;
 }
 
 /** Files modified this recently may change again within the same timestamp tick: never stored. */
@@ -68,6 +78,7 @@ export class RecipeCache {
   readonly #write: boolean;
   readonly #head: Omit<CacheFile, 'recipes'>;
   #recipes: Record<string, Entry> = {};
+  #analysis: CacheFile['analysis'];
   #dirty = false;
 
   /** `write`: false on a dry run (read, never written). */
@@ -76,7 +87,10 @@ export class RecipeCache {
     this.#write = write;
     this.#head = { version: 1, code: codeIdentity(), user: `${process.getuid?.()}:${process.getgid?.()}:${process.getgroups?.().join(',')}`, pkgs };
     const data = readJsonOrNull<CacheFile>(file);
-    if (data && data.version === 1 && data.code === this.#head.code && data.user === this.#head.user && data.pkgs === pkgs && data.recipes && typeof data.recipes === 'object') this.#recipes = data.recipes;
+    if (data && data.version === 1 && data.code === this.#head.code && data.user === this.#head.user && data.pkgs === pkgs && data.recipes && typeof data.recipes === 'object') {
+      this.#recipes = data.recipes;
+      this.#analysis = data.analysis;
+    }
     else this.#dirty = true; // none yet, another code's or a damaged one: (re)written
   }
 
@@ -127,6 +141,17 @@ export class RecipeCache {
     this.#dirty = true;
   }
 
+  /** The analysis computed from inputs of this key, if it was the last one. */
+  analysis(key: string): Analysis | null {
+    const a = this.#analysis;
+    return a?.key === key && Array.isArray(a.deps) && Array.isArray(a.order) && Array.isArray(a.warnings) ? a : null;
+  }
+
+  setAnalysis(key: string, a: Analysis): void {
+    this.#analysis = { key, ...a };
+    this.#dirty = true;
+  }
+
   /** Recipes no longer in the tree are dropped when the cache is written. */
   save(names: Set<string>): void {
     for (const n of Object.keys(this.#recipes)) {
@@ -138,7 +163,7 @@ export class RecipeCache {
     // Only into a prefix sagebuild has built into (its state folder exists).
     if (!this.#write || !this.#dirty || statOrNull(path.dirname(this.#file)) === null) return;
     try {
-      writeFileAtomic(this.#file, JSON.stringify({ ...this.#head, recipes: this.#recipes } satisfies CacheFile), { durable: false });
+      writeFileAtomic(this.#file, JSON.stringify({ ...this.#head, recipes: this.#recipes, analysis: this.#analysis } satisfies CacheFile), { durable: false });
       this.#dirty = false;
     } catch {
       // a cache that cannot be written only costs time

@@ -8,6 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { RecipeCache } from '../src/recipecache.ts';
 import { readRecipes, type Recipe } from '../src/recipes.ts';
+import { loadConfig } from '../src/config.ts';
+import { analyze } from '../src/project.ts';
 import { Rig } from './rig.ts';
 
 describe('the recipe cache', () => {
@@ -92,6 +94,49 @@ describe('the recipe cache', () => {
       writeFileSync(t.path('pkgs/c/package-version.txt'), '3\n');
       const r = await t.cli('-n', 'all');
       assert.match(r.stdout, /^c: version /m, r.all);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it("analysis: the graph and its warnings come back from the cache, a changed dependency line or a wildcard is worked out again", async () => {
+    const t = new Rig('sagebuild-analysiscache');
+    try {
+      t.write({
+        'build.config.yaml': '',
+        'pkgs/python3_venv/type': 'standard\n',
+        'pkgs/python3_venv/spkg-install.in': 'true\n',
+        'pkgs/sphinx/type': 'standard\n',
+        'pkgs/sphinx/dependencies': '| websupport\n',
+        'pkgs/sphinx/spkg-install.in': 'true\n',
+        'pkgs/websupport/type': 'standard\n',
+        'pkgs/websupport/dependencies': 'sphinx\n',
+        'pkgs/websupport/spkg-install.in': 'true\n',
+        'pkgs/docs/type': 'standard\n',
+        'pkgs/docs/dependencies': 'sphinx websupport\n',
+        'pkgs/docs/spkg-install.in': 'true\n',
+        'src/a.txt': '',
+      });
+      mkdirSync(t.path('local/var/lib/sage/sagebuild'), { recursive: true });
+      await sleep(2100);
+      const run = async () => {
+        const config = loadConfig(null, {}, t.dir);
+        return analyze(config, new RecipeCache(path.join(config.prefix, 'var/lib/sage/sagebuild/recipes.json'), config.pkgs, true));
+      };
+      const first = await run();
+      const cached = JSON.parse(readFileSync(t.path('local/var/lib/sage/sagebuild/recipes.json'), 'utf8'));
+      assert.ok(cached.analysis, 'kept');
+      const second = await run();
+      assert.deepEqual(second.order, first.order);
+      assert.deepEqual([...second.deps], [...first.deps]);
+      assert.deepEqual(second.warnings, first.warnings);
+      assert.match(second.warnings.join('\n'), /circular sphinx <- websupport dependency dropped/);
+      writeFileSync(t.path('pkgs/docs/dependencies'), 'sphinx\n');
+      assert.deepEqual((await run()).deps.get('docs')!.normal, ['sphinx']);
+      writeFileSync(t.path('pkgs/docs/dependencies'), 'sphinx $(SAGE_SRC)/*.txt\n');
+      assert.deepEqual((await run()).deps.get('docs')!.files, [t.path('src/a.txt')]);
+      writeFileSync(t.path('src/b.txt'), '');
+      assert.deepEqual((await run()).deps.get('docs')!.files, [t.path('src/a.txt'), t.path('src/b.txt')], 'a wildcard is expanded anew');
     } finally {
       t.cleanup();
     }
