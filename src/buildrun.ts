@@ -42,6 +42,7 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   const entries = o.dryRun && o.assumeRemoved?.size ? new Map([...db.entries].filter(([n]) => !o.assumeRemoved!.has(n))) : db.entries;
   const plan = makePlan(project, entries, requests, fingerprints);
   cache.save();
+  project.recipeCache?.save();
   o.bus.emit({ type: 'plan', items: plan, dryRun: o.dryRun });
   if (o.dryRun) return 0;
   const toBuild = plan.filter((i) => i.action === 'build');

@@ -173,6 +173,15 @@ export class Fingerprinter {
     return foldAcyclic(name, (n) => this.project.deps.get(n)!.normal, (n) => this.#compute(n), this.#memo);
   }
 
+  /** A recipe folder unchanged since its files were hashed is not walked again (recipecache.ts). */
+  #recipeInputs(r: Recipe): Record<string, string> {
+    const kept = this.project.recipeCache?.inputsOf(r.name);
+    if (kept) return kept;
+    const inputs = recipeInputs(r, this.cache);
+    this.project.recipeCache?.keepInputs(r.name, inputs);
+    return inputs;
+  }
+
   #compute(name: string): Fingerprint {
     const r = this.project.recipes.get(name)!;
     const system = this.project.system.get(name);
@@ -184,7 +193,7 @@ export class Fingerprinter {
     const d = this.project.deps.get(name)!;
     const inputs: FingerprintInputs = {
       version: r.version,
-      recipe: recipeInputs(r, this.cache),
+      recipe: this.#recipeInputs(r),
       tool: toolVersion(),
       deps: Object.fromEntries(d.normal.sort().map((x) => [x, this.#memo.get(x)!.hash])),
     };

@@ -34,6 +34,8 @@ export interface Project {
   system: Map<string, string>;
   /** Variables Sage's configure exports for them (SAGE_GMP_PREFIX...), for recipes' environments. */
   systemExports: Record<string, string>;
+  /** The recipes' cache (main.ts's; none in watch mode and most tests): fingerprints keep their recipe hashes in it. */
+  recipeCache?: RecipeCache;
 }
 
 /**
@@ -134,6 +136,7 @@ export async function analyze(config: Config, recipeCache?: RecipeCache): Promis
     checkFor,
     system: new Map(),
     systemExports: {},
+    ...(recipeCache ? { recipeCache } : {}),
   };
 }
 

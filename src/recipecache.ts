@@ -21,11 +21,15 @@ type Key = [number, number, number, number, number];
 interface Snapshot {
   dir: Key;
   entries: Record<string, Key | 'dir'>;
+  /** No folder in it: every input of the fingerprint is one of `entries`, followed as the fingerprint follows it. */
+  flat: boolean;
 }
 interface Entry extends Snapshot {
   /** Whether the tree's bootstrap counted it as a Python package (recipes.ts's pythonNames). */
   python: boolean;
   recipe: Recipe;
+  /** fingerprint.ts's hashes of the recipe's files (a flat folder only), as of `entries`. */
+  inputs?: Record<string, string>;
 }
 /** project.ts's expansion and graph of the recipes, and the key of what they were computed from. */
 export interface Analysis {
@@ -80,6 +84,8 @@ export class RecipeCache {
   #recipes: Record<string, Entry> = {};
   #analysis: CacheFile['analysis'];
   #dirty = false;
+  /** Recipes whose entry matches their folder in this command (found unchanged, or just read). */
+  readonly #current = new Set<string>();
 
   /** `write`: false on a dry run (read, never written). */
   constructor(file: string, pkgs: string, write: boolean) {
@@ -104,6 +110,7 @@ export class RecipeCache {
       const s = statOrNull(path.join(dir, rel));
       if (!s || (k === 'dir' ? !s.isDirectory() : !Array.isArray(k) || !same(key(s), k))) return null;
     }
+    this.#current.add(name);
     return e.recipe;
   }
 
@@ -114,12 +121,17 @@ export class RecipeCache {
     const d = statOrNull(dir);
     if (!d || racy(d)) return null;
     const entries: Snapshot['entries'] = {};
+    let flat = true;
     try {
       for (const name of readdirSync(dir)) {
         const s = statOrNull(path.join(dir, name));
         if (!s || racy(s)) return null;
-        if (!s.isDirectory()) entries[name] = key(s);
-        else if (name !== 'patches') entries[name] = 'dir';
+        if (!s.isDirectory()) {
+          entries[name] = key(s);
+          continue;
+        }
+        flat = false;
+        if (name !== 'patches') entries[name] = 'dir';
         else {
           // Its files are the recipe's patches.
           entries[name] = key(s);
@@ -133,11 +145,30 @@ export class RecipeCache {
     } catch {
       return null;
     }
-    return { dir: key(d), entries };
+    return { dir: key(d), entries, flat };
   }
 
   put(name: string, snap: Snapshot, python: boolean, recipe: Recipe): void {
     this.#recipes[name] = { ...snap, python, recipe };
+    this.#current.add(name);
+    this.#dirty = true;
+  }
+
+  /** The recipe's input hashes as fingerprint.ts last computed them, if its folder is as it was then. */
+  inputsOf(name: string): Record<string, string> | undefined {
+    const e = this.#recipes[name];
+    return this.#current.has(name) && e?.inputs && typeof e.inputs === 'object' ? e.inputs : undefined;
+  }
+
+  /**
+   * Kept for a flat folder found unchanged (or read) in this command: a file changed since its
+   * identity was taken shows at the next get(). A folder inside (src/, patches/) is walked by
+   * the fingerprint's link rules each time.
+   */
+  keepInputs(name: string, inputs: Record<string, string>): void {
+    const e = this.#recipes[name];
+    if (!this.#current.has(name) || !e?.flat) return;
+    e.inputs = inputs;
     this.#dirty = true;
   }
 
@@ -153,8 +184,8 @@ export class RecipeCache {
   }
 
   /** Recipes no longer in the tree are dropped when the cache is written. */
-  save(names: Set<string>): void {
-    for (const n of Object.keys(this.#recipes)) {
+  save(names?: Set<string>): void {
+    if (names) for (const n of Object.keys(this.#recipes)) {
       if (!names.has(n)) {
         delete this.#recipes[n];
         this.#dirty = true;

@@ -91,6 +91,11 @@ describe('the recipe cache', () => {
       assert.equal((await t.cli('all')).exitCode, 0);
       assert.equal((await t.cli('all')).exitCode, 0);
       assert.ok(existsSync(cached), 'written once the prefix exists');
+      const kept = JSON.parse(readFileSync(cached, 'utf8')).recipes.c;
+      assert.ok(kept.inputs['spkg-install.in'], "the fingerprint's hashes of a flat recipe are kept");
+      writeFileSync(t.path('pkgs/c/spkg-install.in'), 'echo changed\n');
+      const changed = await t.cli('-n', 'all');
+      assert.match(changed.stdout, /^c: spkg-install\.in changed/m, changed.all);
       writeFileSync(t.path('pkgs/c/package-version.txt'), '3\n');
       const r = await t.cli('-n', 'all');
       assert.match(r.stdout, /^c: version /m, r.all);
