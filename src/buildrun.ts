@@ -36,12 +36,12 @@ export interface BuildRunOptions {
 }
 
 export async function executeBuild(project: Project, requests: BuildRequest[], o: BuildRunOptions): Promise<number> {
-  const { db, hashes: cache } = o.state;
+  const { db } = o.state;
   db.rescan(); // what the command's earlier targets (or another process) installed or removed
-  const fingerprints = new Fingerprinter(project, cache);
+  const fingerprints = new Fingerprinter(project, () => o.state.hashes);
   const entries = o.dryRun && o.assumeRemoved?.size ? new Map([...db.entries].filter(([n]) => !o.assumeRemoved!.has(n))) : db.entries;
   const plan = makePlan(project, entries, requests, fingerprints);
-  cache.save();
+  o.state.saveHashes();
   project.recipeCache?.save();
   o.bus.emit({ type: 'plan', items: plan, dryRun: o.dryRun });
   if (o.dryRun) return 0;

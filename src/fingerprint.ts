@@ -165,8 +165,13 @@ export class Fingerprinter {
   readonly #memo = new Map<string, Fingerprint>();
   constructor(
     private readonly project: Project,
-    private readonly cache: HashCache,
+    /** Asked for on the first file to hash: kept recipe hashes (recipecache.ts) may leave none to hash. */
+    private readonly hashes: () => HashCache,
   ) {}
+
+  private get cache(): HashCache {
+    return this.hashes();
+  }
 
   get(name: string): Fingerprint {
     // Dependencies first: a fingerprint holds its normal dependencies' hashes.

@@ -33,11 +33,14 @@ export async function runActions(project: Project, actions: Action[], o: Command
     installed: (n: string) => db0.get(n).length > 0 && !(o.dryRun && assumeRemovedLater.has(n)),
     info: (message: string) => o.bus.emit({ type: 'info', message }),
     warn: (message: string) => o.bus.emit({ type: 'warning', message }),
-    hashes: state.hashes,
+    // Read only if configure's cache is checked.
+    get hashes() {
+      return state.hashes;
+    },
   };
   const decisions = !plans ? null : await prepareSystem(project, systemOptions);
   if (actions.length > 1 && actions.some((a) => a.kind === 'build')) {
-    const fp = new Fingerprinter(project, state.hashes);
+    const fp = new Fingerprinter(project, () => state.hashes);
     const entries = state.db.entries;
     for (const a of actions) if (a.kind === 'build') makePlan(project, entries, a.requests, fp);
   }

@@ -21,4 +21,9 @@ export class InstalledState {
   get hashes(): HashCache {
     return (this.#hashes ??= new HashCache(this.#cacheFile));
   }
+
+  /** Writes the file-hash cache if it was read (and changed). */
+  saveHashes(): void {
+    this.#hashes?.save();
+  }
 }
