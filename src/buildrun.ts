@@ -40,8 +40,10 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   db.rescan(); // what the command's earlier targets (or another process) installed or removed
   const fingerprints = new Fingerprinter(project, () => o.state.hashes);
   const entries = o.dryRun && o.assumeRemoved?.size ? new Map([...db.entries].filter(([n]) => !o.assumeRemoved!.has(n))) : db.entries;
-  const plan = makePlan(project, entries, requests, fingerprints);
+  // A dry run plans from the records themselves (its state has no summaries to read or write).
+  const plan = makePlan(project, entries, requests, fingerprints, true, o.state.records);
   o.state.saveHashes();
+  o.state.saveRecords();
   project.recipeCache?.save();
   o.bus.emit({ type: 'plan', items: plan, dryRun: o.dryRun });
   if (o.dryRun) return 0;

@@ -1,6 +1,7 @@
 // The recipe cache (src/recipecache.ts), in-process on a real tree: an unchanged recipe folder is
 // taken from it, any change to a folder or one of its files is read again, a damaged cache file is
-// ignored and rewritten, a dry run writes nothing, and the CLI keeps it in the prefix.
+// ignored and rewritten, a dry run writes nothing, and the CLI keeps it in the prefix. And the
+// installation records' summaries (src/state/recordsummary.ts): a changed record is read again.
 import assert from 'node:assert/strict';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -142,6 +143,31 @@ describe('the recipe cache', () => {
       assert.deepEqual((await run()).deps.get('docs')!.files, [t.path('src/a.txt')]);
       writeFileSync(t.path('src/b.txt'), '');
       assert.deepEqual((await run()).deps.get('docs')!.files, [t.path('src/a.txt'), t.path('src/b.txt')], 'a wildcard is expanded anew');
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('record summaries: an unchanged record is not read; a changed one is, and decides as before', async () => {
+    const t = new Rig('sagebuild-records');
+    try {
+      t.write({ 'pkgs/d/type': 'standard\n', 'pkgs/d/package-version.txt': '1\n', 'pkgs/d/spkg-install.in': 'true\n', 'pkgs/d/spkg-check.in': 'true\n', 'build.config.yaml': '' });
+      assert.equal((await t.cli('all')).exitCode, 0);
+      await sleep(2100);
+      const noop = await t.cli('all');
+      assert.match(noop.stdout, /Nothing to \(re\)build/, noop.all);
+      const summaries = JSON.parse(readFileSync(t.path('local/var/lib/sage/sagebuild/records.json'), 'utf8'));
+      const record = t.path('local/var/lib/sage/installed/d-1');
+      assert.equal(typeof summaries.entries[record].fingerprint, 'string');
+      const m = JSON.parse(readFileSync(record, 'utf8'));
+      m.sagebuild.fingerprint = 'f'.repeat(64);
+      writeFileSync(record, JSON.stringify(m));
+      const changed = await t.cli('all');
+      assert.match(changed.stdout, /built: 1,/, `the record changed: read again, its fingerprint differs\n${changed.all}`);
+      await sleep(2100);
+      assert.match((await t.cli('all')).stdout, /Nothing to \(re\)build/);
+      const checks = await t.cli('--check', 'all');
+      assert.match(checks.stdout, /checks requested/, `a summarised record's test result still counts\n${checks.all}`);
     } finally {
       t.cleanup();
     }
