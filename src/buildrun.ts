@@ -1,7 +1,7 @@
 // One build run: plan -> schedule -> build each package -> summary. Returns the exit status.
 // Building one package is a PackageBuilder (spkg/package.ts's buildPackage unless a test gives
 // a fake, as ninja's CommandRunner): the run around it is the same either way.
-import { buildPackage, pkgId, pkgPaths, succeeded, type BuildContext, type BuildOutcome } from './spkg/package.js';
+import { pkgId, pkgPaths, succeeded, type BuildContext, type BuildOutcome } from './spkg/context.js';
 import type { EventBus } from './events.js';
 import { makePlan, type BuildRequest } from './plan.js';
 import type { Project } from './project.js';
@@ -36,12 +36,15 @@ export interface BuildRunOptions {
 }
 
 export async function executeBuild(project: Project, requests: BuildRequest[], o: BuildRunOptions): Promise<number> {
-  const { db, hashes: cache } = o.state;
+  const { db } = o.state;
   db.rescan(); // what the command's earlier targets (or another process) installed or removed
-  const fingerprints = new Fingerprinter(project, cache);
+  const fingerprints = new Fingerprinter(project, () => o.state.hashes);
   const entries = o.dryRun && o.assumeRemoved?.size ? new Map([...db.entries].filter(([n]) => !o.assumeRemoved!.has(n))) : db.entries;
-  const plan = makePlan(project, entries, requests, fingerprints);
-  cache.save();
+  // A dry run plans from the records themselves (its state has no summaries to read or write).
+  const plan = makePlan(project, entries, requests, fingerprints, true, o.state.records);
+  o.state.saveHashes();
+  o.state.saveRecords();
+  project.recipeCache?.save();
   o.bus.emit({ type: 'plan', items: plan, dryRun: o.dryRun });
   if (o.dryRun) return 0;
   const toBuild = plan.filter((i) => i.action === 'build');
@@ -68,7 +71,8 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   });
   const idOf = (name: string) => pkgId(project.recipes.get(name)!);
   const jobserver = project.config.jobserver && tasks.length ? Jobserver.create(project.config.buildDir, o.jobs) : null;
-  const build = o.builder ?? buildPackage;
+  // Loaded only when something builds: a no-op never loads the build machinery's code.
+  const build: PackageBuilder | null = o.builder ?? (tasks.length ? (await import('./spkg/package.js')).buildPackage : null);
   const ctx: BuildContext = { project, bus: o.bus, signal: o.signal, db, check: o.check, offline: o.offline, fingerprint: (n: string) => fingerprints.get(n), jobserver };
   const results = new Map<string, BuildOutcome>();
   const prefix = project.config.prefix;
@@ -80,7 +84,7 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   const measured = new Map<string, number>();
   const run = async (name: string) => {
     const started = Date.now();
-    const r = await build(ctx, name, reasons.get(name)!);
+    const r = await build!(ctx, name, reasons.get(name)!); // a task exists: loaded above
     results.set(name, r);
     if (r === 'built') measured.set(name, Date.now() - started);
     return succeeded(r);

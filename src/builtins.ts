@@ -6,6 +6,8 @@ import { PACKAGE_ROOT } from './util/paths.js';
 import type { PythonInfo } from './python/interpreter.js';
 
 export const VENV_PKG = 'python3_venv';
+/** The names of the recipes builtinRecipes makes. */
+export const BUILTIN_NAMES = [VENV_PKG];
 
 /**
  * `python`: the configured interpreter, as analysis asked it (or why it could not): the venv's

@@ -3,10 +3,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
 import { type Diagnostic, UserError, closest } from './diagnostics.js';
 import { pythonInfo, rememberInterpreters } from './python/interpreter.js';
+import { PACKAGE_ROOT } from './util/paths.js';
 import { defaultBuildDir, defaultLogsDir, interpreterCacheFile, venvFor } from './state/layout.js';
 
 export interface Config {
@@ -83,8 +83,8 @@ export const KIND_SCHEMAS: Record<Kind, object> = {
   system: { type: 'object', additionalProperties: { enum: ['yes', 'no', true, false] } },
 };
 
-/** Where the schema is: beside src/ and dist/ alike. */
-export const SCHEMA_FILE = fileURLToPath(new URL('../build.config.schema.json', import.meta.url));
+/** Where the schema is: at the package's top, whichever file of dist/ this code was bundled into. */
+export const SCHEMA_FILE = path.join(PACKAGE_ROOT, 'build.config.schema.json');
 
 /** The validator's table, from the schema: key -> kind. Throws on a property no kind matches. */
 export function keysFromSchema(schema: { properties?: Record<string, Record<string, unknown>>; additionalProperties?: unknown }): Record<string, Kind> {
@@ -102,7 +102,8 @@ export function keysFromSchema(schema: { properties?: Record<string, Record<stri
 
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sortKeys(x)]));
+  // Code-unit order: only a canonical form (localeCompare would load ICU's collator at every start).
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, sortKeys(x)]));
   return v;
 }
 

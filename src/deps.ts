@@ -49,6 +49,8 @@ export interface ResolveContext {
   warn: (msg: string) => void;
   /** Recipes that exist but have errors of their own. */
   broken: Set<string>;
+  /** Told when a file prerequisite has wildcards: the result then depends on the folders' contents. */
+  onWildcard?: () => void;
 }
 
 /** Resolves every recipe's dependencies; problems go to `diags`, and those recipes are left out. */
@@ -118,6 +120,7 @@ function resolveOne(r: Recipe, ctx: ResolveContext, diags: Diagnostic[]): Resolv
             continue;
           }
         } else {
+          if (/[*?[]/.test(abs)) ctx.onWildcard?.();
           for (const f of expandWildcard(abs)) files.add(f);
           continue;
         }

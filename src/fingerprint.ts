@@ -165,12 +165,26 @@ export class Fingerprinter {
   readonly #memo = new Map<string, Fingerprint>();
   constructor(
     private readonly project: Project,
-    private readonly cache: HashCache,
+    /** Asked for on the first file to hash: kept recipe hashes (recipecache.ts) may leave none to hash. */
+    private readonly hashes: () => HashCache,
   ) {}
+
+  private get cache(): HashCache {
+    return this.hashes();
+  }
 
   get(name: string): Fingerprint {
     // Dependencies first: a fingerprint holds its normal dependencies' hashes.
     return foldAcyclic(name, (n) => this.project.deps.get(n)!.normal, (n) => this.#compute(n), this.#memo);
+  }
+
+  /** A recipe folder unchanged since its files were hashed is not walked again (recipecache.ts). */
+  #recipeInputs(r: Recipe): Record<string, string> {
+    const kept = this.project.recipeCache?.inputsOf(r.name);
+    if (kept) return kept;
+    const inputs = recipeInputs(r, this.cache);
+    this.project.recipeCache?.keepInputs(r.name, inputs);
+    return inputs;
   }
 
   #compute(name: string): Fingerprint {
@@ -184,7 +198,7 @@ export class Fingerprinter {
     const d = this.project.deps.get(name)!;
     const inputs: FingerprintInputs = {
       version: r.version,
-      recipe: recipeInputs(r, this.cache),
+      recipe: this.#recipeInputs(r),
       tool: toolVersion(),
       deps: Object.fromEntries(d.normal.sort().map((x) => [x, this.#memo.get(x)!.hash])),
     };

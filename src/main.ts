@@ -7,27 +7,28 @@ import { CONFIG_NAME, MAX_JOBS, loadConfig } from './config.js';
 import { UserError, closest, formatDiagnostic } from './diagnostics.js';
 import { EventBus } from './events.js';
 import { analyze } from './project.js';
-import { explain } from './commands/explain.js';
 import { runActions } from './commands/dispatch.js';
 import type { CommandOptions } from './commands/options.js';
-import { openState } from './spkg/recover.js';
+import { openState } from './spkg/openstate.js';
 import { ConsoleReporter } from './report/console.js';
-import { LiveStatus, LiveTerminal } from './report/live.js';
+import type { LiveStatus } from './report/live.js';
 import { ProgressLines } from './report/progress.js';
 import { colorOn, paint, type ColorWhen } from './report/style.js';
 import { LogFiles } from './report/logfile.js';
-import { TraceWriter } from './report/trace.js';
+import type { TraceWriter } from './report/trace.js';
 import { JsonBuildSummary, writeJson } from './report/json.js';
 import type { Diagnostic } from './diagnostics.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseTargets } from './targets.js';
-import { graph, why, type GraphFormat } from './commands/graph.js';
-import { completion } from './commands/completion.js';
+import type { GraphFormat } from './commands/graph.js';
 import { SAGEBUILD_VERSION } from './util/paths.js';
-import { installedDir } from './state/layout.js';
+import { installedDir, recipeCacheFile } from './state/layout.js';
+import { RecipeCache } from './recipecache.js';
 import type { Override } from './systempkgs.js';
 import type { Io } from './util/io.js';
+// Commands and reporters a no-op build does not use (graph, why, explain, completion, --trace,
+// the terminal's status line) are imported where they are used: less code to load at start.
 
 interface Options {
   jobs?: number;
@@ -158,7 +159,7 @@ export async function main(args: string[], processIo: Io): Promise<number> {
   if (cmd.args[0] === 'completion') {
     const spellings = [...cmd.options.flatMap((o) => [o.short, o.long]), '-h', '--help'].filter((x): x is string => !!x);
     try {
-      return completion(cmd.args.slice(1), [...new Set(spellings)], io);
+      return (await import('./commands/completion.js')).completion(cmd.args.slice(1), [...new Set(spellings)], io);
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       for (const d of e.diagnostics) io.stderr.write(`sagebuild: ${formatDiagnostic(d)}\n`);
@@ -198,12 +199,13 @@ export async function main(args: string[], processIo: Io): Promise<number> {
   try {
     const loadIt = () => loadConfig(opts.config ?? null, { prefix: opts.prefix, pkgs: opts.pkgs, jobs: opts.jobs, check: opts.check, dryRun: opts.dryRun }, io.cwd);
     const config = loadIt();
-    const project = await analyze(config);
+    const project = await analyze(config, new RecipeCache(recipeCacheFile(config.prefix), config.pkgs, !opts.dryRun));
     // A terminal gets the live status line (everything else printed above it, through its
     // writers); anything else gets prefixed lines and a progress line now and then.
     const tty = io.isTTY === true;
     const colours = paint(colorOn(opts.color, tty, process.env));
     if (tty) {
+      const { LiveStatus, LiveTerminal } = await import('./report/live.js');
       const terminal = new LiveTerminal(io.stdout, io.stderr);
       io = { ...io, stdout: terminal.stdout, stderr: terminal.stderr };
       // Before the console reporter: a line it prints above is redrawn already updated.
@@ -225,7 +227,7 @@ export async function main(args: string[], processIo: Io): Promise<number> {
       } catch (e) {
         throw new UserError({ file, message: `cannot write the --trace file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, hint: 'give a path in a folder that exists and is writable' });
       }
-      trace = new TraceWriter(bus, file);
+      trace = new (await import('./report/trace.js')).TraceWriter(bus, file);
     }
     for (const w of project.warnings) bus.emit({ type: 'warning', message: w });
     const known = new Set(project.recipes.keys());
@@ -247,7 +249,7 @@ export async function main(args: string[], processIo: Io): Promise<number> {
           return { message: `--explain takes package names; '${n}' is not a package in ${config.pkgs}`, hint: near ? `did you mean '${near}'?` : "run 'sagebuild list' for the package names" };
         }));
       }
-      return explain(project, names, { signal: ac.signal, jobs: config.jobs, bus, systemOverrides, io }, await openState(config, bus, true));
+      return (await import('./commands/explain.js')).explain(project, names, { signal: ac.signal, jobs: config.jobs, bus, systemOverrides, io }, await openState(config, bus, true));
     }
     const commandOptions: CommandOptions = {
       systemOverrides,
@@ -290,7 +292,7 @@ export async function main(args: string[], processIo: Io): Promise<number> {
       if (format !== 'dot' && format !== 'json') throw new UserError({ message: `--format ${format}: expected dot or json` });
       const rest = parseTargets(targets.slice(1), known, () => project.allTargets(), new Set());
       if (rest.some((a) => a.kind !== 'build')) throw new UserError({ message: "after 'graph' name packages, <pkg>-no-deps or 'all'", hint: 'sagebuild graph [targets] --format dot|json' });
-      return await graph(project, rest.flatMap((a) => (a.kind === 'build' ? a.requests : [])), format as GraphFormat, commandOptions, state);
+      return await (await import('./commands/graph.js')).graph(project, rest.flatMap((a) => (a.kind === 'build' ? a.requests : [])), format as GraphFormat, commandOptions, state);
     }
     if (targets[0] === 'why') {
       const names = targets.slice(1);
@@ -302,7 +304,7 @@ export async function main(args: string[], processIo: Io): Promise<number> {
           return { message: `'why' takes package names; '${n}' is not a package in ${config.pkgs}`, hint: near ? `did you mean '${near}'?` : "run 'sagebuild list' for the package names" };
         }));
       }
-      return why(project, names[0]!, names[1]!, commandOptions);
+      return (await import('./commands/graph.js')).why(project, names[0]!, names[1]!, commandOptions);
     }
     const actions = parseTargets(targets, known, () => project.allTargets(), new Set(state.db.entries.keys()));
     if (json) {

@@ -9,6 +9,7 @@ import { kindOf } from './kinds.js';
 import type { Project } from './project.js';
 import type { Reason } from './reasons.js';
 import { reachable } from './util/dag.js';
+import { statOrNull, type RecordSummaries } from './state/recordsummary.js';
 
 export interface BuildRequest {
   name: string;
@@ -27,7 +28,8 @@ export function closure(project: Project, requests: BuildRequest[]): Set<string>
 }
 
 /** `strict`: a missing file prerequisite is an error (as make's "No rule to make target"); status is lenient. */
-export function makePlan(project: Project, installed: Map<string, InstalledEntry[]>, requests: BuildRequest[], fp: Fingerprinter, strict = true): PlanItem[] {
+/** `records`: summaries of the installation records, so that an up-to-date package's record is not read (a build's plan). */
+export function makePlan(project: Project, installed: Map<string, InstalledEntry[]>, requests: BuildRequest[], fp: Fingerprinter, strict = true, records?: RecordSummaries): PlanItem[] {
   const need = closure(project, requests);
   const forced = new Set(requests.filter((r) => r.noDeps).map((r) => r.name));
   const items = new Map<string, PlanItem>();
@@ -70,7 +72,7 @@ export function makePlan(project: Project, installed: Map<string, InstalledEntry
         throw new UserError({ file: r.deps?.file ?? path.join(r.dir, 'dependencies'), line: 1, message: `file prerequisite ${missing[0]![0]} of package '${name}' does not exist`, hint: 'fix the path ($(SAGE_SRC) is set by `sage_src:` in build.config.yaml), or create the file' });
       }
       if (forced.has(name)) reasons.push({ kind: 'no-deps' });
-      else reasons.push(...whyBuild(project, installed, name, cur, rebuilding));
+      else reasons.push(...whyBuild(project, installed, name, cur, rebuilding, records));
       if (!reasons.length) action = 'up-to-date';
     }
     if (action === 'build' && r.problems.length) {
@@ -90,7 +92,7 @@ export function makePlan(project: Project, installed: Map<string, InstalledEntry
 }
 
 /** Why `name` must be (re)built; empty when it is up to date. */
-export function whyBuild(project: Project, installed: Map<string, InstalledEntry[]>, name: string, cur: Fingerprint, rebuilding: (dep: string) => boolean): Reason[] {
+export function whyBuild(project: Project, installed: Map<string, InstalledEntry[]>, name: string, cur: Fingerprint, rebuilding: (dep: string) => boolean, records?: RecordSummaries): Reason[] {
   const r = project.recipes.get(name)!;
   const reasons: Reason[] = [];
   if (project.deps.get(name)!.force) reasons.push({ kind: 'force' });
@@ -108,7 +110,15 @@ export function whyBuild(project: Project, installed: Map<string, InstalledEntry
     reasons.push(...(diff.some((d) => d.kind === 'version') ? diff : [{ kind: 'version', from: entries.map((e) => e.version), to: r.version } satisfies Reason, ...diff]));
     return reasons;
   }
+  const summary = records?.get(mine.file);
+  if (summary?.fingerprint === cur.hash) {
+    // The record is the one summarised, built with this fingerprint: only the checks can ask for more.
+    if (!reasons.length && project.checkFor(name) && r.scripts.check && summary.test !== 'passed') reasons.push({ kind: 'checks-requested', lastResult: summary.test });
+    return reasons;
+  }
+  const st = records ? statOrNull(mine.file) : null; // before reading: a change meanwhile shows next time
   const m = readManifestOrNull(mine.file);
+  if (m && st) records!.note(mine.file, st, m);
   if (!m) {
     reasons.push({ kind: 'unknown-files' });
     return reasons;

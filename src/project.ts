@@ -1,14 +1,18 @@
 // Analysis: config + recipe tree -> validated, resolved package graph. Nothing runs until this
 // succeeded, and it reports every recipe problem at once.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Config } from './config.js';
 import { UserError, closest, type Diagnostic } from './diagnostics.js';
-import { DEFAULT_VARIABLES, resolveAll, type ResolvedDeps } from './deps.js';
-import { buildGraph } from './graph.js';
+import { DEFAULT_VARIABLES, resolveAll, type ResolveContext, type ResolvedDeps } from './deps.js';
+import { buildGraph, type PkgGraph } from './graph.js';
+import { createHash } from 'node:crypto';
 import { readRecipes, substituteVersion, type Checksums, type Recipe } from './recipes.js';
-import { builtinRecipes } from './builtins.js';
+import { BUILTIN_NAMES, builtinRecipes } from './builtins.js';
 import { askPython } from './python/interpreter.js';
 import { chooseTarball, interpreterTags } from './python/tags.js';
 import { readSageTree } from './sagetree.js';
+import type { RecipeCache } from './recipecache.js';
 
 export interface Project {
   config: Config;
@@ -30,14 +34,21 @@ export interface Project {
   system: Map<string, string>;
   /** Variables Sage's configure exports for them (SAGE_GMP_PREFIX...), for recipes' environments. */
   systemExports: Record<string, string>;
+  /** The recipes' cache (main.ts's; none in watch mode and most tests): fingerprints keep their recipe hashes in it. */
+  recipeCache?: RecipeCache;
 }
 
 /**
  * Async only to ask the configured interpreter (a step of its own, its start-up overlapping the
  * reading of the tree): the venv's version is its answer, as plain data for everything after.
+ * Asked only when the answer is needed: for the built-in venv (a tree without its own
+ * python3_venv recipe), or for the fingerprints of Python packages (then awaited at the end, so
+ * that they find it); a tree of neither starts no Python (unless the prefix remembers the answer,
+ * it would take a process, through a pyenv shim several).
  */
-export async function analyze(config: Config): Promise<Project> {
-  const python = askPython(config.python);
+export async function analyze(config: Config, recipeCache?: RecipeCache): Promise<Project> {
+  const needsBuiltins = BUILTIN_NAMES.some((n) => !existsSync(path.join(config.pkgs, n, 'type')));
+  let python = needsBuiltins ? askPython(config.python) : null;
   // Every stage runs even when an earlier one found problems, so that all are reported at once.
   const diags: Diagnostic[] = [];
   const broken = new Set<string>();
@@ -53,9 +64,14 @@ export async function analyze(config: Config): Promise<Project> {
     return chooseTarball(named, tags).chosen.g;
   };
   const tree = readSageTree(config.pkgs);
-  const recipes = readRecipes(config.pkgs, diags, broken, { chooseTarball: choose, pythonNames: tree.bootstrapPython });
+  const recipes = readRecipes(config.pkgs, diags, broken, { chooseTarball: choose, pythonNames: tree.bootstrapPython, cache: recipeCache });
   // Before dependencies are expanded: $(vers_python3_venv) is the venv's version.
-  for (const b of builtinRecipes(await python)) if (!recipes.has(b.name)) recipes.set(b.name, b);
+  if (BUILTIN_NAMES.some((n) => !recipes.has(n))) {
+    python ??= askPython(config.python);
+    for (const b of builtinRecipes(await python)) if (!recipes.has(b.name)) recipes.set(b.name, b);
+  }
+  // Python packages' fingerprints name the interpreter: asked meanwhile.
+  if (!python && [...recipes.values()].some((r) => r.python)) python = askPython(config.python);
   for (const o of config.optional) {
     if (recipes.has(o) || broken.has(o)) continue;
     const near = closest(o, recipes.keys());
@@ -71,7 +87,10 @@ export async function analyze(config: Config): Promise<Project> {
   for (const r of recipes.values()) if (r.type === 'standard') enabled.add(r.name);
   for (const o of config.optional) enabled.add(o);
   const checkFor = (_name: string) => config.check;
-  const resolved = resolveAll({
+  // Warnings of the expansion and the graph: kept with them when they are cached.
+  const derived: string[] = [];
+  let wildcard = false;
+  const ctx: ResolveContext = {
     recipes,
     // Built-in defaults < the tree's own build/make/Makefile.in < build.config.yaml.
     variables: { ...DEFAULT_VARIABLES, ...tree.variables, ...config.variables },
@@ -84,11 +103,26 @@ export async function analyze(config: Config): Promise<Project> {
     venv: config.venv,
     enabled,
     checkFor,
-    warn: (m) => warnings.push(m),
+    warn: (m) => derived.push(m),
     broken,
-  }, diags);
-  const graph = buildGraph(recipes, resolved, (m) => warnings.push(m), diags);
+    onWildcard: () => (wildcard = true),
+  };
+  // Expansion and graph are a function of the recipes and the settings alone (unless a wildcard
+  // reads folders): the same inputs as last time give the same result, taken from the cache.
+  const key = recipeCache && !diags.length ? analysisKey(ctx, config.check) : null;
+  const memo = key ? recipeCache!.analysis(key) : null;
+  let graph: PkgGraph;
+  if (memo) {
+    graph = { deps: new Map(memo.deps), order: memo.order };
+    warnings.push(...memo.warnings);
+  } else {
+    graph = buildGraph(recipes, resolveAll(ctx, diags), (m) => derived.push(m), diags);
+    warnings.push(...derived);
+    if (key && !diags.length && !wildcard) recipeCache!.setAnalysis(key, { deps: [...graph.deps], order: graph.order, warnings: derived });
+  }
+  recipeCache?.save(new Set(recipes.keys()));
   if (diags.length) throw new UserError(diags);
+  await python;
   return {
     config,
     recipes,
@@ -102,5 +136,13 @@ export async function analyze(config: Config): Promise<Project> {
     checkFor,
     system: new Map(),
     systemExports: {},
+    ...(recipeCache ? { recipeCache } : {}),
   };
+}
+
+/** Everything expansion and the graph depend on, hashed (the recipes as plain data, in the tree's order). */
+function analysisKey(ctx: ResolveContext, check: boolean): string {
+  const { recipes, variables, root, makeDir, sageSrc, prefix, venv, enabled, broken } = ctx;
+  const data = [[...recipes], variables, root, makeDir, sageSrc, prefix, venv, [...enabled].sort(), [...broken].sort(), check];
+  return createHash('sha256').update(JSON.stringify(data)).digest('hex');
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { accessible } from './util/paths.js';
 import { type Diagnostic, UserError } from './diagnostics.js';
 import { type PkgKind, kindOf, sageKind } from './kinds.js';
+import type { RecipeCache } from './recipecache.js';
 
 export type { PkgKind } from './kinds.js';
 
@@ -97,6 +98,8 @@ export interface ReadOptions {
   chooseTarball(name: string, groups: Checksums[], upstreamVersion: string): Checksums;
   /** Packages that count as having a version_requirements.txt (Sage's bootstrap generates theirs). */
   pythonNames?: Set<string>;
+  /** Recipes read before, taken when their folder is unchanged (recipecache.ts). */
+  cache?: RecipeCache;
 }
 
 /** Without an interpreter to ask: the first group, as a checksums.ini with one group has. */
@@ -110,12 +113,23 @@ export function readRecipes(pkgsDir: string, diags: Diagnostic[], broken: Set<st
     throw new UserError({ file: pkgsDir, message: `cannot read the recipe tree: ${(e as Error).message}`, hint: 'set `pkgs:` in build.config.yaml or pass --pkgs DIR' });
   }
   const out = new Map<string, Recipe>();
+  const { cache } = opts;
   for (const name of entries) {
     const dir = path.join(pkgsDir, name);
+    const python = !!opts.pythonNames?.has(name);
+    const cached = cache?.get(name, dir, python);
+    if (cached) {
+      out.set(name, cached);
+      continue;
+    }
+    const snap = cache?.snapshot(dir) ?? null;
     const before = diags.length;
-    const r = readRecipe(name, dir, diags, opts);
+    // A tarball picked by the interpreter's tags is that interpreter's: such a recipe is not cached.
+    let asked = false;
+    const r = readRecipe(name, dir, diags, { ...opts, chooseTarball: (...a) => ((asked = true), opts.chooseTarball(...a)) });
     if (r) out.set(name, r);
     else if (diags.length > before) broken.add(name);
+    if (r && snap && !asked && diags.length === before) cache!.put(name, snap, python, r);
   }
   return out;
 }

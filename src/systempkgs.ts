@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import type { HashCache } from './state/hashcache.js';
 import path from 'node:path';
-import { decideSystemPackages, type Decision } from './system/decide.js';
+import type { Decision } from './system/decide.js';
 import type { Project } from './project.js';
 import { toolchain } from './toolchain.js';
 import { processEnv } from './util/env.js';
@@ -90,6 +90,8 @@ export async function decideAnew(project: Project, signal: AbortSignal, jobs: nu
     const packages = [...project.recipes.values()].filter((r) => !r.builtin).map((r) => ({ name: r.name, dir: r.dir, configureM4: r.configureM4 }));
     // Checks that make temp files (`mktemp` in some m4 files) make them here, not in /tmp.
     const checkEnvWithTmp = { ...env, TMPDIR: workDir };
+    // The checks' evaluator is loaded only to decide: a command that reads the cache never loads it.
+    const { decideSystemPackages } = await import('./system/decide.js');
     const decisions = await decideSystemPackages({ packages, env: checkEnvWithTmp, cc: tc.CC || 'cc', cxx: tc.CXX || 'c++', workDir, signal, jobs, m4Files });
     if (!signal.aborted) {
       const data: CacheFile = { key: cacheKey(project, env, m4Files, hashes), decidedAt: new Date().toISOString(), decisions: Object.fromEntries(decisions) };

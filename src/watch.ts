@@ -17,7 +17,7 @@ import { closure } from './plan.js';
 import { analyze, type Project } from './project.js';
 import { parseTargets } from './targets.js';
 import { InstalledState } from './state/state.js';
-import { openState } from './spkg/recover.js';
+import { openState } from './spkg/openstate.js';
 
 const DEBOUNCE_MS = 300;
 

@@ -1,7 +1,7 @@
 // The graph walks every layer shares (src/util/dag.ts), in-process.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cycleThrough, foldAcyclic, invert, reachable } from '../src/util/dag.ts';
+import { components, cycleThrough, dependenciesFirst, foldAcyclic, invert, reachable } from '../src/util/dag.ts';
 
 const edges: Record<string, string[]> = { a: ['b', 'c'], b: ['d'], c: ['d'], d: [], e: ['a'] };
 const next = (n: string) => edges[n] ?? [];
@@ -42,5 +42,24 @@ describe('graph walks', () => {
     const g: Record<string, string[]> = { x: ['z', 'y'], y: ['x'], z: ['w'], w: ['x'], out: ['x'] };
     assert.deepEqual(cycleThrough('x', (n) => g[n] ?? [], new Set(['x', 'y', 'z', 'w'])), ['x', 'y', 'x']);
     assert.deepEqual(cycleThrough('x', (n) => g[n] ?? [], new Set(['x', 'z', 'w'])), ['x', 'z', 'w', 'x']);
+  });
+
+  it('components: strongly connected sets in Tarjan\'s order (a component once all it reaches is done), singletons included', () => {
+    const g: Record<string, string[]> = { a: ['b'], b: ['c', 'd'], c: ['a'], d: ['e'], e: ['d'], f: ['f'] };
+    assert.deepEqual(components(['a', 'b', 'c', 'd', 'e', 'f'], (n) => g[n] ?? []), [['e', 'd'], ['c', 'b', 'a'], ['f']]);
+    assert.deepEqual(components(['x'], () => []), [['x']]);
+  });
+
+  it('components walks a chain far longer than the call stack allows', () => {
+    const n = 200_000;
+    const chain = (v: string) => (Number(v) < n ? [String(Number(v) + 1)] : []);
+    assert.equal(components(['0'], chain).length, n + 1);
+  });
+
+  it('dependenciesFirst: each node after what it points at; from the sinks in order, back along the edges in order', () => {
+    const into = invert(Object.entries(edges));
+    const order = dependenciesFirst(['a', 'b', 'c', 'd', 'e'], (n) => next(n).length === 0, (n) => into.get(n) ?? []);
+    assert.deepEqual(order, ['d', 'c', 'b', 'a', 'e']);
+    for (const [from, tos] of Object.entries(edges)) for (const to of tos) assert.ok(order.indexOf(to) < order.indexOf(from), `${to} before ${from}`);
   });
 });

@@ -43,4 +43,32 @@ describe("the interpreter's answers, remembered", () => {
     const data = JSON.parse(readFileSync(rig.path(CACHE), 'utf8')) as Record<string, unknown>;
     assert.equal(Object.keys(data).length, 1, 'nothing remembered for the script');
   });
+
+  it('a tree with its own python3_venv recipe and no Python package starts no Python; one with a Python package asks', async () => {
+    const t = new Rig('sagebuild-nopy');
+    try {
+      t.write({
+        'bin/python3': `#!/bin/sh\necho "$@" >> ${t.path('asked')}\nexec ${real} "$@"\n`,
+        'pkgs/python3_venv/type': 'standard\n',
+        'pkgs/python3_venv/spkg-install.in': 'true\n',
+        'pkgs/a/type': 'standard\n',
+        'pkgs/a/dependencies': '$(PYTHON)\n',
+        'pkgs/a/spkg-install.in': 'true\n',
+      });
+      chmodSync(t.path('bin/python3'), 0o755);
+      t.write({ 'build.config.yaml': `python: ${t.path('bin/python3')}\n` });
+      const built = await t.cli('all');
+      assert.equal(built.exitCode, 0, built.all);
+      const noop = await t.cli('all');
+      assert.equal(noop.exitCode, 0, noop.all);
+      assert.match(noop.stdout, /up to date: 2/, noop.all);
+      assert.equal(t.exists('asked'), false, 'neither the build nor the no-op needed the interpreter');
+      t.write({ 'pkgs/b/type': 'standard\n', 'pkgs/b/requirements.txt': 'b\n' });
+      const st = await t.cli('status', 'a');
+      assert.equal(st.exitCode, 0, st.all);
+      assert.ok(t.exists('asked'), 'a Python package names the interpreter in its fingerprint');
+    } finally {
+      t.cleanup();
+    }
+  });
 });

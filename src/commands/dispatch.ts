@@ -7,13 +7,11 @@ import type { Project } from '../project.js';
 import { configureLines } from '../report/status.js';
 import { prepareSystem } from '../systempkgs.js';
 import type { Action } from '../targets.js';
-import { indexProjects, writeSimpleIndex } from '../wheelhouse.js';
 import { wheelhouseOf } from '../state/layout.js';
 import { writeJson } from '../report/json.js';
 import { err, out, type CommandOptions } from './options.js';
+// The commands a build or query never needs are loaded when asked for (as watch.ts is).
 import { OUTDATED_STATUS, showStatus } from './status.js';
-import { clean } from './clean.js';
-import { download } from './download.js';
 
 export async function runActions(project: Project, actions: Action[], o: CommandOptions, state: InstalledState): Promise<number> {
   // With several targets (`a-clean a`), plan every build up front: an input that cannot be read
@@ -35,11 +33,14 @@ export async function runActions(project: Project, actions: Action[], o: Command
     installed: (n: string) => db0.get(n).length > 0 && !(o.dryRun && assumeRemovedLater.has(n)),
     info: (message: string) => o.bus.emit({ type: 'info', message }),
     warn: (message: string) => o.bus.emit({ type: 'warning', message }),
-    hashes: state.hashes,
+    // Read only if configure's cache is checked.
+    get hashes() {
+      return state.hashes;
+    },
   };
   const decisions = !plans ? null : await prepareSystem(project, systemOptions);
   if (actions.length > 1 && actions.some((a) => a.kind === 'build')) {
-    const fp = new Fingerprinter(project, state.hashes);
+    const fp = new Fingerprinter(project, () => state.hashes);
     const entries = state.db.entries;
     for (const a of actions) if (a.kind === 'build') makePlan(project, entries, a.requests, fp);
   }
@@ -71,6 +72,7 @@ export async function runActions(project: Project, actions: Action[], o: Command
         else out(o, configureLines(project, decisions ?? new Map()));
         break;
       case 'wheelhouse-index': {
+        const { indexProjects, writeSimpleIndex } = await import('../wheelhouse.js');
         const wheelhouse = wheelhouseOf(project.config.venv);
         if (o.dryRun) {
           const projects = indexProjects(wheelhouse);
@@ -86,11 +88,11 @@ export async function runActions(project: Project, actions: Action[], o: Command
         break;
       }
       case 'clean':
-        r = await clean(project, a.name, o, state);
+        r = await (await import('./clean.js')).clean(project, a.name, o, state);
         if (o.dryRun) assumeRemoved.add(a.name);
         break;
       case 'download':
-        r = await download(project, a.requests, o);
+        r = await (await import('./download.js')).download(project, a.requests, o);
         break;
       case 'build':
         if (!o.dryRun && actions.indexOf(a) > 0) {

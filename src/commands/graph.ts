@@ -18,7 +18,7 @@ export async function graph(project: Project, requests: BuildRequest[], format: 
   await prepareSystem(project, { decideIfStale: false, signal: o.signal, jobs: o.jobs, cliOverrides: o.systemOverrides, installed: (n) => state.db.get(n).length > 0, info: (message) => o.bus.emit({ type: 'info', message }), warn: (message) => o.bus.emit({ type: 'warning', message }), hashes: state.hashes });
   const names = requests.length ? closure(project, requests) : new Set(project.recipes.keys());
   // Lenient, as status: a package that cannot be built is still drawn.
-  const plan = makePlan(project, state.db.entries, [...names].map((name) => ({ name, noDeps: false })), new Fingerprinter(project, state.hashes), false);
+  const plan = makePlan(project, state.db.entries, [...names].map((name) => ({ name, noDeps: false })), new Fingerprinter(project, () => state.hashes), false);
   const byName = new Map(plan.map((i) => [i.name, i]));
   const nodes: GraphNode[] = [...names].sort().map((name) => {
     const r = project.recipes.get(name)!;

@@ -21,7 +21,7 @@ export function showStatus(project: Project, state: InstalledState, o: Pick<Comm
   const { db } = state;
   db.rescan(); // after the command's earlier targets
   const all = [...project.recipes.keys()].map((name) => ({ name, noDeps: false }));
-  const plan = makePlan(project, db.entries, all, new Fingerprinter(project, state.hashes), false);
+  const plan = makePlan(project, db.entries, all, new Fingerprinter(project, () => state.hashes), false);
   const asked = names.length ? new Set(names) : null;
   const shown = asked ? plan.filter((i) => asked.has(i.name)) : plan;
   const installed = asked ? new Map([...db.entries].filter(([n]) => asked.has(n))) : db.entries;

@@ -1,6 +1,6 @@
 // Undoing or completing an install from its journal record (state/journal.ts): used by install.ts
 // when a step fails, and at the start of every command for the records that interrupted runs
-// left behind (openState), under the tree lock, pip's part under the pip lock.
+// left behind (spkg/openstate.ts, when a command opens the installed state), under the tree lock, pip's part under the pip lock.
 //
 // The rule: the new manifest is the commit point. Written (it carries the record's txn), the
 // install is rolled forward: the old manifests and the backups go. Not written, it is rolled
@@ -17,7 +17,6 @@ import { pipInstall, pipUninstall, removePipStashes, type PipContext } from '../
 import { endRecord, hasRecords, leftoverRecords, type InstallIntent, type JournalRecord } from '../state/journal.js';
 import { installedDir, pipRecordsDir, treeLockFile, wheelhouseOf } from '../state/layout.js';
 import { pythonDistsOf, readManifestOrNull, removeFiles, removeRecord, treeOfManifest, writeManifest, type PythonDist } from '../state/manifest.js';
-import { InstalledState } from '../state/state.js';
 import { refreshIndex } from '../wheelhouse.js';
 import { moveFile } from './stage.js';
 
@@ -188,10 +187,4 @@ export async function recoverInterrupted(config: Pick<Config, 'prefix' | 'venv'>
     }
   }
   return n;
-}
-
-/** A command's installed state, opened once: interrupted installs recovered first. */
-export async function openState(config: Pick<Config, 'prefix' | 'venv'>, bus: EventBus, dryRun: boolean): Promise<InstalledState> {
-  await recoverInterrupted(config, bus, dryRun);
-  return new InstalledState(config, dryRun);
 }

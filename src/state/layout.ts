@@ -25,6 +25,10 @@ const CONFIGURE_CACHE_REL = `${STATE_RELDIR}/configure.json`;
 const DURATIONS_REL = `${STATE_RELDIR}/durations.json`;
 /** What each interpreter binary said it is (python/interpreter.ts), keyed by its file's identity. */
 const INTERPRETERS_REL = `${STATE_RELDIR}/interpreters.json`;
+/** Recipes as last read, with their files' identities (recipecache.ts): an unchanged recipe is not read again. */
+const RECIPES_REL = `${STATE_RELDIR}/recipes.json`;
+/** What planning reads of each installation record, by the record's identity (recordsummary.ts). */
+const RECORDS_REL = `${STATE_RELDIR}/records.json`;
 /** One line per installation record written or removed (manifest.ts), so readers re-read only those. */
 const RECORD_CHANGES_REL = `${STATE_RELDIR}/record-changes.log`;
 const LOCK_RELDIR = 'var/lock';
@@ -58,6 +62,8 @@ export const configureCacheFile = (prefix: string): string => path.join(prefix, 
 export const durationsFile = (prefix: string): string => path.join(prefix, DURATIONS_REL);
 export const recordChangesFile = (tree: string): string => path.join(tree, RECORD_CHANGES_REL);
 export const interpreterCacheFile = (prefix: string): string => path.join(prefix, INTERPRETERS_REL);
+export const recipeCacheFile = (prefix: string): string => path.join(prefix, RECIPES_REL);
+export const recordSummaryFile = (prefix: string): string => path.join(prefix, RECORDS_REL);
 export const pipLockFile = (venv: string): string => path.join(venv, PIP_LOCK_REL);
 export const treeLockFile = (tree: string): string => path.join(tree, TREE_LOCK_REL);
 export const backupDir = (tree: string, name: string): string => path.join(tree, BACKUP_RELDIR, name);

@@ -71,3 +71,86 @@ export function cycleThrough(start: string, next: Neighbours, within: Set<string
   }
   return [start, start];
 }
+
+/**
+ * Strongly connected components (Tarjan), iterative. `nodes` are tried in their order and
+ * neighbours in theirs; components come out as Tarjan's recursive form finds them (a component
+ * once everything it reaches is done), each listed from its last-visited node to its root.
+ */
+export function components(nodes: Iterable<string>, next: (node: string) => readonly string[]): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const out: string[][] = [];
+  let counter = 0;
+  for (const root of nodes) {
+    if (index.has(root)) continue;
+    // Frames of the recursive walk: a node and how many of its neighbours it has tried.
+    const frames: [string, number][] = [];
+    const enter = (v: string) => {
+      index.set(v, counter);
+      low.set(v, counter++);
+      stack.push(v);
+      onStack.add(v);
+      frames.push([v, 0]);
+    };
+    enter(root);
+    while (frames.length) {
+      const frame = frames[frames.length - 1]!;
+      const [v, i] = frame;
+      const succ = next(v);
+      if (i < succ.length) {
+        frame[1]++;
+        const w = succ[i]!;
+        if (!index.has(w)) enter(w);
+        else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+        continue;
+      }
+      frames.pop();
+      if (low.get(v) === index.get(v)) {
+        const comp: string[] = [];
+        let w: string;
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          comp.push(w);
+        } while (w !== v);
+        out.push(comp);
+      }
+      const parent = frames[frames.length - 1];
+      if (parent) low.set(parent[0], Math.min(low.get(parent[0])!, low.get(v)!));
+    }
+  }
+  return out;
+}
+
+/**
+ * An acyclic graph's nodes, each after everything it points at: a depth-first walk backwards
+ * from the sinks (nodes pointing at nothing, in `nodes`' order), along `back` (node → what points
+ * at it, in its order), each node listed once everything pointing at it is; then reversed.
+ */
+export function dependenciesFirst(nodes: readonly string[], isSink: (node: string) => boolean, back: (node: string) => readonly string[]): string[] {
+  const seen = new Set<string>();
+  const post: string[] = [];
+  for (const sink of nodes) {
+    if (!isSink(sink) || seen.has(sink)) continue;
+    seen.add(sink);
+    const frames: [string, number][] = [[sink, 0]];
+    while (frames.length) {
+      const frame = frames[frames.length - 1]!;
+      const preds = back(frame[0]);
+      if (frame[1] < preds.length) {
+        const p = preds[frame[1]++]!;
+        if (!seen.has(p)) {
+          seen.add(p);
+          frames.push([p, 0]);
+        }
+        continue;
+      }
+      frames.pop();
+      post.push(frame[0]);
+    }
+  }
+  return post.reverse();
+}

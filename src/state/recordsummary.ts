@@ -1,0 +1,83 @@
+// What planning reads of an installation record (the fingerprint it was built with, its test
+// result), kept in the prefix's state folder by the record's identity (inode, size, mtime,
+// ctime): a no-op stats each record instead of reading and parsing it (a record lists every file
+// the package installed). Only a record that keeps its fingerprint's inputs is summarised (a
+// differing fingerprint is explained from them, read in full then); one changed within the racy
+// window is not; a damaged cache file is ignored (and rewritten).
+import { mkdirSync, statSync, type Stats } from 'node:fs';
+import path from 'node:path';
+import { readJsonOrNull, writeFileAtomic } from '../util/fs.js';
+import type { Manifest } from './manifest.js';
+
+/** inode, size, mtime, ctime: a record is rewritten by a rename (a new inode), any change shows. */
+type Key = [number, number, number, number];
+export interface RecordSummary {
+  fingerprint: string;
+  /** The record's test_result as written (undefined, as read, when a foreign record lacks it). */
+  test: Manifest['test_result'];
+}
+interface Entry extends RecordSummary {
+  k: Key;
+}
+
+/** Records written this recently may change again within the same timestamp tick: never kept. */
+const RACY_MS = 2000;
+
+const key = (s: Stats): Key => [s.ino, s.size, s.mtimeMs, s.ctimeMs];
+
+export function statOrNull(file: string): Stats | null {
+  try {
+    return statSync(file);
+  } catch {
+    return null;
+  }
+}
+
+export class RecordSummaries {
+  readonly #file: string | null;
+  #entries: Record<string, Entry> = {};
+  #dirty = false;
+
+  /** `file` null (a dry run): nothing is read or written, every record is read in full. */
+  constructor(file: string | null) {
+    this.#file = file;
+    const data = file ? readJsonOrNull<{ version?: number; entries?: Record<string, Entry> }>(file) : null;
+    if (data?.version === 1 && data.entries && typeof data.entries === 'object') this.#entries = data.entries;
+  }
+
+  /** The summary of the record `file` as it is now; null when there is none or the record changed. */
+  get(file: string): RecordSummary | null {
+    if (!this.#file) return null;
+    const e = this.#entries[file];
+    if (!e || !Array.isArray(e.k) || typeof e.fingerprint !== 'string') return null;
+    const s = statOrNull(file);
+    return s && key(s).every((x, i) => x === e.k[i]) ? e : null;
+  }
+
+  /** `st`: the record's stat taken before it was read (a change while reading shows next time). */
+  note(file: string, st: Stats, m: Manifest): void {
+    if (!this.#file || Date.now() - Math.max(st.mtimeMs, st.ctimeMs) < RACY_MS) return;
+    const fingerprint = m.sagebuild?.fingerprint;
+    if (typeof fingerprint !== 'string' || !m.sagebuild?.inputs) return;
+    this.#entries[file] = { k: key(st), fingerprint, test: m.test_result };
+    this.#dirty = true;
+  }
+
+  /** Written with the entries of `records` (the installed ones) only. */
+  save(records: Set<string>): void {
+    for (const f of Object.keys(this.#entries)) {
+      if (!records.has(f)) {
+        delete this.#entries[f];
+        this.#dirty = true;
+      }
+    }
+    if (!this.#file || !this.#dirty) return;
+    try {
+      mkdirSync(path.dirname(this.#file), { recursive: true });
+      writeFileAtomic(this.#file, JSON.stringify({ version: 1, entries: this.#entries }), { durable: false });
+      this.#dirty = false;
+    } catch {
+      // a cache that cannot be written only costs time
+    }
+  }
+}
