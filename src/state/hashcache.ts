@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants, mkdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../diagnostics.js';
-import { readJsonOrNull, writeFileAtomic } from '../util/fs.js';
+import { readCacheEntries, writeFileAtomic } from '../util/fs.js';
 
 interface Entry {
   s: number; // size
@@ -30,8 +30,7 @@ export class HashCache {
   constructor(file: string | null) {
     this.#file = file;
     // No cache yet, or a damaged one: start empty.
-    const data = file ? readJsonOrNull<{ version?: number; entries?: Record<string, Entry> }>(file) : null;
-    if (data?.version === 1 && data.entries) this.#entries = data.entries;
+    this.#entries = readCacheEntries<Entry>(file);
   }
 
   /** sha256 of the file's content; `st` may be passed when the caller has stat'ed already. */

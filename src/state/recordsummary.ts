@@ -6,7 +6,7 @@
 // window is not; a damaged cache file is ignored (and rewritten).
 import { mkdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { readJsonOrNull, writeFileAtomic } from '../util/fs.js';
+import { readCacheEntries, writeFileAtomic } from '../util/fs.js';
 import type { Manifest } from './manifest.js';
 
 /** inode, size, mtime, ctime: a record is rewritten by a rename (a new inode), any change shows. */
@@ -41,8 +41,7 @@ export class RecordSummaries {
   /** `file` null (a dry run): nothing is read or written, every record is read in full. */
   constructor(file: string | null) {
     this.#file = file;
-    const data = file ? readJsonOrNull<{ version?: number; entries?: Record<string, Entry> }>(file) : null;
-    if (data?.version === 1 && data.entries && typeof data.entries === 'object') this.#entries = data.entries;
+    this.#entries = readCacheEntries<Entry>(file);
   }
 
   /** The summary of the record `file` as it is now; null when there is none or the record changed. */

@@ -34,6 +34,12 @@ export function readJsonOrNull<T>(file: string): T | null {
   }
 }
 
+/** A cache file's entries (`{ version: 1, entries }`): none when it is absent, damaged or of another version. */
+export function readCacheEntries<T>(file: string | null): Record<string, T> {
+  const data = file ? readJsonOrNull<{ version?: number; entries?: Record<string, T> }>(file) : null;
+  return data?.version === 1 && data.entries && typeof data.entries === 'object' ? data.entries : {};
+}
+
 /** The path exists (a dangling symlink counts). */
 export function lexists(p: string): boolean {
   try {
