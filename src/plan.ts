@@ -9,7 +9,8 @@ import { kindOf } from './kinds.js';
 import type { Project } from './project.js';
 import type { Reason } from './reasons.js';
 import { reachable } from './util/dag.js';
-import { statOrNull, type RecordSummaries } from './state/recordsummary.js';
+import type { RecordSummaries } from './state/recordsummary.js';
+import { statOrNull } from './util/fs.js';
 
 export interface BuildRequest {
   name: string;

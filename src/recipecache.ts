@@ -8,12 +8,12 @@
 // the interpreter: all are read as before. A damaged file is ignored (and rewritten). Beside
 // them, project.ts's expansion of their dependencies and the graph, under a hash of everything
 // they were computed from.
-import { readdirSync, statSync, type Stats } from 'node:fs';
+import { readdirSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedDeps } from './deps.js';
 import type { Recipe } from './recipes.js';
-import { readJsonOrNull, writeFileAtomic } from './util/fs.js';
+import { RACY_MS, readJsonOrNull, statOrNull, writeFileAtomic } from './util/fs.js';
 
 /** inode, size, mtime, ctime, mode: any write, rename, chmod or replacement changes one. */
 type Key = [number, number, number, number, number];
@@ -47,19 +47,10 @@ interface CacheFile {
   analysis?: { key: string } & Analysis;
 }
 
-/** Files modified this recently may change again within the same timestamp tick: never stored. */
-const RACY_MS = 2000;
 
 const key = (s: Stats): Key => [s.ino, s.size, s.mtimeMs, s.ctimeMs, s.mode];
 const same = (a: Key, b: Key): boolean => a.every((x, i) => x === b[i]);
 
-function statOrNull(p: string): Stats | null {
-  try {
-    return statSync(p);
-  } catch {
-    return null;
-  }
-}
 
 /**
  * The code that reads recipes: this module's folder (dist/'s bundle and chunks, or src/ with

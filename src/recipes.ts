@@ -1,9 +1,10 @@
 // Reads a Sage-layout recipe tree (pkgs/<name>/...) into plain Recipe records. Only reading and
 // per-recipe validation happen here; dependency tokens are resolved in deps.ts once every recipe
 // (and so every name and version) is known.
-import { constants, lstatSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { constants, lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { accessible } from './util/paths.js';
+import { statOrNull } from './util/fs.js';
 import { type Diagnostic, UserError } from './diagnostics.js';
 import { type PkgKind, kindOf, sageKind } from './kinds.js';
 import type { RecipeCache } from './recipecache.js';
@@ -132,14 +133,6 @@ export function readRecipes(pkgsDir: string, diags: Diagnostic[], broken: Set<st
     if (r && snap && !asked && diags.length === before) cache!.put(name, snap, python, r);
   }
   return out;
-}
-
-function statOrNull(p: string): Stats | null {
-  try {
-    return statSync(p);
-  } catch {
-    return null;
-  }
 }
 
 function lstatOrNull(p: string): Stats | null {

@@ -2,10 +2,9 @@
 // run re-hashes only files whose stat changed. Touching a file re-hashes it but, its content
 // being equal, changes no fingerprint.
 import { createHash } from 'node:crypto';
-import { accessSync, constants, mkdirSync, readFileSync, statSync, type Stats } from 'node:fs';
-import path from 'node:path';
+import { accessSync, constants, readFileSync, statSync, type Stats } from 'node:fs';
 import { UserError } from '../diagnostics.js';
-import { readCacheEntries, writeFileAtomic } from '../util/fs.js';
+import { RACY_MS, readCacheEntries, writeCacheEntries } from '../util/fs.js';
 
 interface Entry {
   s: number; // size
@@ -14,8 +13,6 @@ interface Entry {
   h: string; // sha256 hex
 }
 
-/** Files modified this recently may change again within the same mtime tick: never trust them. */
-const RACY_MS = 2000;
 
 /** A build input that cannot be read cannot be fingerprinted (nor built from). */
 function unreadable(file: string, err: unknown): UserError {
@@ -61,13 +58,6 @@ export class HashCache {
   }
 
   save(): void {
-    if (!this.#file || !this.#dirty) return;
-    try {
-      mkdirSync(path.dirname(this.#file), { recursive: true });
-      writeFileAtomic(this.#file, JSON.stringify({ version: 1, entries: this.#entries }));
-      this.#dirty = false;
-    } catch {
-      // a cache that cannot be written only costs time
-    }
+    if (this.#file && this.#dirty && writeCacheEntries(this.#file, this.#entries)) this.#dirty = false;
   }
 }

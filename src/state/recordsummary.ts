@@ -4,9 +4,8 @@
 // the package installed). Only a record that keeps its fingerprint's inputs is summarised (a
 // differing fingerprint is explained from them, read in full then); one changed within the racy
 // window is not; a damaged cache file is ignored (and rewritten).
-import { mkdirSync, statSync, type Stats } from 'node:fs';
-import path from 'node:path';
-import { readCacheEntries, writeFileAtomic } from '../util/fs.js';
+import type { Stats } from 'node:fs';
+import { RACY_MS, readCacheEntries, statOrNull, writeCacheEntries } from '../util/fs.js';
 import type { Manifest } from './manifest.js';
 
 /** inode, size, mtime, ctime: a record is rewritten by a rename (a new inode), any change shows. */
@@ -20,18 +19,8 @@ interface Entry extends RecordSummary {
   k: Key;
 }
 
-/** Records written this recently may change again within the same timestamp tick: never kept. */
-const RACY_MS = 2000;
 
 const key = (s: Stats): Key => [s.ino, s.size, s.mtimeMs, s.ctimeMs];
-
-export function statOrNull(file: string): Stats | null {
-  try {
-    return statSync(file);
-  } catch {
-    return null;
-  }
-}
 
 export class RecordSummaries {
   readonly #file: string | null;
@@ -70,13 +59,6 @@ export class RecordSummaries {
         this.#dirty = true;
       }
     }
-    if (!this.#file || !this.#dirty) return;
-    try {
-      mkdirSync(path.dirname(this.#file), { recursive: true });
-      writeFileAtomic(this.#file, JSON.stringify({ version: 1, entries: this.#entries }), { durable: false });
-      this.#dirty = false;
-    } catch {
-      // a cache that cannot be written only costs time
-    }
+    if (this.#file && this.#dirty && writeCacheEntries(this.#file, this.#entries, { durable: false })) this.#dirty = false;
   }
 }

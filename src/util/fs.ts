@@ -1,6 +1,6 @@
 // Small file helpers: reads where "missing or unreadable" is an ordinary answer, and the atomic
 // write every record and cache uses.
-import { closeSync, fdatasyncSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { type Stats, closeSync, fdatasyncSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { open as openAsync, rename as renameAsync, rm as rmAsync } from 'node:fs/promises';
 import path from 'node:path';
 import { processAlive } from './proc.js';
@@ -34,10 +34,33 @@ export function readJsonOrNull<T>(file: string): T | null {
   }
 }
 
+/** The file's stat, following links; null when it cannot be stat'ed. */
+export function statOrNull(file: string): Stats | null {
+  try {
+    return statSync(file);
+  } catch {
+    return null;
+  }
+}
+
+/** Files changed this recently may change again within the same timestamp tick: caches never trust them. */
+export const RACY_MS = 2000;
+
 /** A cache file's entries (`{ version: 1, entries }`): none when it is absent, damaged or of another version. */
 export function readCacheEntries<T>(file: string | null): Record<string, T> {
   const data = file ? readJsonOrNull<{ version?: number; entries?: Record<string, T> }>(file) : null;
   return data?.version === 1 && data.entries && typeof data.entries === 'object' ? data.entries : {};
+}
+
+/** Writes a cache file read by readCacheEntries; a cache that cannot be written only costs time (false). */
+export function writeCacheEntries(file: string, entries: Record<string, unknown>, o: { durable?: boolean } = {}): boolean {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileAtomic(file, JSON.stringify({ version: 1, entries }), o);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The path exists (a dangling symlink counts). */
