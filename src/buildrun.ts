@@ -73,7 +73,9 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   const jobserver = project.config.jobserver && tasks.length ? Jobserver.create(project.config.buildDir, o.jobs) : null;
   // Loaded only when something builds: a no-op never loads the build machinery's code.
   const build: PackageBuilder | null = o.builder ?? (tasks.length ? (await import('./spkg/package.js')).buildPackage : null);
-  const ctx: BuildContext = { project, bus: o.bus, signal: o.signal, db, check: o.check, offline: o.offline, fingerprint: (n: string) => fingerprints.get(n), jobserver };
+  // Started on a first pip install only; a run that builds nothing does not load them.
+  const pipWorkers = build && !o.builder ? new (await import('./python/pipworker.js')).PipWorkers() : undefined;
+  const ctx: BuildContext = { project, bus: o.bus, signal: o.signal, db, check: o.check, offline: o.offline, fingerprint: (n: string) => fingerprints.get(n), jobserver, pipWorkers };
   const results = new Map<string, BuildOutcome>();
   const prefix = project.config.prefix;
   // Read only when something builds: a no-op run does not touch the file.
@@ -101,6 +103,7 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
     });
   } finally {
     jobserver?.close();
+    pipWorkers?.close();
     try {
       recordDurations(prefix, measured);
     } catch (e) {

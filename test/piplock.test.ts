@@ -85,7 +85,8 @@ describe('pip lock', { timeout: 600_000 }, () => {
   it('two sagebuild processes on one prefix: an uninstall never overlaps another pip run', async () => {
     rig.write({ ...purePkg('pb', '0.1'), ...purePkg('pc', '0.1') });
     assert.equal((await rig.run('pb', 'pc')).exitCode, 0);
-    // Every Python start in the venv logs its pip command, and when it ended.
+    // Every Python start in the venv logs its pip command, and when it ended; so does every
+    // install forked by sagebuild's pip worker (from the fork to os._exit, which skips atexit).
     const site = readdirSync(rig.path('local/lib')).find((d) => d.startsWith('python'))!;
     const log = rig.path('pipruns.log');
     writeFileSync(
@@ -97,6 +98,15 @@ describe('pip lock', { timeout: 600_000 }, () => {
         'if op and (sys.argv[0] == "-m" or "pip" in sys.argv[0]):',
         '    start = time.time()',
         '    atexit.register(lambda: open(LOG, "a").write(f"{os.getpid()} {op} {start} {time.time()}\\n"))',
+        'def forked():',
+        '    start, exit_ = time.time(), os._exit',
+        '    def logged(code):',
+        '        op = next((a for a in sys.argv[1:] if a in ("install", "uninstall")), None)',
+        '        if op:',
+        '            open(LOG, "a").write(f"{os.getpid()} {op} {start} {time.time()}\\n")',
+        '        exit_(code)',
+        '    os._exit = logged',
+        'os.register_at_fork(after_in_child=forked)',
       ].join('\n') + '\n',
     );
     const run = (args: string[]) => rig.start(args);

@@ -25,6 +25,12 @@ export interface LockedRunOptions {
    * so a wait there counts as the step's time.
    */
   onLocked?: () => void;
+  /**
+   * Runs the step another way while the lock is held (python/pipworker.ts: a pip install from a
+   * worker, which holds its own shared flock meanwhile); null: it could not, the step is started
+   * as a process. Not used under flock(1) processes.
+   */
+  via?: (argv: string[]) => Promise<RunResult | null>;
 }
 
 export class LockWaitCanceled extends Error {
@@ -45,7 +51,7 @@ export async function runLocked(mode: LockMode, lockFile: string, argv: string[]
     o.onLocked?.();
     try {
       if (!argv) return { exitCode: 0, signal: undefined, canceled: false };
-      return await runLogged(argv[0]!, argv.slice(1), { ...o, lockFd: lock.fd });
+      return (await o.via?.(argv)) ?? (await runLogged(argv[0]!, argv.slice(1), { ...o, lockFd: lock.fd }));
     } finally {
       lock.release();
     }

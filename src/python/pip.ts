@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { EventBus } from '../events.js';
 import type { PythonDist } from '../state/manifest.js';
 import { runLocked } from '../proc/lockedstep.js';
+import type { PipWorkers } from './pipworker.js';
 import type { RunResult } from '../proc/spawn.js';
 import { pipLockFile, wheelhouseOf } from '../state/layout.js';
 import { readdirOrEmpty } from '../util/fs.js';
@@ -18,6 +19,8 @@ export interface PipContext {
   cwd: string;
   /** Ends a wait for the pip lock (LockWaitCanceled); a pip run that has started always completes. */
   cancel?: AbortSignal;
+  /** The build run's pip workers: installs go through them when they can (python/pipworker.ts). */
+  workers?: PipWorkers;
 }
 
 export class PipError extends Error {}
@@ -63,7 +66,12 @@ const COMMON = ['--isolated', '--disable-pip-version-check', '--no-input'];
 export async function pipInstall(ctx: PipContext, dists: PythonDist[]): Promise<void> {
   if (!dists.length) return;
   const argv = [...pipArgv(ctx.venv), 'install', ...COMMON, '--no-index', '--no-deps', '--no-cache-dir', '--find-links', wheelhouseOf(ctx.venv), ...dists.map((d) => `${d.name}==${d.version}`)];
-  const r = await timedLocked(ctx, 'shared', argv, 'pip-install');
+  // pip itself changing: a process (the worker's pip would be the old one), and the worker goes.
+  const selfUpdate = dists.some((d) => normalizeName(d.name) === 'pip');
+  const { workers } = ctx;
+  const via = workers && !selfUpdate && argv[1] === '-m' ? (a: string[]) => workers.run(a[0]!, a.slice(3), { cwd: ctx.cwd, env: ctx.env, id: ctx.id, bus: ctx.bus, lockFile: pipLockFile(ctx.venv) }) : undefined;
+  const r = await timedLocked(ctx, 'shared', argv, 'pip-install', via);
+  if (selfUpdate) workers?.forget(argv[0]!);
   if (r.exitCode !== 0) throw new PipError(`pip install of ${dists.map((d) => `${d.name}==${d.version}`).join(' ')} failed (exit code ${r.exitCode})`);
 }
 
@@ -78,6 +86,7 @@ export async function pipUninstall(ctx: PipContext, dists: PythonDist[]): Promis
   }
   argv = [...argv, 'uninstall', ...COMMON, '--yes', ...dists.map((d) => d.name)];
   const r = await timedLocked(ctx, 'exclusive', argv, 'pip-uninstall');
+  if (dists.some((d) => normalizeName(d.name) === 'pip')) ctx.workers?.forget(argv[0]!);
   if (r.exitCode !== 0) throw new PipError(`pip uninstall of ${dists.map((d) => d.name).join(' ')} failed (exit code ${r.exitCode})`);
 }
 
@@ -109,7 +118,7 @@ export async function waitForPip(ctx: PipContext, mode: 'shared' | 'exclusive'):
 }
 
 /** runLocked on the pip lock, as phases for --trace: the wait for the lock, then `phase` (the step) once it is taken. */
-async function timedLocked(ctx: PipContext, mode: 'shared' | 'exclusive', argv: string[] | null, phase: 'pip-install' | 'pip-uninstall' | null): Promise<RunResult> {
+async function timedLocked(ctx: PipContext, mode: 'shared' | 'exclusive', argv: string[] | null, phase: 'pip-install' | 'pip-uninstall' | null, via?: (argv: string[]) => Promise<RunResult | null>): Promise<RunResult> {
   const { bus, id } = ctx;
   bus.emit({ type: 'phase', id, phase: 'pip-lock-wait', edge: 'begin', detail: mode });
   let waiting = true;
@@ -120,7 +129,7 @@ async function timedLocked(ctx: PipContext, mode: 'shared' | 'exclusive', argv: 
     if (phase) bus.emit({ type: 'phase', id, phase, edge: 'begin' });
   };
   try {
-    return await runLocked(mode, pipLockFile(ctx.venv), argv, { cwd: ctx.cwd, env: ctx.env, id, bus, signal: NEVER, onLocked: locked }, ctx.cancel);
+    return await runLocked(mode, pipLockFile(ctx.venv), argv, { cwd: ctx.cwd, env: ctx.env, id, bus, signal: NEVER, onLocked: locked, via }, ctx.cancel);
   } finally {
     if (waiting) bus.emit({ type: 'phase', id, phase: 'pip-lock-wait', edge: 'end', detail: mode });
     else if (phase) bus.emit({ type: 'phase', id, phase, edge: 'end' });

@@ -6,6 +6,7 @@ import type { InstalledDb } from '../state/installed.js';
 import type { Jobserver } from '../jobserver.js';
 import type { Project } from '../project.js';
 import type { Recipe } from '../recipes.js';
+import type { PipWorkers } from '../python/pipworker.js';
 import type { PkgPaths } from './env.js';
 
 export interface BuildContext {
@@ -18,6 +19,8 @@ export interface BuildContext {
   fingerprint: (name: string) => Fingerprint;
   /** null: no jobserver (disabled, or mkfifo unavailable); MAKE then gets its own -jN. */
   jobserver: Jobserver | null;
+  /** This run's pip workers (installs without starting pip each time); closed when the run ends. */
+  pipWorkers?: PipWorkers;
 }
 
 /** What building one package came to. */

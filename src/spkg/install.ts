@@ -145,7 +145,7 @@ export async function install(ctx: BuildContext, r: Recipe, p: PkgPaths, env: Re
   const venv = ctx.project.config.venv;
   const wheelhouse = wheelhouseOf(venv);
   const touchesWheelhouse = () => [...removing, ...absNew].some((f) => path.dirname(f) === wheelhouse);
-  const pipCtx = { venv, env, id, bus: ctx.bus, cwd: p.buildRoot };
+  const pipCtx = { venv, env, id, bus: ctx.bus, cwd: p.buildRoot, workers: ctx.pipWorkers };
   const warn = (message: string) => ctx.bus.emit({ type: 'warning', message: `${id}: ${message}` });
   const oldDists = old.flatMap((o) => pythonDistsOf(o.manifest));
   const backupName = `${id}-${process.pid}`;
