@@ -74,7 +74,8 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   // Loaded only when something builds: a no-op never loads the build machinery's code.
   const build: PackageBuilder | null = o.builder ?? (tasks.length ? (await import('./spkg/package.js')).buildPackage : null);
   // Started on a first pip install only; a run that builds nothing does not load them.
-  const pipWorkers = build && !o.builder ? new (await import('./python/pipworker.js')).PipWorkers() : undefined;
+  // SAGEBUILD_PIP_WORKER=0: a pip process per install, as before them.
+  const pipWorkers = build && !o.builder && process.env.SAGEBUILD_PIP_WORKER !== '0' ? new (await import('./python/pipworker.js')).PipWorkers() : undefined;
   const ctx: BuildContext = { project, bus: o.bus, signal: o.signal, db, check: o.check, offline: o.offline, fingerprint: (n: string) => fingerprints.get(n), jobserver, pipWorkers };
   const results = new Map<string, BuildOutcome>();
   const prefix = project.config.prefix;
