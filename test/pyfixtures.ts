@@ -68,7 +68,9 @@ function copyRelocated(from: string, to: string, rel = ''): void {
  * Call it before writing the rig's own files.
  */
 export async function withToolchain(rig: Rig, extraConfig = ''): Promise<void> {
-  const config = TOOLCHAIN_CONFIG + extraConfig;
+  // Built once under TOOLCHAIN_CONFIG alone; the rig's extra settings (jobs: ...) are written
+  // after the copy, and the check below says if one of them made the copy out of date.
+  const config = TOOLCHAIN_CONFIG;
   const key = createHash('sha256').update(config);
   for (const p of TOOLCHAIN) hashTree(path.join(ROOT, 'pkgs', p), key.update(`pkgs/${p}/`));
   hashTree(path.join(ROOT, 'src'), key.update('src/'));
@@ -107,6 +109,7 @@ export async function withToolchain(rig: Rig, extraConfig = ''): Promise<void> {
     }
   }
   copyRelocated(tree, rig.dir);
+  if (extraConfig) writeFileSync(rig.path('build.config.yaml'), TOOLCHAIN_CONFIG + extraConfig);
   const check = await runInProcess(['-n', 'all'], rig.dir);
   if (check.exitCode !== 0 || check.stdout !== 'Nothing to (re)build.') throw new Error(`the relocated toolchain is not up to date in ${rig.dir}:\n${check.all}`);
 }
