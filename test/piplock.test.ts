@@ -86,7 +86,8 @@ describe('pip lock', { timeout: 600_000 }, () => {
     rig.write({ ...purePkg('pb', '0.1'), ...purePkg('pc', '0.1') });
     assert.equal((await rig.run('pb', 'pc')).exitCode, 0);
     // Every Python start in the venv logs its pip command, and when it ended; so does every
-    // install forked by sagebuild's pip worker (from the fork to os._exit, which skips atexit).
+    // install or uninstall forked by sagebuild's pip worker (from taking its flock to os._exit,
+    // which skips atexit).
     const site = readdirSync(rig.path('local/lib')).find((d) => d.startsWith('python'))!;
     const log = rig.path('pipruns.log');
     writeFileSync(
@@ -99,13 +100,17 @@ describe('pip lock', { timeout: 600_000 }, () => {
         '    start = time.time()',
         '    atexit.register(lambda: open(LOG, "a").write(f"{os.getpid()} {op} {start} {time.time()}\\n"))',
         'def forked():',
-        '    start, exit_ = time.time(), os._exit',
+        '    import fcntl',
+        '    exit_, flock_, held = os._exit, fcntl.flock, []',
+        '    def flock(fd, op):',
+        '        flock_(fd, op)',
+        '        held.append(time.time())',
         '    def logged(code):',
         '        op = next((a for a in sys.argv[1:] if a in ("install", "uninstall")), None)',
-        '        if op:',
-        '            open(LOG, "a").write(f"{os.getpid()} {op} {start} {time.time()}\\n")',
+        '        if op and held:',
+        '            open(LOG, "a").write(f"{os.getpid()} {op} {held[0]} {time.time()}\\n")',
         '        exit_(code)',
-        '    os._exit = logged',
+        '    fcntl.flock, os._exit = flock, logged',
         'os.register_at_fork(after_in_child=forked)',
       ].join('\n') + '\n',
     );

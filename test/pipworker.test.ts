@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, utimesSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { EventBus } from '../src/events.ts';
@@ -29,6 +29,7 @@ describe('pip worker', { timeout: 300_000 }, () => {
       id,
       bus,
       lockFile,
+      mode: 'shared',
     });
 
   before(async () => {
@@ -85,16 +86,46 @@ describe('pip worker', { timeout: 300_000 }, () => {
     }
   });
 
+  it('an exclusive request: the child waits for the lock until the caller hands it over, then runs', async () => {
+    // Another process holds the lock (as sagebuild would, until the child has started): the
+    // child is seen blocked on it in /proc/locks, and the uninstall runs once it is let go.
+    const pre = new PipWorkers();
+    assert.equal((await install(pre, 'pre', 'wthree==1.0'))?.exitCode, 0);
+    pre.close();
+    const holder = spawn('flock', ['-x', lockFile, 'sleep', '60'], { stdio: 'ignore', detached: true });
+    const workers = new PipWorkers();
+    try {
+      await waitFor('the exclusive lock to be held', () => execaSyncFlock(lockFile) !== 0);
+      let started = false;
+      let done = false;
+      const r = workers.run(python, ['uninstall', '--isolated', '--disable-pip-version-check', '--yes', 'wthree'], { cwd: rig.path(), env: { PATH: process.env.PATH! }, id: 'ex', bus, lockFile, mode: 'exclusive', onStarted: () => (started = true) });
+      void r.then(() => (done = true));
+      const ino = statSync(lockFile).ino;
+      await waitFor('the child to wait for the lock', () => started && readFileSync('/proc/locks', 'utf8').split('\n').some((l) => /->\s+FLOCK/.test(l) && l.includes(`:${ino} `)));
+      assert.equal(done, false, 'pip ran while another process held the lock');
+      process.kill(-holder.pid!, 'SIGKILL');
+      assert.equal((await r)?.exitCode, 0, (lines.get('ex') ?? []).join('\n'));
+      assert.ok(lines.get('ex')!.some((l) => /Successfully uninstalled wthree-1\.0/.test(l)), lines.get('ex')!.join('\n'));
+    } finally {
+      try {
+        process.kill(-holder.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+      workers.close();
+    }
+  });
+
   it('runs each request in its own folder and environment', async () => {
     const workers = new PipWorkers();
     try {
       // --find-links . : found only from the request's folder, not the worker's.
       const args = ['install', '--isolated', '--disable-pip-version-check', '--no-index', '--no-deps', '--force-reinstall', '--find-links', '.', 'wtwo==1.0'];
-      const r = await workers.run(python, args, { cwd: wheels, env: { PATH: process.env.PATH! }, id: 'cwd', bus, lockFile });
+      const r = await workers.run(python, args, { cwd: wheels, env: { PATH: process.env.PATH! }, id: 'cwd', bus, lockFile, mode: 'shared' });
       assert.equal(r?.exitCode, 0, (lines.get('cwd') ?? []).join('\n'));
       // pip reads PIP_* from the request's environment (where not --isolated).
       const env = { PATH: process.env.PATH!, PIP_INDEX_URL: 'http://index.invalid/simple/' };
-      assert.equal((await workers.run(python, ['config', 'list'], { cwd: rig.path(), env, id: 'env', bus, lockFile }))?.exitCode, 0);
+      assert.equal((await workers.run(python, ['config', 'list'], { cwd: rig.path(), env, id: 'env', bus, lockFile, mode: 'shared' }))?.exitCode, 0);
       assert.match((lines.get('env') ?? []).join('\n'), /env:\.index-url='http:\/\/index\.invalid\/simple\/'/);
     } finally {
       workers.close();
@@ -118,7 +149,7 @@ describe('pip worker', { timeout: 300_000 }, () => {
     await execa('python3', ['-m', 'venv', '--without-pip', bare]);
     const none = new PipWorkers();
     try {
-      const r = await none.run(path.join(bare, 'bin', 'python3'), ['install', 'x'], { cwd: rig.path(), env: { PATH: process.env.PATH! }, id: 'nopip', bus, lockFile });
+      const r = await none.run(path.join(bare, 'bin', 'python3'), ['install', 'x'], { cwd: rig.path(), env: { PATH: process.env.PATH! }, id: 'nopip', bus, lockFile, mode: 'shared' });
       assert.equal(r, null);
     } finally {
       none.close();

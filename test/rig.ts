@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The project folder: the nearest package.json above this module (test/, or a bundle of the tests under .testbuild/). */
+export const ROOT = (() => {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error('no package.json above the tests');
+  }
+})();
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
 /** Where installation records live in a tree: Sage's, and sagebuild's own for pip packages (Sage keeps none for them). */
 export const SAGE_RECORDS = 'var/lib/sage/installed';

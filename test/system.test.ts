@@ -9,14 +9,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from './rig.ts';
 import { decideSystemPackages } from '../src/system/decide.ts';
 import type { Decision } from '../src/system/decide.ts';
 import { argValue, parseM4 } from '../src/system/m4.ts';
 import { compareVersionOp } from '../src/system/version.ts';
 
 // ../shared beside the project, wherever it is checked out (CI: a clean clone with ../shared).
-const SAGE_TREE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'data', 'sage-10.10-tree.tar.gz');
+const SAGE_TREE = path.resolve(ROOT, '..', 'shared', 'data', 'sage-10.10-tree.tar.gz');
 
 let tmp: string;
 let bin: string;

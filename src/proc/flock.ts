@@ -63,6 +63,12 @@ export interface OsLock {
   /** The locked file's descriptor: a child given it keeps the lock until it exits too. */
   readonly fd: number;
   release(): void;
+  /**
+   * Closes the descriptor, so that the kernel lock goes to a child process waiting for it on a
+   * file description of its own (python/pipworker.ts's exclusive installs), while the lock still
+   * counts as held in this process (its other waiters wait here) until release().
+   */
+  handOver(): void;
 }
 
 /**
@@ -83,12 +89,18 @@ export async function acquireFlock(file: string, mode: LockMode, signal: AbortSi
         const e = localEntry(file);
         e[mode]++;
         let released = false;
+        let closed = false;
+        const close = () => {
+          if (!closed) closeSync(fd); // the lock goes with the last descriptor of its file description
+          closed = true;
+        };
         return {
           fd,
+          handOver: close,
           release() {
             if (released) return;
             released = true;
-            closeSync(fd); // the lock goes with the last descriptor of its file description
+            close();
             e[mode]--;
             const wake = [...e.wake];
             e.wake.clear();

@@ -26,11 +26,12 @@ export interface LockedRunOptions {
    */
   onLocked?: () => void;
   /**
-   * Runs the step another way while the lock is held (python/pipworker.ts: a pip install from a
-   * worker, which holds its own shared flock meanwhile); null: it could not, the step is started
-   * as a process. Not used under flock(1) processes.
+   * Runs the step another way while the lock is held (python/pipworker.ts: pip from a worker,
+   * whose child takes the lock on a file description of its own: a shared lock beside ours, an
+   * exclusive one once we hand ours over, which `handOver` does); null: it could not, the step
+   * is started as a process. Not used under flock(1) processes.
    */
-  via?: (argv: string[]) => Promise<RunResult | null>;
+  via?: (argv: string[], handOver: () => void) => Promise<RunResult | null>;
 }
 
 export class LockWaitCanceled extends Error {
@@ -51,7 +52,7 @@ export async function runLocked(mode: LockMode, lockFile: string, argv: string[]
     o.onLocked?.();
     try {
       if (!argv) return { exitCode: 0, signal: undefined, canceled: false };
-      return (await o.via?.(argv)) ?? (await runLogged(argv[0]!, argv.slice(1), { ...o, lockFd: lock.fd }));
+      return (await o.via?.(argv, () => lock.handOver())) ?? (await runLogged(argv[0]!, argv.slice(1), { ...o, lockFd: lock.fd }));
     } finally {
       lock.release();
     }

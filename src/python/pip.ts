@@ -69,8 +69,7 @@ export async function pipInstall(ctx: PipContext, dists: PythonDist[]): Promise<
   // pip itself changing: a process (the worker's pip would be the old one), and the worker goes.
   const selfUpdate = dists.some((d) => normalizeName(d.name) === 'pip');
   const { workers } = ctx;
-  const via = workers && !selfUpdate && argv[1] === '-m' ? (a: string[]) => workers.run(a[0]!, a.slice(3), { cwd: ctx.cwd, env: ctx.env, id: ctx.id, bus: ctx.bus, lockFile: pipLockFile(ctx.venv) }) : undefined;
-  const r = await timedLocked(ctx, 'shared', argv, 'pip-install', via);
+  const r = await timedLocked(ctx, 'shared', argv, 'pip-install', selfUpdate ? undefined : viaWorker(ctx, 'shared'));
   if (selfUpdate) workers?.forget(argv[0]!);
   if (r.exitCode !== 0) throw new PipError(`pip install of ${dists.map((d) => `${d.name}==${d.version}`).join(' ')} failed (exit code ${r.exitCode})`);
 }
@@ -85,9 +84,18 @@ export async function pipUninstall(ctx: PipContext, dists: PythonDist[]): Promis
     return; // no python/pip left in the venv: nothing pip could know about
   }
   argv = [...argv, 'uninstall', ...COMMON, '--yes', ...dists.map((d) => d.name)];
-  const r = await timedLocked(ctx, 'exclusive', argv, 'pip-uninstall');
-  if (dists.some((d) => normalizeName(d.name) === 'pip')) ctx.workers?.forget(argv[0]!);
+  const selfUpdate = dists.some((d) => normalizeName(d.name) === 'pip');
+  const r = await timedLocked(ctx, 'exclusive', argv, 'pip-uninstall', selfUpdate ? undefined : viaWorker(ctx, 'exclusive'));
+  if (selfUpdate) ctx.workers?.forget(argv[0]!);
   if (r.exitCode !== 0) throw new PipError(`pip uninstall of ${dists.map((d) => d.name).join(' ')} failed (exit code ${r.exitCode})`);
+}
+
+/** The step through the run's pip worker, for `python -m pip` (not pip run from its wheel). */
+function viaWorker(ctx: PipContext, mode: 'shared' | 'exclusive') {
+  const { workers } = ctx;
+  if (!workers) return undefined;
+  return (argv: string[], handOver: () => void) =>
+    argv[1] === '-m' ? workers.run(argv[0]!, argv.slice(3), { cwd: ctx.cwd, env: ctx.env, id: ctx.id, bus: ctx.bus, lockFile: pipLockFile(ctx.venv), mode, onStarted: mode === 'exclusive' ? handOver : undefined }) : Promise.resolve(null);
 }
 
 /**
@@ -118,7 +126,7 @@ export async function waitForPip(ctx: PipContext, mode: 'shared' | 'exclusive'):
 }
 
 /** runLocked on the pip lock, as phases for --trace: the wait for the lock, then `phase` (the step) once it is taken. */
-async function timedLocked(ctx: PipContext, mode: 'shared' | 'exclusive', argv: string[] | null, phase: 'pip-install' | 'pip-uninstall' | null, via?: (argv: string[]) => Promise<RunResult | null>): Promise<RunResult> {
+async function timedLocked(ctx: PipContext, mode: 'shared' | 'exclusive', argv: string[] | null, phase: 'pip-install' | 'pip-uninstall' | null, via?: (argv: string[], handOver: () => void) => Promise<RunResult | null>): Promise<RunResult> {
   const { bus, id } = ctx;
   bus.emit({ type: 'phase', id, phase: 'pip-lock-wait', edge: 'begin', detail: mode });
   let waiting = true;

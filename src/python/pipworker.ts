@@ -3,14 +3,13 @@
 // installs some 200 wheels. A worker is one Python process per venv (and per startup-relevant
 // environment) for one build run: it imports pip once, then forks a child per install, which
 // runs pip's main() from that clean, imported state (so nothing one install did is seen by the
-// next) with the request's folder and environment, and holds its own shared flock on the pip lock
-// while it runs, as a pip process holds the inherited one. The worker relays each child's output
-// lines, tagged with the request, and its exit status.
-//
-// Only installs (shared lock) come here: an uninstall needs the exclusive lock, which sagebuild
-// itself holds on another open file. Whatever a worker cannot serve (it could not import pip, pip
-// changed on disk since it started, it died before the child started) is answered `null`, and the
-// caller starts pip as a process as before. The worker runs in its own process group, guarded by
+// next) with the request's folder and environment, and holds its own flock on the pip lock while
+// it runs, as a pip process holds the inherited one: shared (an install) beside sagebuild's, or
+// exclusive (an uninstall), which the child waits for until sagebuild, told the child has
+// started, hands its own over. The worker relays each child's output lines, tagged with the
+// request, and its exit status. Whatever a worker cannot serve (it could not import pip, pip
+// changed on disk since it started, it died before the child started) is answered `null`, and
+// the caller starts pip as a process as before. The worker runs in its own process group, guarded by
 // the run's watchdog like a recipe: if sagebuild dies, it and its children are stopped.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -29,6 +28,7 @@ try:
     from pip._internal.cli.main import main as pip_main
     from pip._internal.commands import create_command
     create_command('install')
+    create_command('uninstall')
     # pkg_resources builds its view of the installed distributions when imported: a child forked
     # later would see the venv as it was then.
     if 'pip._vendor.pkg_resources' in sys.modules or 'pkg_resources' in sys.modules:
@@ -64,8 +64,10 @@ def start(req):
             os.close(w)
             null = os.open(os.devnull, os.O_RDONLY)
             os.dup2(null, 0)
-            lock = os.open(req['lock'], os.O_RDWR | os.O_CREAT, 0o666)
-            fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            # Read-only, as sagebuild and flock(1) open it. Shared: beside sagebuild's, at once;
+            # exclusive: once sagebuild, told of this child, has handed its lock over.
+            lock = os.open(req['lock'], os.O_RDONLY)
+            fcntl.flock(lock, fcntl.LOCK_EX if req['mode'] == 'exclusive' else fcntl.LOCK_SH | fcntl.LOCK_NB)
             os.chdir(req['cwd'])
             os.environ.clear()
             os.environ.update(req['env'])
@@ -126,10 +128,23 @@ while stdin_open or children:
 /** Environment variables read when Python starts (paths, flags, encodings): a worker serves only requests that agree on them. */
 const STARTUP = /^(PYTHON|LC_|LANG$)/;
 
+export interface WorkerRequest {
+  cwd: string;
+  env: Record<string, string>;
+  id: string;
+  bus: EventBus;
+  lockFile: string;
+  /** The lock the child takes: shared beside the caller's, or exclusive after `onStarted`. */
+  mode: 'shared' | 'exclusive';
+  /** The child exists (and, for an exclusive lock, waits for it): the caller hands its lock over. */
+  onStarted?: () => void;
+}
+
 interface Request {
   id: string;
   bus: EventBus;
   started: boolean;
+  onStarted?: () => void;
   resolve: (r: RunResult | null) => void;
 }
 
@@ -165,7 +180,7 @@ class Worker {
     for (const h of [this.child, this.child.stdin, this.child.stdout] as unknown as { ref?: () => void; unref?: () => void }[]) (busy ? h.ref : h.unref)?.call(h);
   }
 
-  run(args: string[], o: { cwd: string; env: Record<string, string>; id: string; bus: EventBus; lockFile: string }): Promise<RunResult | null> {
+  run(args: string[], o: WorkerRequest): Promise<RunResult | null> {
     const n = this.next++;
     if (!this.requests.size) this.hold(true);
     return new Promise((resolve) => {
@@ -173,12 +188,13 @@ class Worker {
         id: o.id,
         bus: o.bus,
         started: false,
+        onStarted: o.onStarted,
         resolve: (r) => {
           if (!this.requests.size) this.hold(false);
           resolve(r);
         },
       });
-      this.child.stdin!.write(`${JSON.stringify({ id: n, args, cwd: o.cwd, env: o.env, lock: o.lockFile })}\n`);
+      this.child.stdin!.write(`${JSON.stringify({ id: n, args, cwd: o.cwd, env: o.env, lock: o.lockFile, mode: o.mode })}\n`);
     });
   }
 
@@ -194,7 +210,10 @@ class Worker {
     const req = this.requests.get(Number(num));
     if (!req) return;
     if (tag === 'O') req.bus.emit({ type: 'output', id: req.id, line: rest ?? '' });
-    else if (tag === 'S') req.started = true;
+    else if (tag === 'S') {
+      req.started = true;
+      req.onStarted?.();
+    }
     else if (tag === 'R' || tag === 'D') {
       this.requests.delete(Number(num));
       if (tag === 'R') {
@@ -228,10 +247,10 @@ export class PipWorkers {
   private readonly workers = new Map<string, Worker>();
 
   /**
-   * `python -m pip <args>` (an install, under the shared pip lock the caller holds) through the
-   * venv's worker; null when no worker can serve it: the caller then starts pip itself.
+   * `python -m pip <args>` under the pip lock the caller holds (`o.mode`), through the venv's
+   * worker; null when no worker can serve it: the caller then starts pip itself.
    */
-  run(python: string, args: string[], o: { cwd: string; env: Record<string, string>; id: string; bus: EventBus; lockFile: string }): Promise<RunResult | null> {
+  run(python: string, args: string[], o: WorkerRequest): Promise<RunResult | null> {
     const startup = Object.entries(o.env).filter(([k]) => STARTUP.test(k)).sort(([a], [b]) => (a < b ? -1 : 1));
     const key = JSON.stringify([python, startup]);
     let w = this.workers.get(key);
