@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readlinkSync, statSync, writeFileSy
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CLI, Rig, processGone, scriptPkg, waitFor, type Tree } from './rig.ts';
+import { processStart } from '../src/util/proc.ts';
 
 /** One raw tar header block (ustar), and the data blocks after it. */
 function tarBlock(name: string, type: string, o: { data?: string; linkname?: string; mode?: number } = {}): Buffer {
@@ -213,8 +214,12 @@ describe('hostile environments', () => {
     const dead = execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim(); // a process that has ended
     const stale = `local9/var/lib/sage/installed/.f-1.0.tmp-${dead}`;
     const staleAsync = `local9/var/lib/sage/installed/.f-1.0.tmp-${dead}-3`; // writeFileAtomicAsync's
-    const live = `local9/var/lib/sage/installed/.f-1.0.tmp-${process.pid}`;
-    rig.write({ [stale]: '{"cut off', [staleAsync]: '{"cut off', [live]: '{"in progress' });
+    const start = processStart(process.pid);
+    const live = `local9/var/lib/sage/installed/.f-1.0.tmp-${process.pid}-s${start}`;
+    const liveOld = `local9/var/lib/sage/installed/.f-1.0.tmp-${process.pid}`; // an older sagebuild's, or without /proc
+    // A live process that reuses a dead writer's pid: its start time differs.
+    const reused = `local9/var/lib/sage/installed/.f-1.0.tmp-${process.pid}-s${Number(start) - 1}-2`;
+    rig.write({ [stale]: '{"cut off', [staleAsync]: '{"cut off', [live]: '{"in progress', [liveOld]: '{"in progress', [reused]: '' });
     assert.equal((await rig.run('-n', 'f')).exitCode, 0);
     assert.ok(rig.exists(stale), 'a dry run changes nothing');
     const st = await rig.run('status');
@@ -222,6 +227,8 @@ describe('hostile environments', () => {
     assert.equal(rig.exists(stale), false, "the dead writer's temp file is gone");
     assert.equal(rig.exists(staleAsync), false, 'its numbered one too');
     assert.ok(rig.exists(live), "a live writer's temp file stays");
+    assert.ok(rig.exists(liveOld), "a live writer's temp file stays (named by its pid alone)");
+    assert.equal(rig.exists(reused), false, 'the temp file of a dead writer whose pid a live process reuses is gone');
     assert.deepEqual(rig.manifests('local9'), ['f-1.0']);
   });
 });

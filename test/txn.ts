@@ -50,7 +50,16 @@ interface ManifestLike {
 
 function manifests(prefix: string): Map<string, ManifestLike> {
   const out = new Map<string, ManifestLike>();
-  for (const d of RECORDS) for (const n of list(path.join(prefix, d))) out.set(`${d}/${n}`, JSON.parse(readFileSync(path.join(prefix, d, n), 'utf8')) as ManifestLike);
+  for (const d of RECORDS) {
+    for (const n of list(path.join(prefix, d))) {
+      const text = readFileSync(path.join(prefix, d, n), 'utf8');
+      try {
+        out.set(`${d}/${n}`, JSON.parse(text) as ManifestLike);
+      } catch (e) {
+        throw new Error(`${d}/${n} in ${prefix} is not JSON (${text.length} bytes: ${JSON.stringify(text.slice(0, 80))}): ${(e as Error).message}`);
+      }
+    }
+  }
   return out;
 }
 

@@ -3,7 +3,7 @@
 import { type Stats, closeSync, fdatasyncSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { open as openAsync, rename as renameAsync, rm as rmAsync } from 'node:fs/promises';
 import path from 'node:path';
-import { processAlive } from './proc.js';
+import { processAlive, processStart } from './proc.js';
 
 /** The names in a folder; [] when it does not exist or cannot be read. */
 export function readdirOrEmpty(dir: string): string[] {
@@ -115,10 +115,20 @@ export function fsyncDir(dir: string): void {
  * the old or the new content, never half of it. On failure the temp file is removed and the
  * error (with its errno code) names the file.
  */
+/**
+ * Who writes a temp file: `<pid>-s<start>` (the process's start time, /proc's clock ticks since
+ * boot), so that a later process given the same pid is not taken for the writer (pids wrap at
+ * 32768 on many systems, within minutes on a busy build machine); `<pid>` where /proc cannot say.
+ */
+const TEMP_OWNER = (() => {
+  const start = processStart(process.pid);
+  return start ? `${process.pid}-s${start}` : String(process.pid);
+})();
+
 export function writeFileAtomic(file: string, content: string | Buffer, o: { durable?: boolean } = {}): void {
   const durable = o.durable ?? true;
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}`);
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${TEMP_OWNER}`);
   try {
     const fd = openSync(tmp, 'w');
     try {
@@ -147,7 +157,7 @@ function cannotWrite(file: string, e: unknown): Error {
  */
 export async function writeFileAtomicAsync(file: string, content: string | Buffer): Promise<void> {
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${++tmpSeq}`);
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${TEMP_OWNER}-${++tmpSeq}`);
   try {
     const fh = await openAsync(tmp, 'w');
     try {
@@ -217,13 +227,17 @@ export function writableDirProblem(dir: string): string | null {
 }
 
 /**
- * Removes the temp files (writeFileAtomic's `.<name>.tmp-<pid>`, writeFileAtomicAsync's `...-<pid>-<n>`) that processes now gone left in
- * `dir`: a kill between the write and the rename. A live process's temp file is its write in
- * progress.
+ * Removes the temp files (writeFileAtomic's `.<name>.tmp-<pid>-s<start>`, writeFileAtomicAsync's
+ * `...-<n>` after it; `<pid>` alone where /proc cannot say, or from an older sagebuild) that
+ * processes now gone left in `dir`: a kill between the write and the rename. A live process's temp
+ * file is its write in progress; a process that reuses a dead writer's pid is not its writer.
  */
 export function removeDeadTemps(dir: string): void {
   for (const n of readdirOrEmpty(dir)) {
-    const pid = n.startsWith('.') ? Number(/\.tmp-(\d+)(?:-\d+)?$/.exec(n)?.[1]) : 0; // writeFileAtomic(Async)'s temp names
-    if (pid && !processAlive(pid)) rmSync(path.join(dir, n), { force: true });
+    const m = n.startsWith('.') ? /\.tmp-(\d+)(?:-s(\d+))?(?:-\d+)?$/.exec(n) : null;
+    if (!m) continue;
+    const pid = Number(m[1]);
+    const writing = processAlive(pid) && (m[2] === undefined || processStart(pid) === m[2]);
+    if (!writing) rmSync(path.join(dir, n), { force: true });
   }
 }
