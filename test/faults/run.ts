@@ -258,7 +258,10 @@ function arg(name: string, fallback: number): number {
   return v === undefined ? fallback : Number(v);
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+// Run as a program (npm run test:faults), not when faults.test.ts imports it; bundled into that
+// test file (test/all.mjs), import.meta.url is the test process's own script, so the name decides.
+const self = fileURLToPath(import.meta.url);
+if (process.argv[1] && path.resolve(process.argv[1]) === self && path.basename(self) === 'run.ts') {
   const seed = arg('seed', Number(process.env.SAGEBUILD_FAULTS_SEED ?? Date.now() % 1_000_000));
   const o: FaultOptions = { seed, trials: arg('trials', 100), pkgs: arg('pkgs', 20), python: arg('python', 5), files: arg('files', 300), jobs: arg('jobs', 4), log: (l) => process.stdout.write(`${l}\n`) };
   process.stdout.write(`faults: seed ${o.seed}, ${o.trials} trials, ${o.pkgs} packages (${o.pkgs - o.python} C, ${o.python} Python) x ${o.files} files, -j ${o.jobs}\n`);
