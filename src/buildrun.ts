@@ -73,7 +73,7 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   const jobserver = project.config.jobserver && tasks.length ? Jobserver.create(project.config.buildDir, o.jobs) : null;
   // Loaded only when something builds: a no-op never loads the build machinery's code.
   const build: PackageBuilder | null = o.builder ?? (tasks.length ? (await import('./spkg/package.js')).buildPackage : null);
-  // Started on a first pip install only; a run that builds nothing does not load them.
+  // A worker starts with a first pip install or uninstall; a run that builds nothing does not load them.
   // SAGEBUILD_PIP_WORKER=0: a pip process per install, as before them.
   const pipWorkers = build && !o.builder && process.env.SAGEBUILD_PIP_WORKER !== '0' ? new (await import('./python/pipworker.js')).PipWorkers() : undefined;
   const ctx: BuildContext = { project, bus: o.bus, signal: o.signal, db, check: o.check, offline: o.offline, fingerprint: (n: string) => fingerprints.get(n), jobserver, pipWorkers };

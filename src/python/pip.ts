@@ -19,7 +19,7 @@ export interface PipContext {
   cwd: string;
   /** Ends a wait for the pip lock (LockWaitCanceled); a pip run that has started always completes. */
   cancel?: AbortSignal;
-  /** The build run's pip workers: installs go through them when they can (python/pipworker.ts). */
+  /** The build run's pip workers: installs and uninstalls go through them when they can (python/pipworker.ts). */
   workers?: PipWorkers;
 }
 

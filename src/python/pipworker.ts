@@ -1,7 +1,8 @@
-// `pip install` without starting pip each time. A pip process spends about 0.5 s of CPU importing
-// pip before it does anything (a small wheel's install is 0.2 s of the 0.7 s); a build of Sage
-// installs some 200 wheels. A worker is one Python process per venv (and per startup-relevant
-// environment) for one build run: it imports pip once, then forks a child per install, which
+// pip install/uninstall without starting pip each time. A pip process spends about 0.5 s of CPU
+// importing pip before it does anything (a small wheel's install is 0.2 s of the 0.7 s); a build
+// of Sage installs some 200 wheels. A worker is one Python process per venv (and per
+// startup-relevant environment) for one build run: it imports pip once, then forks a child per
+// request, which
 // runs pip's main() from that clean, imported state (so nothing one install did is seen by the
 // next) with the request's folder and environment, and holds its own flock on the pip lock while
 // it runs, as a pip process holds the inherited one: shared (an install) beside sagebuild's, or
@@ -13,6 +14,7 @@
 // the run's watchdog like a recipe: if sagebuild dies, it and its children are stopped.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import path from 'node:path';
 import type { EventBus } from '../events.js';
 import type { RunResult } from '../proc/spawn.js';
 import { armWatchdog, guardGroup, releaseGroup } from '../proc/watchdog.js';
@@ -261,7 +263,8 @@ export class PipWorkers {
       w = undefined;
     }
     if (!w) {
-      w = new Worker(python, o.cwd, o.env);
+      // In the venv (bin/python3's grandparent), not in the first request's build folder, which goes before the worker does.
+      w = new Worker(python, path.dirname(path.dirname(python)), o.env);
       this.workers.set(key, w);
     }
     return w.run(args, o);
