@@ -12,6 +12,9 @@
 // node loads in about a third of the CPU that tsx takes to load the same modules one by one
 // (about 0.6 s less per test file, ~50 files). This file is plain JavaScript so that the test
 // processes do not inherit tsx (run() passes on execArgv: here --enable-source-maps).
+// `--no-bundle` runs test/*.ts as they are, for `node --import tsx test/all.mjs --no-bundle`
+// (npm run coverage: c8 counts src/ modules loaded one by one; through bundles' source maps it
+// counts code never run as covered).
 //
 // The tests' temp folders (rigs, the toolchain fixture, pip's temp files) go to a folder of
 // their own in RAM (/dev/shm, when it is a tmpfs with 4 GiB free), else to os.tmpdir(): the
@@ -40,15 +43,17 @@ const all = readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort();
 /** @type {string[]} */
 const patterns = [];
 let reporterName = 'spec';
+let bundle = true;
 /** @type {string[]} */
 const chosen = [];
 for (const a of process.argv.slice(2)) {
   const [opt, value] = a.startsWith('--') ? [a.slice(0, a.includes('=') ? a.indexOf('=') : undefined), a.slice(a.indexOf('=') + 1)] : [null, a];
   if (opt === '--test-name-pattern' && a.includes('=')) patterns.push(value);
   else if (opt === '--test-reporter' && a.includes('=') && value in reporters) reporterName = value;
+  else if (a === '--no-bundle') bundle = false;
   else if (opt === null && all.some((f) => stem(f) === stem(value))) chosen.push(stem(value));
   else {
-    process.stderr.write(`test/all.ts: unknown argument ${JSON.stringify(a)}; give test file names, --test-name-pattern=<regexp> or --test-reporter=${Object.keys(reporters).filter((k) => k !== 'default').join('|')}\n`);
+    process.stderr.write(`test/all.mjs: unknown argument ${JSON.stringify(a)}; give test file names, --no-bundle, --test-name-pattern=<regexp> or --test-reporter=${Object.keys(reporters).filter((k) => k !== 'default').join('|')}\n`);
     process.exit(2);
   }
 }
@@ -60,21 +65,23 @@ const rank = (f) => {
 const selected = all.filter((f) => !chosen.length || chosen.includes(stem(f))).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 const out = path.join(path.dirname(dir), '.testbuild', 'test');
 rmSync(out, { recursive: true, force: true });
-await build({
-  entryPoints: selected.map((f) => path.join(dir, f)),
-  outdir: out,
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  packages: 'external',
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  sourcemap: true,
-  // The CommonJS-style require() some modules use (createRequire for koffi is their own).
-  banner: { js: "import { createRequire as __testRequire } from 'node:module'; const require = __testRequire(import.meta.url);" },
-  logLevel: 'warning',
-});
-const files = selected.map((f) => path.join(out, f.replace(/\.ts$/, '.mjs')));
+if (bundle) {
+  await build({
+    entryPoints: selected.map((f) => path.join(dir, f)),
+    outdir: out,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: true,
+    // The CommonJS-style require() some modules use (createRequire for koffi is their own).
+    banner: { js: "import { createRequire as __testRequire } from 'node:module'; const require = __testRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+}
+const files = bundle ? selected.map((f) => path.join(out, f.replace(/\.ts$/, '.mjs'))) : selected.map((f) => path.join(dir, f));
 
 const TMPFS_MAGIC = 0x01021994;
 function tempBase() {
