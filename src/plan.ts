@@ -7,6 +7,7 @@ import { explainDiff, type Fingerprint, type FingerprintInputs, type Fingerprint
 import { readManifestOrNull, type InstalledEntry } from './state/manifest.js';
 import { kindOf } from './kinds.js';
 import type { Project } from './project.js';
+import type { Recipe } from './recipes.js';
 import type { Reason } from './reasons.js';
 import { reachable } from './util/dag.js';
 import type { RecordSummaries } from './state/recordsummary.js';
@@ -81,7 +82,7 @@ export function makePlan(project: Project, installed: Map<string, InstalledEntry
       const requested = requests.some((q) => q.name === name);
       const parent = requested ? null : [...need].find((n) => project.deps.get(n)?.normal.includes(name) || project.deps.get(n)?.orderOnly.includes(name));
       const why = requested ? 'it was requested' : `${parent ?? 'a target'} needs it`;
-      for (const d of r.problems) unbuildable.push({ ...d, message: `cannot build package '${name}' (${why}): ${d.message}` });
+      unbuildable.push(...cannotBuild(r, why));
     }
     const item: PlanItem = { name, version: r.version, action, reasons, fingerprint, ...(r.problems.length ? { problems: r.problems.map((d) => d.message) } : {}) };
     items.set(name, item);
@@ -90,6 +91,23 @@ export function makePlan(project: Project, installed: Map<string, InstalledEntry
   if (problems.length) throw new UserError(problems);
   if (unbuildable.length && strict) throw new UserError(unbuildable);
   return out;
+}
+
+function cannotBuild(r: Recipe, why: string): Diagnostic[] {
+  return r.problems.map((d) => ({ ...d, message: `cannot build package '${r.name}' (${why}): ${d.message}` }));
+}
+
+/**
+ * The requested packages that cannot be built whatever configure decides: a build-only recipe
+ * problem, no spkg-configure.m4 (the system can never provide them), and built in any case (-no-deps,
+ * or not installed). Asked before configure runs its checks (seconds on Sage's tree), so that
+ * such a request is an error at once; makePlan would report the same later.
+ */
+export function hopelessRequests(project: Project, requests: BuildRequest[], installed: (name: string) => boolean): Diagnostic[] {
+  return requests.flatMap((q) => {
+    const r = project.recipes.get(q.name);
+    return r && r.problems.length && !r.configureM4 && (q.noDeps || !installed(q.name)) ? cannotBuild(r, 'it was requested') : [];
+  });
 }
 
 /** Why `name` must be (re)built; empty when it is up to date. */

@@ -120,6 +120,11 @@ describe("Sage 10.10's real tree, unmodified", () => {
     assert.equal(r.exitCode, 2, r.all);
     assert.match(r.stderr, /build\/pkgs\/configure\/spkg-install\.in: error: cannot build package 'configure' \(it was requested\)/);
     assert.ok(!rig.exists('local/var/lib/sage/installed'));
+    // Said before configure ran its checks (seconds on this tree): the prefix was not even made.
+    rmSync(rig.path('local'), { recursive: true, force: true });
+    const again = await rig.run('configure-no-deps');
+    assert.equal(again.exitCode, 2, again.all);
+    assert.ok(!rig.exists('local'), 'configure wrote nothing: it did not run');
   });
 
   it('rpds_py lists 56 wheels and an sdist: no wheel fits this interpreter unless it is CPython >= 3.12 on a listed platform', async () => {

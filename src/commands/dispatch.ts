@@ -2,7 +2,8 @@
 import { executeBuild } from '../buildrun.js';
 import { Fingerprinter } from '../fingerprint.js';
 import type { InstalledState } from '../state/state.js';
-import { makePlan } from '../plan.js';
+import { hopelessRequests, makePlan } from '../plan.js';
+import { UserError } from '../diagnostics.js';
 import type { Project } from '../project.js';
 import { configureLines } from '../report/status.js';
 import { prepareSystem } from '../systempkgs.js';
@@ -38,6 +39,11 @@ export async function runActions(project: Project, actions: Action[], o: Command
       return state.hashes;
     },
   };
+  if (systemOptions.decideIfStale) {
+    // A requested package that cannot be built whatever configure decides: say so before configure runs.
+    const hopeless = hopelessRequests(project, actions.flatMap((a) => (a.kind === 'build' ? a.requests : [])), (n) => db0.get(n).length > 0);
+    if (hopeless.length) throw new UserError(hopeless);
+  }
   const decisions = !plans ? null : await prepareSystem(project, systemOptions);
   if (actions.length > 1 && actions.some((a) => a.kind === 'build')) {
     const fp = new Fingerprinter(project, () => state.hashes);
