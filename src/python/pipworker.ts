@@ -20,7 +20,7 @@ import type { RunResult } from '../proc/spawn.js';
 import { armWatchdog, guardGroup, releaseGroup } from '../proc/watchdog.js';
 
 const SCRIPT = String.raw`
-import os, sys, json, fcntl, selectors, importlib, traceback
+import os, sys, json, fcntl, selectors, importlib, tempfile, traceback
 if sys.path and sys.path[0] in ('', os.getcwd()):
     del sys.path[0]  # as -I would: nothing in the current folder shadows pip's modules
 def send(line):
@@ -73,6 +73,7 @@ def start(req):
             os.chdir(req['cwd'])
             os.environ.clear()
             os.environ.update(req['env'])
+            tempfile.tempdir = None  # pip's temp folders: this request's TMPDIR, not a cached one
             importlib.invalidate_caches()
             sys.argv = ['pip'] + req['args']
             code = pip_main(req['args'])
