@@ -8,7 +8,7 @@
 // SAGEBUILD_TEST_CONCURRENCY: files at once (default 3).
 //
 // Each test file runs bundled: esbuild puts it and the src/ modules it imports into one file in
-// .testbuild/test/ (npm packages stay imports; source maps point back to test/ and src/), which
+// .testbuild/<pid>/test/ (npm packages stay imports; source maps point back to test/ and src/), which
 // node loads in about a third of the CPU that tsx takes to load the same modules one by one
 // (about 0.6 s less per test file, ~50 files). This file is plain JavaScript so that the test
 // processes do not inherit tsx (run() passes on execArgv: here --enable-source-maps).
@@ -22,7 +22,7 @@
 // a millisecond of system time (extracting Sage's tree: 6.3 s on this machine's ext4 /tmp,
 // 0.15 s on tmpfs). SAGEBUILD_TEST_TMPDIR=<folder> chooses the base folder instead. The folder
 // is removed at the end.
-import { chmodSync, mkdtempSync, readdirSync, rmSync, statfsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statfsSync } from 'node:fs';
 import { build } from 'esbuild';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -63,8 +63,14 @@ const rank = (f) => {
   return i < 0 ? LONGEST.length : i;
 };
 const selected = all.filter((f) => !chosen.length || chosen.includes(stem(f))).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-const out = path.join(path.dirname(dir), '.testbuild', 'test');
-rmSync(out, { recursive: true, force: true });
+// One folder per run (two runs in one checkout must not remove each other's bundles); what runs
+// that were killed left is removed here, this run's at its exit.
+const builds = path.join(path.dirname(dir), '.testbuild');
+for (const d of existsSync(builds) ? readdirSync(builds) : []) {
+  if (!/^\d+$/.test(d) || !alive(Number(d))) rmSync(path.join(builds, d), { recursive: true, force: true });
+}
+const out = path.join(builds, String(process.pid), 'test');
+process.on('exit', () => rmSync(path.dirname(out), { recursive: true, force: true }));
 if (bundle) {
   await build({
     entryPoints: selected.map((f) => path.join(dir, f)),
@@ -82,6 +88,16 @@ if (bundle) {
   });
 }
 const files = bundle ? selected.map((f) => path.join(out, f.replace(/\.ts$/, '.mjs'))) : selected.map((f) => path.join(dir, f));
+
+/** @param {number} pid */
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return /** @type {NodeJS.ErrnoException} */ (e).code === 'EPERM';
+  }
+}
 
 const TMPFS_MAGIC = 0x01021994;
 function tempBase() {
