@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedDeps } from './deps.js';
 import type { Recipe } from './recipes.js';
-import { RACY_MS, readJsonOrNull, statOrNull, writeFileAtomic } from './util/fs.js';
+import { changedRecently, readJsonOrNull, statOrNull, writeFileAtomic } from './util/fs.js';
 
 /** inode, size, mtime, ctime, mode: any write, rename, chmod or replacement changes one. */
 type Key = [number, number, number, number, number];
@@ -108,7 +108,7 @@ export class RecipeCache {
   /** The folder's identity, taken before it is read (a change while reading then shows next time); null when it cannot be trusted. */
   snapshot(dir: string): Snapshot | null {
     const now = Date.now();
-    const racy = (s: Stats) => now - Math.max(s.mtimeMs, s.ctimeMs) < RACY_MS;
+    const racy = (s: Stats) => changedRecently(s, now);
     const d = statOrNull(dir);
     if (!d || racy(d)) return null;
     const entries: Snapshot['entries'] = {};

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { accessSync, constants, readFileSync, statSync, type Stats } from 'node:fs';
 import { UserError } from '../diagnostics.js';
-import { RACY_MS, readCacheEntries, writeCacheEntries } from '../util/fs.js';
+import { CacheEntries, changedRecently } from '../util/fs.js';
 
 interface Entry {
   s: number; // size
@@ -20,20 +20,16 @@ function unreadable(file: string, err: unknown): UserError {
 }
 
 export class HashCache {
-  readonly #file: string | null;
-  #entries: Record<string, Entry> = {};
-  #dirty = false;
+  readonly #cache: CacheEntries<Entry>;
 
   constructor(file: string | null) {
-    this.#file = file;
-    // No cache yet, or a damaged one: start empty.
-    this.#entries = readCacheEntries<Entry>(file);
+    this.#cache = new CacheEntries<Entry>(file);
   }
 
   /** sha256 of the file's content; `st` may be passed when the caller has stat'ed already. */
   hash(file: string, st?: Stats): string {
     const s = st ?? statSync(file);
-    const e = this.#entries[file];
+    const e = this.#cache.entries[file];
     if (e && e.s === s.size && e.m === s.mtimeMs && e.i === s.ino) {
       // chmod changes none of the keys: a cached input must still be readable to be built from.
       try {
@@ -50,14 +46,11 @@ export class HashCache {
       throw unreadable(file, err);
     }
     const h = createHash('sha256').update(content).digest('hex');
-    if (Date.now() - s.mtimeMs > RACY_MS) {
-      this.#entries[file] = { s: s.size, m: s.mtimeMs, i: s.ino, h };
-      this.#dirty = true;
-    }
+    if (!changedRecently(s)) this.#cache.set(file, { s: s.size, m: s.mtimeMs, i: s.ino, h });
     return h;
   }
 
   save(): void {
-    if (this.#file && this.#dirty && writeCacheEntries(this.#file, this.#entries)) this.#dirty = false;
+    this.#cache.save();
   }
 }

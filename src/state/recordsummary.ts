@@ -5,7 +5,7 @@
 // differing fingerprint is explained from them, read in full then); one changed within the racy
 // window is not; a damaged cache file is ignored (and rewritten).
 import type { Stats } from 'node:fs';
-import { RACY_MS, readCacheEntries, statOrNull, writeCacheEntries } from '../util/fs.js';
+import { CacheEntries, changedRecently, statOrNull } from '../util/fs.js';
 import type { Manifest } from './manifest.js';
 
 /** inode, size, mtime, ctime: a record is rewritten by a rename (a new inode), any change shows. */
@@ -23,20 +23,17 @@ interface Entry extends RecordSummary {
 const key = (s: Stats): Key => [s.ino, s.size, s.mtimeMs, s.ctimeMs];
 
 export class RecordSummaries {
-  readonly #file: string | null;
-  #entries: Record<string, Entry> = {};
-  #dirty = false;
+  readonly #cache: CacheEntries<Entry>;
 
   /** `file` null (a dry run): nothing is read or written, every record is read in full. */
   constructor(file: string | null) {
-    this.#file = file;
-    this.#entries = readCacheEntries<Entry>(file);
+    this.#cache = new CacheEntries<Entry>(file);
   }
 
   /** The summary of the record `file` as it is now; null when there is none or the record changed. */
   get(file: string): RecordSummary | null {
-    if (!this.#file) return null;
-    const e = this.#entries[file];
+    if (!this.#cache.file) return null;
+    const e = this.#cache.entries[file];
     if (!e || !Array.isArray(e.k) || typeof e.fingerprint !== 'string') return null;
     const s = statOrNull(file);
     return s && key(s).every((x, i) => x === e.k[i]) ? e : null;
@@ -44,21 +41,15 @@ export class RecordSummaries {
 
   /** `st`: the record's stat taken before it was read (a change while reading shows next time). */
   note(file: string, st: Stats, m: Manifest): void {
-    if (!this.#file || Date.now() - Math.max(st.mtimeMs, st.ctimeMs) < RACY_MS) return;
+    if (!this.#cache.file || changedRecently(st)) return;
     const fingerprint = m.sagebuild?.fingerprint;
     if (typeof fingerprint !== 'string' || !m.sagebuild?.inputs) return;
-    this.#entries[file] = { k: key(st), fingerprint, test: m.test_result };
-    this.#dirty = true;
+    this.#cache.set(file, { k: key(st), fingerprint, test: m.test_result });
   }
 
   /** Written with the entries of `records` (the installed ones) only. */
   save(records: Set<string>): void {
-    for (const f of Object.keys(this.#entries)) {
-      if (!records.has(f)) {
-        delete this.#entries[f];
-        this.#dirty = true;
-      }
-    }
-    if (this.#file && this.#dirty && writeCacheEntries(this.#file, this.#entries, { durable: false })) this.#dirty = false;
+    this.#cache.keepOnly(records);
+    this.#cache.save({ durable: false });
   }
 }

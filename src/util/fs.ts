@@ -44,22 +44,51 @@ export function statOrNull(file: string): Stats | null {
 }
 
 /** Files changed this recently may change again within the same timestamp tick: caches never trust them. */
-export const RACY_MS = 2000;
+const RACY_MS = 2000;
 
-/** A cache file's entries (`{ version: 1, entries }`): none when it is absent, damaged or of another version. */
-export function readCacheEntries<T>(file: string | null): Record<string, T> {
-  const data = file ? readJsonOrNull<{ version?: number; entries?: Record<string, T> }>(file) : null;
-  return data?.version === 1 && data.entries && typeof data.entries === 'object' ? data.entries : {};
+/** Changed (content or metadata) within the racy window: a cache must not key anything on this stat. */
+export function changedRecently(s: Stats, now = Date.now()): boolean {
+  return now - Math.max(s.mtimeMs, s.ctimeMs) < RACY_MS;
 }
 
-/** Writes a cache file read by readCacheEntries; a cache that cannot be written only costs time (false). */
-export function writeCacheEntries(file: string, entries: Record<string, unknown>, o: { durable?: boolean } = {}): boolean {
-  try {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileAtomic(file, JSON.stringify({ version: 1, entries }), o);
-    return true;
-  } catch {
-    return false;
+/**
+ * A cache file of entries by key (`{ version: 1, entries }`): read once (absent, damaged or of
+ * another version: empty), written when changed; `file` null (a dry run) reads and writes nothing.
+ */
+export class CacheEntries<T> {
+  readonly entries: Record<string, T> = {};
+  #dirty = false;
+
+  constructor(readonly file: string | null) {
+    const data = file ? readJsonOrNull<{ version?: number; entries?: Record<string, T> }>(file) : null;
+    if (data?.version === 1 && data.entries && typeof data.entries === 'object') this.entries = data.entries;
+  }
+
+  set(key: string, value: T): void {
+    this.entries[key] = value;
+    this.#dirty = true;
+  }
+
+  /** Drops the entries whose key is not in `keep`. */
+  keepOnly(keep: Set<string>): void {
+    for (const k of Object.keys(this.entries)) {
+      if (!keep.has(k)) {
+        delete this.entries[k];
+        this.#dirty = true;
+      }
+    }
+  }
+
+  /** Writes the file if anything changed; a cache that cannot be written only costs time. */
+  save(o: { durable?: boolean } = {}): void {
+    if (!this.file || !this.#dirty) return;
+    try {
+      mkdirSync(path.dirname(this.file), { recursive: true });
+      writeFileAtomic(this.file, JSON.stringify({ version: 1, entries: this.entries }), o);
+      this.#dirty = false;
+    } catch {
+      // kept dirty: the next save tries again
+    }
   }
 }
 
@@ -111,24 +140,29 @@ export function fsyncDir(dir: string): void {
 }
 
 /**
- * temp file, every byte written, fsync, rename, fsync of the folder: readers (and a reboot) see
- * the old or the new content, never half of it. On failure the temp file is removed and the
- * error (with its errno code) names the file.
- */
-/**
  * Who writes a temp file: `<pid>-s<start>` (the process's start time, /proc's clock ticks since
  * boot), so that a later process given the same pid is not taken for the writer (pids wrap at
  * 32768 on many systems, within minutes on a busy build machine); `<pid>` where /proc cannot say.
+ * Asked on the first write, not at start-up.
  */
-const TEMP_OWNER = (() => {
-  const start = processStart(process.pid);
-  return start ? `${process.pid}-s${start}` : String(process.pid);
-})();
+let tempOwner: string | undefined;
+function owner(): string {
+  if (tempOwner === undefined) {
+    const start = processStart(process.pid);
+    tempOwner = start ? `${process.pid}-s${start}` : String(process.pid);
+  }
+  return tempOwner;
+}
 
+/**
+ * Writes `file` through a temp file, every byte written, fsync, rename, fsync of the folder:
+ * readers (and a reboot) see the old or the new content, never half of it. On failure the temp
+ * file is removed and the error (with its errno code) names the file.
+ */
 export function writeFileAtomic(file: string, content: string | Buffer, o: { durable?: boolean } = {}): void {
   const durable = o.durable ?? true;
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${TEMP_OWNER}`);
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${owner()}`);
   try {
     const fd = openSync(tmp, 'w');
     try {
@@ -157,7 +191,7 @@ function cannotWrite(file: string, e: unknown): Error {
  */
 export async function writeFileAtomicAsync(file: string, content: string | Buffer): Promise<void> {
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${TEMP_OWNER}-${++tmpSeq}`);
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${owner()}-${++tmpSeq}`);
   try {
     const fh = await openAsync(tmp, 'w');
     try {
