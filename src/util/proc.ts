@@ -15,6 +15,13 @@ export function processAlive(pid: number): boolean {
  * from a later one that reuses its PID; null where /proc cannot say.
  */
 export function processStart(pid: number): string | null {
+  // This process's own start never changes: read once (claims, temp names and intents ask often).
+  if (pid === process.pid) return (ownStart ??= { value: readStart(pid) }).value;
+  return readStart(pid);
+}
+let ownStart: { value: string | null } | undefined;
+
+function readStart(pid: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces and parentheses: count from its end.
