@@ -19,6 +19,7 @@ import { manifestFiles, mergeConflicts, readStage, prepareStage } from '../src/s
 import { InstalledDb } from '../src/state/installed.ts';
 import { checkManifestPaths, newManifest, readManifest, readManifestOrNull, removeFiles, removeRecord, scanInstalled, treeOfManifest, writeManifest } from '../src/state/manifest.ts';
 import { isReserved } from '../src/state/layout.ts';
+import { beginRecord, markStep, readRecord, rewriteRecord, type InstallIntent } from '../src/state/journal.ts';
 import { removeTree } from '../src/util/fs.ts';
 import { normalizeName, parseWheelFilename, writeSimpleIndex } from '../src/wheelhouse.ts';
 
@@ -295,6 +296,27 @@ describe('removing a build dir (removeTree)', () => {
     writeFileSync(path.join(d, 'notdir'), '');
     await assert.rejects(removeTree(path.join(d, 'notdir/x/y')), { code: 'ENOTDIR' });
     assert.ok(existsSync(path.join(d, 'notdir')));
+  });
+});
+
+describe('install journal records (state/journal.ts)', () => {
+  it('the exact intent is appended only when it differs from what the record says; the last one is read back', async () => {
+    const tree = tmp('journal');
+    const intent: InstallIntent = { format: 1, txn: 't1', pid: process.pid, start: null, pkg: 'a', version: '1', tree, manifest: path.join(tree, 'm'), old: [], moves: [], backups: [], add: [path.join(tree, 'share/a')], newDirs: [], hooks: [], pip: null, wheelhouse: null };
+    mkdirSync(path.join(tree, 'var/lib/sage/sagebuild/journal'), { recursive: true });
+    const rec = await beginRecord(intent);
+    const lines = () => readFileSync(rec.file, 'utf8').split('\n').filter(Boolean);
+    rec.intent = { ...intent };
+    await rewriteRecord(rec);
+    assert.equal(lines().length, 1, 'the same intent: nothing written');
+    rec.intent = { ...intent, newDirs: [path.join(tree, 'share')] };
+    await rewriteRecord(rec);
+    await rewriteRecord(rec);
+    await markStep(rec, 'merge');
+    assert.equal(lines().length, 3, 'a changed intent once, then the step');
+    const back = readRecord(rec.file)!;
+    assert.deepEqual(back.intent.newDirs, [path.join(tree, 'share')]);
+    assert.deepEqual([...back.steps], ['merge']);
   });
 });
 

@@ -66,18 +66,28 @@ export interface JournalRecord {
   file: string;
   intent: InstallIntent;
   steps: Set<JournalStep>;
+  /** The intent as the file has it now (what recovery would read), when this process wrote it. */
+  recorded?: string;
 }
 
 /** Writes the intent (fsynced, atomically); returns the record to mark and finish. */
 export async function beginRecord(intent: InstallIntent): Promise<JournalRecord> {
   const file = path.join(journalDir(intent.tree), `${intent.pkg}-${intent.pid}.json`);
-  await writeFileAtomicAsync(file, JSON.stringify(intent) + '\n');
-  return { file, intent, steps: new Set() };
+  const recorded = JSON.stringify(intent);
+  await writeFileAtomicAsync(file, recorded + '\n');
+  return { file, intent, steps: new Set(), recorded };
 }
 
-/** Records the intent as the install now knows it exactly (under the tree lock, before the tree changes). */
+/**
+ * Records the intent as the install now knows it exactly (under the tree lock, before the tree
+ * changes). Usually (a new package, nothing installed meanwhile) it is what the file says
+ * already: then nothing is written, which spares a wait for the disk per package.
+ */
 export async function rewriteRecord(rec: JournalRecord): Promise<void> {
-  await appendLineDurableAsync(rec.file, JSON.stringify(rec.intent));
+  const text = JSON.stringify(rec.intent);
+  if (text === rec.recorded) return;
+  await appendLineDurableAsync(rec.file, text);
+  rec.recorded = text;
 }
 
 /** Records that a step begins (before it does). */
