@@ -20,7 +20,6 @@ import { InstalledDb } from '../src/state/installed.ts';
 import { checkManifestPaths, newManifest, readManifest, readManifestOrNull, removeFiles, removeRecord, scanInstalled, treeOfManifest, writeManifest } from '../src/state/manifest.ts';
 import { isReserved } from '../src/state/layout.ts';
 import { beginRecord, markStep, readRecord, rewriteRecord, type InstallIntent } from '../src/state/journal.ts';
-import { removeTree } from '../src/util/fs.ts';
 import { normalizeName, parseWheelFilename, writeSimpleIndex } from '../src/wheelhouse.ts';
 
 const dirs: string[] = [];
@@ -259,43 +258,6 @@ describe('installed records: ownership, manifest paths, removal', () => {
     assert.ok(existsSync(path.join(tree, 'share/y/other')), "others' files stay");
     assert.ok(existsSync(path.join(tree, 'lib/dir-now/inner')));
     assert.ok(existsSync(tree));
-  });
-});
-
-describe('removing a build dir (removeTree)', () => {
-  const tree = (d: string, n: number) => {
-    const files: Record<string, string> = {};
-    for (let i = 0; i < n; i++) files[`a/b${i % 3}/f${i}`] = 'x';
-    write(d, { ...files, 'a/.hidden': '', 'top': '' });
-    mkdirSync(path.join(d, 'a/empty/deeper'), { recursive: true });
-  };
-
-  it('removes the whole tree in this thread or, past its budget, through rm; never follows a symlink', async () => {
-    const d = tmp('rmtree');
-    write(d, { 'outside/keep': 'mine', 'outside/dir/kept': '' });
-    for (const budget of [1000, 5, 0]) {
-      const dir = path.join(d, `build-${budget}`);
-      tree(dir, 40);
-      symlinkSync(path.join(d, 'outside'), path.join(dir, 'a/link-to-dir'));
-      symlinkSync(path.join(d, 'outside/keep'), path.join(dir, 'link-to-file'));
-      symlinkSync(path.join(d, 'nowhere'), path.join(dir, 'a/b1/dangling'));
-      await removeTree(dir, budget);
-      assert.ok(!existsSync(dir), `budget ${budget}: the tree is gone`);
-    }
-    assert.equal(readFileSync(path.join(d, 'outside/keep'), 'utf8'), 'mine', 'what links point to stays');
-    assert.ok(existsSync(path.join(d, 'outside/dir/kept')));
-  });
-
-  it('a missing folder is no error; a file is removed; what rm refuses, it refuses', async () => {
-    const d = tmp('rmtree2');
-    await removeTree(path.join(d, 'missing'));
-    write(d, { 'file': '' });
-    await removeTree(path.join(d, 'file'));
-    assert.ok(!existsSync(path.join(d, 'file')));
-    // A parent that is a file: rm's own error (ENOTDIR) comes back, nothing else is touched.
-    writeFileSync(path.join(d, 'notdir'), '');
-    await assert.rejects(removeTree(path.join(d, 'notdir/x/y')), { code: 'ENOTDIR' });
-    assert.ok(existsSync(path.join(d, 'notdir')));
   });
 });
 

@@ -2,6 +2,7 @@
 // into a staging tree first; only when every step succeeded does install.ts land it in the prefix.
 // A per-package lock keeps two sagebuild runs on one prefix out of each other's build directory.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { cleanPackage } from '../clean.js';
 import { LockWaitCanceled } from '../proc/lockedstep.js';
@@ -12,7 +13,6 @@ import { dropFromWheelCache, takeFromWheelCache } from '../python/wheelcache.js'
 import { kindOf } from '../kinds.js';
 import type { Recipe } from '../recipes.js';
 import type { Reason } from '../reasons.js';
-import { removeTree } from '../util/fs.js';
 import { isInside } from '../util/paths.js';
 import { packageLockFile, scriptsDir, wheelhouseOf } from '../state/layout.js';
 import { type BuildContext, type BuildOutcome, StepFailure, pkgId, pkgPaths } from './context.js';
@@ -110,7 +110,8 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: Reason[
     if (!isInside(project.config.buildDir, p.buildRoot) || p.buildRoot === project.config.buildDir) {
       throw new StepFailure(`build dir ${p.buildRoot} is not inside ${project.config.buildDir}`);
     }
-    await removeTree(p.buildRoot);
+    // Removals off the main thread (libuv's pool): other packages' steps go on meanwhile.
+    await rm(p.buildRoot, { recursive: true, force: true });
     mkdirSync(p.buildRoot, { recursive: true });
     keepBuildDir = true;
     const check = ctx.check && r.scripts.check !== undefined;
@@ -163,7 +164,7 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: Reason[
       manifest.test_result = 'not available';
       writeManifest(p.tree, manifest);
     }
-    await removeTree(p.buildRoot);
+    await rm(p.buildRoot, { recursive: true, force: true });
     keepBuildDir = false;
     bus.emit({ type: 'pkg-done', id, name: r.name, ok: true, durationMs: Date.now() - started });
     return 'built';

@@ -1,6 +1,6 @@
 // Small file helpers: reads where "missing or unreadable" is an ordinary answer, and the atomic
 // write every record and cache uses.
-import { type Stats, closeSync, fdatasyncSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { type Stats, closeSync, fdatasyncSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { open as openAsync, rename as renameAsync, rm as rmAsync } from 'node:fs/promises';
 import path from 'node:path';
 import { processAlive, processStart } from './proc.js';
@@ -223,33 +223,6 @@ async function fsyncDirAsync(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
-}
-
-/**
- * `rm -rf dir`. A small tree (a build dir after a merge: the recipe's files, the emptied stage)
- * goes in this thread, a few syscalls each: fs/promises' rm costs a callback round trip per entry
- * on the main thread, about 2 ms of CPU per package for such a tree. Past `budget` entries, or at
- * any error, the rest goes through fs/promises' rm (libuv's pool), so a tree of sources does not
- * hold the main thread, and errors are rm's.
- */
-export async function removeTree(dir: string, budget = 1000): Promise<void> {
-  let left = budget;
-  // true: `d` is gone; false: stopped (budget spent, or an error for rm to meet again).
-  const walk = (d: string): boolean => {
-    try {
-      for (const e of readdirSync(d, { withFileTypes: true })) {
-        if (--left < 0) return false;
-        const p = path.join(d, e.name);
-        if (!e.isDirectory()) unlinkSync(p);
-        else if (!walk(p)) return false;
-      }
-      rmdirSync(d);
-      return true;
-    } catch (e) {
-      return (e as NodeJS.ErrnoException).code === 'ENOENT' && d === dir;
-    }
-  };
-  if (!walk(dir)) await rmAsync(dir, { recursive: true, force: true });
 }
 
 /** appendLineDurable, waiting for the disk off the main thread. */
