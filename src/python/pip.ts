@@ -66,11 +66,7 @@ const COMMON = ['--isolated', '--disable-pip-version-check', '--no-input'];
 export async function pipInstall(ctx: PipContext, dists: PythonDist[]): Promise<void> {
   if (!dists.length) return;
   const argv = [...pipArgv(ctx.venv), 'install', ...COMMON, '--no-index', '--no-deps', '--no-cache-dir', '--find-links', wheelhouseOf(ctx.venv), ...dists.map((d) => `${d.name}==${d.version}`)];
-  // pip itself changing: a process (the worker's pip would be the old one), and the worker goes.
-  const selfUpdate = dists.some((d) => normalizeName(d.name) === 'pip');
-  const { workers } = ctx;
-  const r = await timedLocked(ctx, 'shared', argv, 'pip-install', selfUpdate ? undefined : viaWorker(ctx, 'shared'));
-  if (selfUpdate) workers?.forget(argv[0]!);
+  const r = await pipStep(ctx, 'shared', argv, 'pip-install', dists);
   if (r.exitCode !== 0) throw new PipError(`pip install of ${dists.map((d) => `${d.name}==${d.version}`).join(' ')} failed (exit code ${r.exitCode})`);
 }
 
@@ -84,10 +80,20 @@ export async function pipUninstall(ctx: PipContext, dists: PythonDist[]): Promis
     return; // no python/pip left in the venv: nothing pip could know about
   }
   argv = [...argv, 'uninstall', ...COMMON, '--yes', ...dists.map((d) => d.name)];
-  const selfUpdate = dists.some((d) => normalizeName(d.name) === 'pip');
-  const r = await timedLocked(ctx, 'exclusive', argv, 'pip-uninstall', selfUpdate ? undefined : viaWorker(ctx, 'exclusive'));
-  if (selfUpdate) ctx.workers?.forget(argv[0]!);
+  const r = await pipStep(ctx, 'exclusive', argv, 'pip-uninstall', dists);
   if (r.exitCode !== 0) throw new PipError(`pip uninstall of ${dists.map((d) => d.name).join(' ')} failed (exit code ${r.exitCode})`);
+}
+
+/**
+ * An install or uninstall of `dists` under the pip lock, through the run's pip worker when it can.
+ * pip itself changing runs as a process (the worker's pip would be the old one), and the venv's
+ * workers go.
+ */
+async function pipStep(ctx: PipContext, mode: 'shared' | 'exclusive', argv: string[], phase: 'pip-install' | 'pip-uninstall', dists: PythonDist[]): Promise<RunResult> {
+  const selfUpdate = dists.some((d) => normalizeName(d.name) === 'pip');
+  const r = await timedLocked(ctx, mode, argv, phase, selfUpdate ? undefined : viaWorker(ctx, mode));
+  if (selfUpdate) ctx.workers?.forget(argv[0]!);
+  return r;
 }
 
 /** The step through the run's pip worker, for `python -m pip` (not pip run from its wheel). */

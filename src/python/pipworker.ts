@@ -2,15 +2,14 @@
 // importing pip before it does anything (a small wheel's install is 0.2 s of the 0.7 s); a build
 // of Sage installs some 200 wheels. A worker is one Python process per venv (and per
 // startup-relevant environment) for one build run: it imports pip once, then forks a child per
-// request, which
-// runs pip's main() from that clean, imported state (so nothing one install did is seen by the
-// next) with the request's folder and environment, and holds its own flock on the pip lock while
-// it runs, as a pip process holds the inherited one: shared (an install) beside sagebuild's, or
-// exclusive (an uninstall), which the child waits for until sagebuild, told the child has
-// started, hands its own over. The worker relays each child's output lines, tagged with the
-// request, and its exit status. Whatever a worker cannot serve (it could not import pip, pip
-// changed on disk since it started, it died before the child started) is answered `null`, and
-// the caller starts pip as a process as before. The worker runs in its own process group, guarded by
+// request, which runs pip's main() from that clean, imported state (so nothing one install did is
+// seen by the next) with the request's folder and environment, and holds its own flock on the pip
+// lock while it runs, as a pip process holds the inherited one: shared (an install) beside
+// sagebuild's, or exclusive (an uninstall), which the child waits for until sagebuild, told the
+// child has started, hands its own over. The worker relays each child's output lines, tagged with
+// the request, and its exit status. Whatever a worker cannot serve (it could not import pip, pip
+// changed on disk since it started, it died before the child started) is answered `null`, and the
+// caller starts pip as a process as before. The worker runs in its own process group, guarded by
 // the run's watchdog like a recipe: if sagebuild dies, it and its children are stopped.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -160,7 +159,7 @@ class Worker {
   /** It could not import pip (or not start): no worker is tried again for its venv in this run. */
   broken = false;
 
-  constructor(python: string, cwd: string, env: Record<string, string>) {
+  constructor(readonly python: string, cwd: string, env: Record<string, string>) {
     armWatchdog();
     this.child = spawn(python, ['-c', SCRIPT], { cwd, env, stdio: ['pipe', 'pipe', 'ignore'], detached: true });
     const pid = this.child.pid;
@@ -274,7 +273,7 @@ export class PipWorkers {
   /** Ends the workers of `python`'s venv (pip itself was just installed or removed there). */
   forget(python: string): void {
     for (const [key, w] of this.workers) {
-      if (JSON.parse(key)[0] === python) {
+      if (w.python === python) {
         this.workers.delete(key);
         w.close();
       }

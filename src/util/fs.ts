@@ -141,17 +141,13 @@ export function fsyncDir(dir: string): void {
 
 /**
  * Who writes a temp file: `<pid>-s<start>` (the process's start time, /proc's clock ticks since
- * boot), so that a later process given the same pid is not taken for the writer (pids wrap at
- * 32768 on many systems, within minutes on a busy build machine); `<pid>` where /proc cannot say.
- * Asked on the first write, not at start-up.
+ * boot, read on the first write), so that a later process given the same pid is not taken for
+ * the writer (pids wrap at 32768 on many systems, within minutes on a busy build machine);
+ * `<pid>` where /proc cannot say.
  */
-let tempOwner: string | undefined;
 function owner(): string {
-  if (tempOwner === undefined) {
-    const start = processStart(process.pid);
-    tempOwner = start ? `${process.pid}-s${start}` : String(process.pid);
-  }
-  return tempOwner;
+  const start = processStart(process.pid);
+  return start ? `${process.pid}-s${start}` : String(process.pid);
 }
 
 /**
