@@ -105,7 +105,9 @@ describe('processes', () => {
 
   it('a process that left the group (setsid) and holds the output does not hang the build', { timeout: 120_000 }, async () => {
     const rig = new Rig('rob');
-    rig.write(scriptPkg('daemon', { body: 'setsid sleep 600 &\necho $! > "$SAGE_ROOT/daemon.pid"' }));
+    // The recipe ends only once the daemon has left its group (setsid ran): ended earlier, the
+    // group's kill could reach it first, and nothing would hold the output.
+    rig.write(scriptPkg('daemon', { body: 'setsid bash -c \'touch "$SAGE_ROOT/left"; exec sleep 600\' &\necho $! > "$SAGE_ROOT/daemon.pid"\nwhile [ ! -e "$SAGE_ROOT/left" ]; do sleep 0.01; done' }));
     try {
       const r = await rig.run('all');
       assert.equal(r.exitCode, 0, r.all);
