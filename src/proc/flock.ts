@@ -7,10 +7,10 @@
 // Without the native call (koffi missing on a platform, or SAGEBUILD_FLOCK=process) nativeFlock()
 // is null and heldlock.ts/lockedstep.ts hold locks through flock(1) processes instead.
 import { closeSync, mkdirSync, openSync, constants as fsConstants } from 'node:fs';
-import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import { libc } from './libc.js';
 
 export type LockMode = 'shared' | 'exclusive';
 
@@ -30,22 +30,11 @@ export function nativeFlock(): Native | null {
   if (native !== undefined) return native;
   native = null;
   if (process.env.SAGEBUILD_FLOCK === 'process') return native;
+  const c = libc();
   try {
-    const koffi = createRequire(import.meta.url)('koffi') as {
-      load(name: string): { func(sig: string): (...a: number[]) => number };
-      errno(): number;
-    };
-    for (const name of ['libc.so.6', 'libc.so', 'libc.dylib']) {
-      try {
-        const f = koffi.load(name).func('int flock(int fd, int op)');
-        native = { flock: f, errno: () => koffi.errno() };
-        break;
-      } catch {
-        // try the next name
-      }
-    }
+    if (c) native = { flock: c.lib.func('int flock(int fd, int op)') as Native['flock'], errno: () => c.koffi.errno() };
   } catch {
-    // no koffi for this platform
+    // no flock in this libc
   }
   return native;
 }

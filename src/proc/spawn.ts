@@ -1,6 +1,7 @@
 // The one way sagebuild starts a program (node:child_process, never a shell unless asked):
 // - runLogged: a recipe command in its own process group, each output line an event. A process
-//   group lets Ctrl-C stop the whole tree (configure, make, compilers), not just bash.
+//   group lets Ctrl-C stop the whole tree (configure, make, compilers), not just bash. Started
+//   by posix_spawn (nativespawn.ts) where it can be: one per package, where a fork costs most.
 // - capture / captureSync: a short query (python, date, unzip -Z1, mkfifo), output collected.
 // - readFrom: a program whose stdout is read as a stream (a decompressor).
 // node:child_process rather than execa: it is loaded with Node itself, where importing execa
@@ -8,8 +9,9 @@
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { EventBus } from '../events.js';
+import { nativeSpawn } from './nativespawn.js';
 import { armWatchdog, guardGroup, releaseGroup } from './watchdog.js';
 
 export interface RunResult {
@@ -34,10 +36,8 @@ export interface SpawnOptions {
 
 export async function runLogged(file: string, args: string[], o: SpawnOptions): Promise<RunResult> {
   if (o.signal.aborted) return { exitCode: undefined, signal: undefined, canceled: true };
-  // An fd number in stdio[3] hands that open file (the jobserver FIFO) to the child as fd 3.
-  const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', ...[o.jobserverFd, o.lockFd].filter((fd) => fd !== undefined)];
   armWatchdog();
-  const sub = spawn(file, args, { cwd: o.cwd, env: o.env, stdio, detached: true });
+  const sub = start(file, args, o.cwd, o.env, [o.jobserverFd, o.lockFd].filter((fd) => fd !== undefined));
   const pid = sub.pid;
   if (pid !== undefined) guardGroup(pid);
   let killTimer: NodeJS.Timeout | undefined;
@@ -49,7 +49,7 @@ export async function runLogged(file: string, args: string[], o: SpawnOptions): 
   };
   o.signal.addEventListener('abort', onAbort, { once: true });
   // stdout and stderr interleave line by line, as they reach us.
-  const readers = [sub.stdout!, sub.stderr!].map((s) => {
+  const readers = [sub.stdout, sub.stderr].map((s) => {
     const lines = createInterface({ input: s, crlfDelay: Infinity });
     lines.on('line', (line) => o.bus.emit({ type: 'output', id: o.id, line }));
     return { lines, closed: once(lines, 'close') };
@@ -57,7 +57,7 @@ export async function runLogged(file: string, args: string[], o: SpawnOptions): 
   // Wait for the command itself, not for its output to end: a child it left running in the
   // background may hold the pipe open forever. Then end the whole group, which also stops
   // such leftovers from writing into a build dir we are about to remove.
-  const [code, sig, error] = await exited(sub);
+  const [code, sig, error] = await sub.exit;
   if (pid !== undefined) {
     killGroup(pid, 'SIGKILL');
     releaseGroup(pid);
@@ -77,6 +77,32 @@ export async function runLogged(file: string, args: string[], o: SpawnOptions): 
   if (killTimer) clearTimeout(killTimer);
   if (error) o.bus.emit({ type: 'output', id: o.id, line: `sagebuild: cannot run ${file}: ${error.message}` });
   return { exitCode: code ?? undefined, signal: sig ?? undefined, canceled: o.signal.aborted };
+}
+
+interface Started {
+  pid: number | undefined;
+  stdout: Readable;
+  stderr: Readable;
+  exit: Promise<[number | null, NodeJS.Signals | null, Error | null]>;
+}
+
+/**
+ * A command in its own session, stdin /dev/null, stdout and stderr piped, `fds` as its 3, 4, ...:
+ * posix_spawn where it can be used (nativespawn.ts: no copy of this process's memory), else node's spawn.
+ */
+function start(file: string, args: string[], cwd: string, env: Record<string, string>, fds: number[]): Started {
+  let native;
+  try {
+    native = nativeSpawn(file, args, cwd, env, fds);
+  } catch (e) {
+    const none = () => new PassThrough().end();
+    return { pid: undefined, stdout: none(), stderr: none(), exit: Promise.resolve([null, null, e as Error]) };
+  }
+  if (native) return { ...native, exit: native.exit.then(([code, sig]) => [code, sig, null]) };
+  // An fd number in stdio[3] hands that open file (the jobserver FIFO) to the child as fd 3.
+  const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', ...fds];
+  const sub = spawn(file, args, { cwd, env, stdio, detached: true });
+  return { pid: sub.pid, stdout: sub.stdout!, stderr: sub.stderr!, exit: exited(sub) };
 }
 
 /** How a child ended: its exit code or signal, or the error that kept it from starting. */

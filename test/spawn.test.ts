@@ -1,0 +1,139 @@
+// How a recipe's program is started (proc/spawn.ts's runLogged): through posix_spawn where it can
+// be (proc/nativespawn.ts) and through node:child_process otherwise. Both must give the program
+// the same world: its own session, signals at their defaults, stdin /dev/null, the extra fds,
+// its folder and exactly its environment; and report its end the same way. In-process for the
+// native path, and a whole build with SAGEBUILD_SPAWN=node for node's.
+import assert from 'node:assert/strict';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { EventBus } from '../src/events.ts';
+import { nativeSpawn } from '../src/proc/nativespawn.ts';
+import { runLogged } from '../src/proc/spawn.ts';
+import { Rig, processGone, waitFor } from './rig.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'spawn-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** What a program sees of its own start, one `key value` line each. */
+const PROBE = `
+echo "ignored $(sed -n 's/^SigIgn:\\t//p' /proc/self/status)"
+echo "blocked $(sed -n 's/^SigBlk:\\t//p' /proc/self/status)"
+echo "session $(( $(cut -d' ' -f6 /proc/$$/stat) == $$ ))"
+echo "stdin $(readlink /proc/$$/fd/0)"
+echo "fd3 $(readlink /proc/$$/fd/3)"
+echo "fd4 $(readlink /proc/$$/fd/4 || echo none)"
+echo "cwd $PWD"
+echo "env $(env | grep -c .) $ONLY"
+echo "to stderr" >&2
+`;
+
+async function run(file: string, args: string[], env: Record<string, string>, fds: { jobserverFd?: number; lockFd?: number } = {}, abort?: AbortController) {
+  const bus = new EventBus();
+  const lines: string[] = [];
+  bus.on((e) => {
+    if (e.type === 'output') lines.push(e.line);
+  });
+  const res = await runLogged(file, args, { cwd: dir, env, id: 'x', bus, signal: (abort ?? new AbortController()).signal, killAfterMs: 200, ...fds });
+  return { res, lines };
+}
+
+function probeOf(lines: string[]): Record<string, string> {
+  return Object.fromEntries(lines.filter((l) => l.includes(' ')).map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
+}
+
+describe('starting a recipe program (proc/spawn.ts)', () => {
+  it('posix_spawn is used here (Linux, glibc), not node:child_process', () => {
+    const c = nativeSpawn('true', [], dir, { PATH: process.env.PATH! }, []);
+    assert.ok(c, 'nativeSpawn returned null: recipes would be started by forking node');
+    c.stdout.destroy();
+    c.stderr.destroy();
+    return c.exit.then(([code, sig]) => assert.deepEqual([code, sig], [0, null]));
+  });
+
+  it('the program gets its own session, default signals, /dev/null, fds 3 and 4, its folder and only its environment', async () => {
+    const jobs = path.join(dir, 'jobs');
+    const lock = path.join(dir, 'lock');
+    writeFileSync(jobs, '');
+    writeFileSync(lock, '');
+    const jobFd = openSync(jobs, 'r');
+    const lockFd = openSync(lock, 'r');
+    try {
+      const { res, lines } = await run('bash', ['-c', PROBE], { PATH: process.env.PATH!, ONLY: 'yes' }, { jobserverFd: jobFd, lockFd });
+      assert.deepEqual(res, { exitCode: 0, signal: undefined, canceled: false });
+      const p = probeOf(lines);
+      // glibc's posix_spawn leaves its two internal signals (32, 33) ignored; every other is default.
+      assert.equal(BigInt(`0x${p.ignored}`) & 0x7fffffffn, 0n, `ignored signals: ${p.ignored}`);
+      assert.equal(BigInt(`0x${p.blocked}`), 0n);
+      assert.equal(p.session, '1');
+      assert.equal(p.stdin, '/dev/null');
+      assert.equal(p.fd3, jobs);
+      assert.equal(p.fd4, lock);
+      assert.equal(p.cwd, dir);
+      // PATH, ONLY and what bash itself sets (PWD, SHLVL, _): nothing of this process's environment.
+      assert.match(p.env!, /^[1-5] yes$/);
+      assert.ok(lines.includes('to stderr'));
+    } finally {
+      closeSync(jobFd);
+      closeSync(lockFd);
+    }
+  });
+
+  it('the program is found on the PATH of its own environment, and its end is reported: exit code, signal, not found', async () => {
+    const bin = path.join(dir, 'bin');
+    rmSync(bin, { recursive: true, force: true });
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, 'myprog'), '#!/bin/sh\necho "mine $1"\nexit 7\n', { mode: 0o755 });
+    const mine = await run('myprog', ['arg'], { PATH: `${bin}:${process.env.PATH}` });
+    assert.deepEqual(mine.res, { exitCode: 7, signal: undefined, canceled: false });
+    assert.deepEqual(mine.lines, ['mine arg']);
+
+    const killed = await run('bash', ['-c', 'kill -TERM $$'], { PATH: process.env.PATH! });
+    assert.deepEqual(killed.res, { exitCode: undefined, signal: 'SIGTERM', canceled: false });
+
+    const missing = await run('no-such-program-here', [], { PATH: bin });
+    assert.equal(missing.res.exitCode, undefined);
+    assert.match(missing.lines.join('\n'), /sagebuild: cannot run no-such-program-here: spawn no-such-program-here ENOENT/);
+  });
+
+  it('an abort stops the whole process group, the children the program left behind included', async () => {
+    const abort = new AbortController();
+    const pidFile = path.join(dir, 'bg.pid');
+    rmSync(pidFile, { force: true });
+    const running = run('bash', ['-c', `sleep 300 & echo $! > ${pidFile}; echo started; wait`], { PATH: process.env.PATH! }, {}, abort);
+    await waitFor('the background sleep', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'));
+    const bg = Number(readFileSync(pidFile, 'utf8'));
+    abort.abort();
+    const { res } = await running;
+    assert.equal(res.canceled, true);
+    await waitFor('the background sleep to be gone', () => processGone(bg), 10_000);
+  });
+});
+
+describe('without posix_spawn (SAGEBUILD_SPAWN=node)', () => {
+  it('a build starts its recipes through node:child_process with the same world', async () => {
+    const rig = new Rig();
+    const probe = PROBE.replace('echo "cwd $PWD"', 'echo "cwd $([ "$PWD" = "$SAGE_PKG_DIR" ] && echo pkgdir)"').replace('echo "env $(env | grep -c .) $ONLY"', '');
+    rig.write({
+      'pkgs/a/type': 'standard\n',
+      'pkgs/a/package-version.txt': '1.0\n',
+      'pkgs/a/spkg-install.in': `${probe}\nmkdir -p "$SAGE_DESTDIR_LOCAL/share" && echo a > "$SAGE_DESTDIR_LOCAL/share/a"\n`,
+    });
+    try {
+      const r = await rig.start(['-v', 'all'], { SAGEBUILD_SPAWN: 'node' });
+      assert.equal(r.exitCode, 0, String(r.all));
+      const p = probeOf(String(r.stdout).split('\n').map((l) => l.replace(/^\[a-1\.0\] /, '')));
+      assert.equal(BigInt(`0x${p.ignored}`), 0n); // all of them: posix_spawn would leave 32 and 33 ignored
+      assert.equal(BigInt(`0x${p.blocked}`), 0n);
+      assert.equal(p.session, '1');
+      assert.equal(p.stdin, '/dev/null');
+      assert.match(p.fd3!, /\.jobserver-\d+/);
+      assert.equal(p.cwd, 'pkgdir');
+      assert.match(String(r.all), /to stderr/);
+      assert.deepEqual(rig.manifests(), ['a-1.0']);
+    } finally {
+      rig.cleanup();
+    }
+  });
+});
