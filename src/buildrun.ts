@@ -12,7 +12,7 @@ import { Jobserver } from './jobserver.js';
 import path from 'node:path';
 import { UserError } from './diagnostics.js';
 import { writableDirProblem } from './util/fs.js';
-import { installedDir } from './state/layout.js';
+import { installedDir, trashDir } from './state/layout.js';
 import { expectedDurations, readDurations, recordDurations } from './state/durations.js';
 import type { Reason } from './reasons.js';
 
@@ -76,7 +76,8 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   // A worker starts with a first pip install or uninstall; a run that builds nothing does not load them.
   // SAGEBUILD_PIP_WORKER=0: a pip process per install, as before them.
   const pipWorkers = build && !o.builder && process.env.SAGEBUILD_PIP_WORKER !== '0' ? new (await import('./python/pipworker.js')).PipWorkers() : undefined;
-  const ctx: BuildContext = { project, bus: o.bus, signal: o.signal, db, check: o.check, offline: o.offline, fingerprint: (n: string) => fingerprints.get(n), jobserver, pipWorkers };
+  const trash = build && !o.builder ? new (await import('./proc/trash.js')).Trash(trashDir(project.config.buildDir)) : undefined;
+  const ctx: BuildContext = { project, bus: o.bus, signal: o.signal, db, check: o.check, offline: o.offline, fingerprint: (n: string) => fingerprints.get(n), jobserver, pipWorkers, trash };
   const results = new Map<string, BuildOutcome>();
   const prefix = project.config.prefix;
   // Read only when something builds: a no-op run does not touch the file.
@@ -105,6 +106,7 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   } finally {
     jobserver?.close();
     pipWorkers?.close();
+    await trash?.settled();
     try {
       recordDurations(prefix, measured);
     } catch (e) {

@@ -4,13 +4,14 @@
 // its folder and exactly its environment; and report its end the same way. In-process for the
 // native path, and a whole build with SAGEBUILD_SPAWN=node for node's.
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EventBus } from '../src/events.ts';
 import { nativeSpawn } from '../src/proc/nativespawn.ts';
 import { runLogged } from '../src/proc/spawn.ts';
+import { Trash } from '../src/proc/trash.ts';
 import { Rig, processGone, waitFor } from './rig.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'spawn-'));
@@ -45,11 +46,13 @@ function probeOf(lines: string[]): Record<string, string> {
 
 describe('starting a recipe program (proc/spawn.ts)', () => {
   it('posix_spawn is used here (Linux, glibc), not node:child_process', () => {
-    const c = nativeSpawn('true', [], dir, { PATH: process.env.PATH! }, []);
-    assert.ok(c, 'nativeSpawn returned null: recipes would be started by forking node');
-    c.stdout.destroy();
-    c.stderr.destroy();
-    return c.exit.then(([code, sig]) => assert.deepEqual([code, sig], [0, null]));
+    const started = nativeSpawn('true', [], dir, { PATH: process.env.PATH! }, []);
+    assert.ok(started, 'nativeSpawn returned null: recipes would be started by forking node');
+    return started.then((c) => {
+      c.stdout.destroy();
+      c.stderr.destroy();
+      return c.exit.then(([code, sig]) => assert.deepEqual([code, sig], [0, null]));
+    });
   });
 
   it('the program gets its own session, default signals, /dev/null, fds 3 and 4, its folder and only its environment', async () => {
@@ -108,6 +111,29 @@ describe('starting a recipe program (proc/spawn.ts)', () => {
     const { res } = await running;
     assert.equal(res.canceled, true);
     await waitFor('the background sleep to be gone', () => processGone(bg), 10_000);
+  });
+});
+
+describe('build folders removed through the trash (proc/trash.ts)', () => {
+  it('a discarded folder leaves its place at once and is removed by rm; what a killed run left goes too', async () => {
+    const build = path.join(dir, 'build');
+    const trashDir = path.join(build, '.trash');
+    mkdirSync(path.join(trashDir, 'old-123-0', 'deep'), { recursive: true });
+    writeFileSync(path.join(trashDir, 'old-123-0', 'deep', 'f'), 'left by a killed run');
+    const folders = ['a-1.0', 'b-2.0'].map((n) => path.join(build, n));
+    for (const f of folders) {
+      mkdirSync(path.join(f, 'inst', 'usr', 'lib'), { recursive: true });
+      writeFileSync(path.join(f, 'inst', 'usr', 'lib', 'x.so'), 'x');
+    }
+    const trash = new Trash(trashDir);
+    await trash.discard(folders[0]!);
+    assert.equal(existsSync(folders[0]!), false);
+    mkdirSync(folders[0]!); // the name is free again at once: the next build of a can start
+    await trash.discard(folders[1]!);
+    await trash.discard(path.join(build, 'never-made')); // nothing there: nothing to do
+    await trash.settled();
+    assert.deepEqual(readdirSync(trashDir), []);
+    assert.deepEqual(readdirSync(build).sort(), ['.trash', 'a-1.0']);
   });
 });
 

@@ -11,6 +11,7 @@ import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { libc } from './libc.js';
+import { spawnsInFlight } from './nativespawn.js';
 
 export type LockMode = 'shared' | 'exclusive';
 
@@ -115,6 +116,11 @@ export async function acquireFlock(file: string, mode: LockMode, signal: AbortSi
           signal.addEventListener('abort', done, { once: true });
         });
       } else {
+        const starting = spawnsInFlight();
+        if (starting) {
+          await starting; // a child being started may hold a copy of a lock released here: try again
+          continue;
+        }
         if (!announced) onWait();
         announced = true;
         await waitForOtherProcess(file, mode, signal);

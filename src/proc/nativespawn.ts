@@ -22,7 +22,7 @@ const WNOHANG = 1;
 
 type F = (...a: unknown[]) => number;
 interface Calls {
-  spawn: F;
+  spawn: F & { async(...a: unknown[]): void };
   faInit: F;
   faDestroy: F;
   faDup2: F;
@@ -63,7 +63,7 @@ function load(): Calls | null {
       setFlags(attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) === 0;
     if (!ok) return calls;
     calls = {
-      spawn: f('int posix_spawn(void *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)'),
+      spawn: f('int posix_spawn(void *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)') as Calls['spawn'],
       faInit: f('int posix_spawn_file_actions_init(void *actions)'),
       faDestroy: f('int posix_spawn_file_actions_destroy(void *actions)'),
       faDup2: f('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
@@ -89,11 +89,13 @@ export interface NativeChild {
 
 /**
  * Starts `file` (searched on `env.PATH` as execvp would) in its own session, in `cwd`, with
- * exactly `env`; `fds` become its 3, 4, ... Returns null when posix_spawn cannot be used here
- * (the caller starts it with node:child_process); throws, as node's spawn reports it, an
- * Error with `code` (ENOENT, EACCES, ...) when it cannot start.
+ * exactly `env`; `fds` become its 3, 4, ... null when posix_spawn cannot be used here (the
+ * caller starts it with node:child_process); else a promise of the child, rejected, as node's
+ * spawn reports it, with an Error with `code` (ENOENT, EACCES, ...) when it cannot start.
+ * posix_spawn runs on a pool thread: it returns once the child has called execve, which can
+ * take a millisecond on a busy machine, and this thread has other packages to serve.
  */
-export function nativeSpawn(file: string, args: string[], cwd: string, env: Record<string, string>, fds: number[]): NativeChild | null {
+export function nativeSpawn(file: string, args: string[], cwd: string, env: Record<string, string>, fds: number[]): Promise<NativeChild> | null {
   const n = load();
   // A source fd among the targets would be overwritten before it is copied: never seen (node's
   // own fds take the low numbers), but then node's spawn does it right.
@@ -109,33 +111,49 @@ export function nativeSpawn(file: string, args: string[], cwd: string, env: Reco
   }
   const actions = Buffer.alloc(256);
   const pid = new Int32Array(1);
-  let rc: number;
   n.faInit(actions);
-  try {
-    n.faOpen(actions, 0, '/dev/null', fsConstants.O_RDONLY, 0);
-    n.faDup2(actions, out[1], 1);
-    n.faDup2(actions, err[1], 2);
-    fds.forEach((fd, i) => n.faDup2(actions, fd, 3 + i));
-    n.faChdir(actions, cwd);
-    const envp: (string | null)[] = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-    envp.push(null);
-    rc = program ? n.spawn(pid, program, actions, n.attr, [file, ...args, null], envp) : osConstants.errno.ENOENT;
-  } finally {
+  n.faOpen(actions, 0, '/dev/null', fsConstants.O_RDONLY, 0);
+  n.faDup2(actions, out[1], 1);
+  n.faDup2(actions, err[1], 2);
+  fds.forEach((fd, i) => n.faDup2(actions, fd, 3 + i));
+  n.faChdir(actions, cwd);
+  const envp: (string | null)[] = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  envp.push(null);
+  const spawned = new Promise<number>((resolve) => {
+    if (!program) resolve(osConstants.errno.ENOENT);
+    else n.spawn.async(pid, program, actions, n.attr, [file, ...args, null], envp, (e: unknown, rc: number) => resolve(e ? osConstants.errno.EAGAIN : rc));
+  });
+  inFlight.add(spawned);
+  void spawned.then(() => inFlight.delete(spawned));
+  return spawned.then((rc) => {
     n.faDestroy(actions);
     closeSync(out[1]!);
     closeSync(err[1]!);
-  }
-  if (rc !== 0) {
-    closeSync(out[0]!);
-    closeSync(err[0]!);
-    const code = Object.entries(osConstants.errno).find(([, v]) => v === rc)?.[0] ?? `errno ${rc}`;
-    throw Object.assign(new Error(`spawn ${file} ${code}`), { code, errno: -rc, path: file });
-  }
-  const child = pid[0]!;
-  const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => reaping(n, child, resolve));
-  const stdout = new Socket({ fd: out[0]!, readable: true, writable: false });
-  const stderr = new Socket({ fd: err[0]!, readable: true, writable: false });
-  return { pid: child, stdout, stderr, exit };
+    if (rc !== 0) {
+      closeSync(out[0]!);
+      closeSync(err[0]!);
+      const code = Object.entries(osConstants.errno).find(([, v]) => v === rc)?.[0] ?? `errno ${rc}`;
+      throw Object.assign(new Error(`spawn ${file} ${code}`), { code, errno: -rc, path: file });
+    }
+    const child = pid[0]!;
+    const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => reaping(n, child, resolve));
+    const stdout = new Socket({ fd: out[0]!, readable: true, writable: false });
+    const stderr = new Socket({ fd: err[0]!, readable: true, writable: false });
+    return { pid: child, stdout, stderr, exit };
+  });
+}
+
+/** posix_spawn calls not yet returned (their children have not called execve yet). */
+const inFlight = new Set<Promise<number>>();
+
+/**
+ * Until its execve, a child being started holds copies of this process's descriptors, locked
+ * files included: a lock released meanwhile stays taken until then. Resolves once the children
+ * being started now have called execve (flock.ts waits for that before it takes a busy lock
+ * for another process's); null when none is.
+ */
+export function spawnsInFlight(): Promise<void> | null {
+  return inFlight.size ? Promise.all(inFlight).then(() => undefined) : null;
 }
 
 /** execvp's search: the first executable regular file named `file` on `PATH` ('' is the folder). */
@@ -166,6 +184,8 @@ function reaping(n: Calls, pid: number, resolve: (r: [number | null, NodeJS.Sign
   listening = true;
   // Signal listeners do not keep node running; this timer does while a child runs.
   poll ??= setInterval(reap, 1000);
+  // Its SIGCHLD may have come and gone while posix_spawn's completion waited its turn.
+  reap();
 }
 
 function reapEnded(n: Calls): void {

@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { PassThrough, type Readable } from 'node:stream';
 import type { EventBus } from '../events.js';
+import { processEnv } from '../util/env.js';
 import { nativeSpawn } from './nativespawn.js';
 import { armWatchdog, guardGroup, releaseGroup } from './watchdog.js';
 
@@ -37,7 +38,7 @@ export interface SpawnOptions {
 export async function runLogged(file: string, args: string[], o: SpawnOptions): Promise<RunResult> {
   if (o.signal.aborted) return { exitCode: undefined, signal: undefined, canceled: true };
   armWatchdog();
-  const sub = start(file, args, o.cwd, o.env, [o.jobserverFd, o.lockFd].filter((fd) => fd !== undefined));
+  const sub = await start(file, args, o.cwd, o.env, [o.jobserverFd, o.lockFd].filter((fd) => fd !== undefined));
   const pid = sub.pid;
   if (pid !== undefined) guardGroup(pid);
   let killTimer: NodeJS.Timeout | undefined;
@@ -47,7 +48,8 @@ export async function runLogged(file: string, args: string[], o: SpawnOptions): 
     killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), o.killAfterMs ?? 5000);
     killTimer.unref();
   };
-  o.signal.addEventListener('abort', onAbort, { once: true });
+  if (o.signal.aborted) onAbort(); // while it was being started
+  else o.signal.addEventListener('abort', onAbort, { once: true });
   // stdout and stderr interleave line by line, as they reach us.
   const readers = [sub.stdout, sub.stderr].map((s) => {
     const lines = createInterface({ input: s, crlfDelay: Infinity });
@@ -79,6 +81,15 @@ export async function runLogged(file: string, args: string[], o: SpawnOptions): 
   return { exitCode: code ?? undefined, signal: sig ?? undefined, canceled: o.signal.aborted };
 }
 
+/** Runs a program to its end, its output read and dropped (started as a recipe's is: cheap here). Never rejects. */
+export async function runQuietly(file: string, args: string[], cwd: string): Promise<boolean> {
+  const sub = await start(file, args, cwd, processEnv(), []);
+  sub.stdout.resume();
+  sub.stderr.resume();
+  const [code, , error] = await sub.exit;
+  return error === null && code === 0;
+}
+
 interface Started {
   pid: number | undefined;
   stdout: Readable;
@@ -90,15 +101,17 @@ interface Started {
  * A command in its own session, stdin /dev/null, stdout and stderr piped, `fds` as its 3, 4, ...:
  * posix_spawn where it can be used (nativespawn.ts: no copy of this process's memory), else node's spawn.
  */
-function start(file: string, args: string[], cwd: string, env: Record<string, string>, fds: number[]): Started {
-  let native;
+async function start(file: string, args: string[], cwd: string, env: Record<string, string>, fds: number[]): Promise<Started> {
   try {
-    native = nativeSpawn(file, args, cwd, env, fds);
+    const native = nativeSpawn(file, args, cwd, env, fds);
+    if (native) {
+      const c = await native;
+      return { ...c, exit: c.exit.then(([code, sig]) => [code, sig, null]) };
+    }
   } catch (e) {
     const none = () => new PassThrough().end();
     return { pid: undefined, stdout: none(), stderr: none(), exit: Promise.resolve([null, null, e as Error]) };
   }
-  if (native) return { ...native, exit: native.exit.then(([code, sig]) => [code, sig, null]) };
   // An fd number in stdio[3] hands that open file (the jobserver FIFO) to the child as fd 3.
   const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', ...fds];
   const sub = spawn(file, args, { cwd, env, stdio, detached: true });

@@ -4,6 +4,7 @@ import type { EventBus } from '../events.js';
 import type { Fingerprint } from '../fingerprint.js';
 import type { InstalledDb } from '../state/installed.js';
 import type { Jobserver } from '../jobserver.js';
+import type { Trash } from '../proc/trash.js';
 import type { Project } from '../project.js';
 import type { Recipe } from '../recipes.js';
 import type { PipWorkers } from '../python/pipworker.js';
@@ -21,6 +22,8 @@ export interface BuildContext {
   jobserver: Jobserver | null;
   /** This run's pip workers (installs without starting pip each time); closed when the run ends. */
   pipWorkers?: PipWorkers;
+  /** Where build folders go to be removed by rm(1) (else fs/promises' rm, in-process). */
+  trash?: Trash;
 }
 
 /** What building one package came to. */

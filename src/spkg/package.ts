@@ -94,6 +94,11 @@ export async function buildPackage(ctx: BuildContext, name: string, reasons: Rea
   }
 }
 
+/** Off the main thread: rm(1) through the run's trash, else libuv's pool. */
+function removeBuildDir(ctx: BuildContext, dir: string): Promise<void> {
+  return ctx.trash ? ctx.trash.discard(dir) : rm(dir, { recursive: true, force: true });
+}
+
 async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: Reason[]): Promise<BuildOutcome> {
   const { project, bus } = ctx;
   const id = pkgId(r);
@@ -110,8 +115,7 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: Reason[
     if (!isInside(project.config.buildDir, p.buildRoot) || p.buildRoot === project.config.buildDir) {
       throw new StepFailure(`build dir ${p.buildRoot} is not inside ${project.config.buildDir}`);
     }
-    // Removals off the main thread (libuv's pool): other packages' steps go on meanwhile.
-    await rm(p.buildRoot, { recursive: true, force: true });
+    await removeBuildDir(ctx, p.buildRoot);
     mkdirSync(p.buildRoot, { recursive: true });
     keepBuildDir = true;
     const check = ctx.check && r.scripts.check !== undefined;
@@ -164,7 +168,7 @@ async function build(ctx: BuildContext, r: Recipe, p: PkgPaths, reasons: Reason[
       manifest.test_result = 'not available';
       writeManifest(p.tree, manifest);
     }
-    await rm(p.buildRoot, { recursive: true, force: true });
+    await removeBuildDir(ctx, p.buildRoot);
     keepBuildDir = false;
     bus.emit({ type: 'pkg-done', id, name: r.name, ok: true, durationMs: Date.now() - started });
     return 'built';

@@ -72,6 +72,8 @@ export const defaultBuildDir = (prefix: string): string => path.join(prefix, BUI
 export const defaultLogsDir = (prefix: string): string => path.join(prefix, LOGS_REL);
 /** Per-package flocks (proc/heldlock.ts) live in the build directory. */
 export const packageLockFile = (buildDir: string, pkg: string): string => path.join(buildDir, '.locks', `${pkg}.lock`);
+/** Build folders being removed (proc/trash.ts): renamed here, then removed by rm(1). */
+export const trashDir = (buildDir: string): string => path.join(buildDir, '.trash');
 
 /** Folders of a tree that hold sagebuild's own state: no package may install into them or own files there. */
 export const RESERVED: readonly string[] = [
