@@ -143,6 +143,15 @@ export function nativeSpawn(file: string, args: string[], cwd: string, env: Reco
   });
 }
 
+function executable(file: string): boolean {
+  try {
+    accessSync(file, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** posix_spawn calls not yet returned (their children have not called execve yet). */
 const inFlight = new Set<Promise<number>>();
 
@@ -161,12 +170,9 @@ function findProgram(file: string, PATH: string): string | null {
   if (file.includes('/')) return file;
   for (const dir of PATH.split(':')) {
     const candidate = path.join(dir || '.', file);
-    try {
-      accessSync(candidate, fsConstants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
+    // A stat that may find nothing throws nothing: most folders of a PATH do not have it.
+    const st = statSync(candidate, { throwIfNoEntry: false });
+    if (st?.isFile() && st.mode & 0o111 && executable(candidate)) return candidate;
   }
   return null;
 }

@@ -1,8 +1,8 @@
 // Build folders removed off this process: each is renamed into the build dir's `.trash` (one
 // rename: the package's folder is free again at once) and `rm -rf` removes what was thrown away,
-// one rm at a time, each taking everything discarded since the last one began (a handful of
-// processes per run). fs/promises' rm costs this process's main thread a round trip per entry:
-// about 2 ms per package even for a recipe that installs one file, most of a package's cost.
+// one rm at a time and at most one per 200 ms, each taking everything discarded since the last
+// one began (a handful of processes per run). fs/promises' rm costs this process's main thread a
+// round trip per entry: about 2 ms per package even for a recipe that installs one file.
 // What a killed run left in `.trash` goes with the next run's first rm.
 import { mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -11,12 +11,16 @@ import { runQuietly } from './spawn.js';
 
 /** Entries per rm: far below ARG_MAX, with names of a few dozen bytes. */
 const BATCH = 500;
+const GAP_MS = 200;
 
 export class Trash {
   #queue: string[] = [];
   #running: Promise<void> | null = null;
   #count = 0;
   #opened = false;
+  #last = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #flushing = false;
 
   constructor(readonly dir: string) {}
 
@@ -41,7 +45,12 @@ export class Trash {
 
   /** Resolves once everything discarded so far is removed. */
   async settled(): Promise<void> {
+    this.#flushing = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pump();
     while (this.#running) await this.#running;
+    this.#flushing = false;
   }
 
   #open(): void {
@@ -57,6 +66,16 @@ export class Trash {
 
   #pump(): void {
     if (this.#running || !this.#queue.length) return;
+    // At most one rm per GAP_MS: packages that end close together share one.
+    const wait = this.#last + GAP_MS - Date.now();
+    if (wait > 0 && !this.#flushing) {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        this.#pump();
+      }, wait);
+      return;
+    }
+    this.#last = Date.now();
     const batch = this.#queue.splice(0, BATCH);
     this.#running = runQuietly('rm', ['-rf', '--', ...batch], this.dir)
       .then(async (ok) => {

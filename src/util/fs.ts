@@ -1,7 +1,6 @@
 // Small file helpers: reads where "missing or unreadable" is an ordinary answer, and the atomic
 // write every record and cache uses.
-import { type Stats, closeSync, fdatasyncSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { open as openAsync, rename as renameAsync, rm as rmAsync } from 'node:fs/promises';
+import { type Stats, closeSync, fdatasync, fdatasyncSync, fsync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { processAlive, processStart } from './proc.js';
 
@@ -181,54 +180,61 @@ function cannotWrite(file: string, e: unknown): Error {
 }
 
 /**
- * writeFileAtomic with the waits for the disk (fsync) off the main thread, so that other
- * packages' work goes on meanwhile. The temp file's name is unique per call: two writes of one
- * file in flight at once never share it.
+ * writeFileAtomic with the waits for the disk (fsync of the file, then of its folder) off the
+ * main thread, so that other packages' work goes on meanwhile. Opening, writing to the page
+ * cache, closing and renaming are done here: each would cost a round trip to libuv's pool (and a
+ * promise) for a few microseconds of work. The temp file's name is unique per call: two writes
+ * of one file in flight at once never share it.
  */
 export async function writeFileAtomicAsync(file: string, content: string | Buffer): Promise<void> {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${owner()}-${++tmpSeq}`);
   try {
-    const fh = await openAsync(tmp, 'w');
+    const fd = openSync(tmp, 'w');
     try {
-      await fh.writeFile(content); // writes every byte or throws
-      await fh.sync();
+      writeAllSync(fd, content);
+      await syncFd(fd, false);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
-    await renameAsync(tmp, file);
+    renameSync(tmp, file);
   } catch (e) {
-    await rmAsync(tmp, { force: true });
+    rmSync(tmp, { force: true });
     throw cannotWrite(file, e);
   }
   await fsyncDirAsync(dir);
 }
 let tmpSeq = 0;
 
+/** fsync (or fdatasync) in libuv's pool. */
+function syncFd(fd: number, dataOnly: boolean): Promise<void> {
+  return new Promise((resolve, reject) => (dataOnly ? fdatasync : fsync)(fd, (e) => (e ? reject(e) : resolve())));
+}
+
 async function fsyncDirAsync(dir: string): Promise<void> {
-  let fh;
+  let fd;
   try {
-    fh = await openAsync(dir, 'r');
+    fd = openSync(dir, 'r');
   } catch {
     return; // as fsyncDir
   }
   try {
-    await fh.sync();
+    await syncFd(fd, false);
   } catch {
     // some file systems refuse fsync on folders
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
 /** appendLineDurable, waiting for the disk off the main thread. */
 export async function appendLineDurableAsync(file: string, line: string): Promise<void> {
-  const fh = await openAsync(file, 'a');
+  const fd = openSync(file, 'a');
   try {
-    await fh.writeFile(line + '\n');
-    await fh.datasync();
+    writeAllSync(fd, line + '\n');
+    await syncFd(fd, true);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
