@@ -88,7 +88,8 @@ describe('starting a recipe program (proc/spawn.ts)', () => {
     rmSync(bin, { recursive: true, force: true });
     mkdirSync(bin);
     writeFileSync(path.join(bin, 'myprog'), '#!/bin/sh\necho "mine $1"\nexit 7\n', { mode: 0o755 });
-    const mine = await run('myprog', ['arg'], { PATH: `${bin}:${process.env.PATH}` });
+    // A PATH entry that is a file (ENOTDIR) is passed over, as execvp does (and one this user cannot search).
+    const mine = await run('myprog', ['arg'], { PATH: `${path.join(bin, 'myprog')}:${bin}:${process.env.PATH}` });
     assert.deepEqual(mine.res, { exitCode: 7, signal: undefined, canceled: false });
     assert.deepEqual(mine.lines, ['mine arg']);
 

@@ -3,9 +3,10 @@
 // path): 1.5-2 ms of this thread's CPU per start at sagebuild's size, and the main thread blocked
 // meanwhile. glibc's posix_spawn starts the child with CLONE_VFORK, whatever the parent's size.
 // The child gets what spawn.ts's runLogged asked of node: its own session (POSIX_SPAWN_SETSID),
-// every signal at its default and none blocked (node ignores SIGPIPE; libuv resets them too),
-// stdin from /dev/null, stdout and stderr on pipes read here as sockets, extra fds as 3, 4, ...
-// Exits are reaped here (waitpid on SIGCHLD), since libuv reaps only its own children.
+// every signal at its default and none blocked (node ignores SIGPIPE; libuv resets them too;
+// glibc leaves its two internal signals, 32 and 33, ignored), stdin from /dev/null, stdout and
+// stderr on pipes read here as sockets, extra fds as 3, 4, ... posix_spawn is called on koffi's
+// pool thread; exits are reaped here (waitpid on SIGCHLD), since libuv reaps only its own children.
 // Linux with glibc >= 2.29 (addchdir_np) only; nativeSpawn() returns null elsewhere, or with
 // SAGEBUILD_SPAWN=node, and spawn.ts uses node:child_process.
 import { accessSync, closeSync, constants as fsConstants, statSync } from 'node:fs';
@@ -120,8 +121,12 @@ export function nativeSpawn(file: string, args: string[], cwd: string, env: Reco
   const envp: (string | null)[] = Object.entries(env).map(([k, v]) => `${k}=${v}`);
   envp.push(null);
   const spawned = new Promise<number>((resolve) => {
-    if (!program) resolve(osConstants.errno.ENOENT);
-    else n.spawn.async(pid, program, actions, n.attr, [file, ...args, null], envp, (e: unknown, rc: number) => resolve(e ? osConstants.errno.EAGAIN : rc));
+    if (!program) return resolve(osConstants.errno.ENOENT);
+    try {
+      n.spawn.async(pid, program, actions, n.attr, [file, ...args, null], envp, (e: unknown, rc: number) => resolve(e ? osConstants.errno.EAGAIN : rc));
+    } catch {
+      resolve(osConstants.errno.EAGAIN); // koffi's queue of calls is full
+    }
   });
   inFlight.add(spawned);
   void spawned.then(() => inFlight.delete(spawned));
@@ -170,8 +175,14 @@ function findProgram(file: string, PATH: string): string | null {
   if (file.includes('/')) return file;
   for (const dir of PATH.split(':')) {
     const candidate = path.join(dir || '.', file);
-    // A stat that may find nothing throws nothing: most folders of a PATH do not have it.
-    const st = statSync(candidate, { throwIfNoEntry: false });
+    // Most folders of a PATH do not have it: that stat throws nothing (an exception costs more
+    // than the stat). A folder this user cannot search, or a file in PATH, is passed, as execvp does.
+    let st;
+    try {
+      st = statSync(candidate, { throwIfNoEntry: false });
+    } catch {
+      continue;
+    }
     if (st?.isFile() && st.mode & 0o111 && executable(candidate)) return candidate;
   }
   return null;
