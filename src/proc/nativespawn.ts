@@ -9,10 +9,11 @@
 // pool thread; exits are reaped here (waitpid on SIGCHLD), since libuv reaps only its own children.
 // Linux with glibc >= 2.29 (addchdir_np) only; nativeSpawn() returns null elsewhere, or with
 // SAGEBUILD_SPAWN=node, and spawn.ts uses node:child_process.
-import { accessSync, closeSync, constants as fsConstants, statSync } from 'node:fs';
+import { closeSync, constants as fsConstants, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
+import { accessible } from '../util/paths.js';
 import { libc } from './libc.js';
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
@@ -148,15 +149,6 @@ export function nativeSpawn(file: string, args: string[], cwd: string, env: Reco
   });
 }
 
-function executable(file: string): boolean {
-  try {
-    accessSync(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** posix_spawn calls not yet returned (their children have not called execve yet). */
 const inFlight = new Set<Promise<number>>();
 
@@ -183,7 +175,7 @@ function findProgram(file: string, PATH: string): string | null {
     } catch {
       continue;
     }
-    if (st?.isFile() && st.mode & 0o111 && executable(candidate)) return candidate;
+    if (st?.isFile() && st.mode & 0o111 && accessible(candidate, fsConstants.X_OK)) return candidate;
   }
   return null;
 }

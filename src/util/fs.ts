@@ -1,6 +1,6 @@
 // Small file helpers: reads where "missing or unreadable" is an ordinary answer, and the atomic
 // write every record and cache uses.
-import { type Stats, closeSync, fdatasync, fdatasyncSync, fsync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { type Stats, closeSync, fdatasync, fsync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { processAlive, processStart } from './proc.js';
 
@@ -227,23 +227,15 @@ async function fsyncDirAsync(dir: string): Promise<void> {
   }
 }
 
-/** appendLineDurable, waiting for the disk off the main thread. */
+/**
+ * Appends a line to a file and fdatasyncs it, the wait for the disk off the main thread (a torn
+ * last line is what a reader must expect after a crash).
+ */
 export async function appendLineDurableAsync(file: string, line: string): Promise<void> {
   const fd = openSync(file, 'a');
   try {
     writeAllSync(fd, line + '\n');
     await syncFd(fd, true);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Appends a line to a file and fdatasyncs it (a torn last line is what a reader must expect after a crash). */
-export function appendLineDurable(file: string, line: string): void {
-  const fd = openSync(file, 'a');
-  try {
-    writeAllSync(fd, line + '\n');
-    fdatasyncSync(fd);
   } finally {
     closeSync(fd);
   }
