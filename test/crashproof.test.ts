@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CLI, Rig, processGone, scriptPkg, waitFor, type Tree } from './rig.ts';
 import { processStart } from '../src/util/proc.ts';
+import { defaultLogsDir } from '../src/state/layout.ts';
 
 /** One raw tar header block (ustar), and the data blocks after it. */
 function tarBlock(name: string, type: string, o: { data?: string; linkname?: string; mode?: number } = {}): Buffer {
@@ -266,6 +267,7 @@ describe('recipes die with their run', () => {
           `  touch "${f('first')}"`,
           `  setsid bash -c 'while [ ! -e "${f('go')}" ]; do sleep 0.05; done; mkdir -p "$SAGE_DESTDIR_LOCAL/share/stray"; echo straggler > "$SAGE_DESTDIR_LOCAL/share/stray/straggler"; touch "${f('wrote')}"' </dev/null >/dev/null 2>&1 &`,
           `  touch "${f('hanging')}"`,
+          '  echo "the straggler is out"',
           '  sleep 1000',
           'fi',
           // Second run: let the straggler write, and install only once it has.
@@ -275,7 +277,10 @@ describe('recipes die with their run', () => {
       }),
     });
     const first = execa('node', [CLI, 'stray'], { cwd: rig.dir, reject: false, env: { PIP_RETRIES: '0' } });
-    await waitFor('the first run to hang', () => rig.exists('stray-hanging'));
+    // Once sagebuild has read the recipe's output, it has the recipe's group: only that group
+    // dies with the run (a start it had not heard back from would take the straggler too).
+    const log = path.join(defaultLogsDir('local-stray'), 'pkgs', 'stray-1.0.log');
+    await waitFor('the first run to hang', () => rig.exists('stray-hanging') && rig.exists(log) && rig.read(log).includes('the straggler is out'));
     first.kill('SIGKILL');
     await first;
     const second = await rig.run('stray');

@@ -12,6 +12,9 @@ import { EventBus } from '../src/events.ts';
 import { nativeSpawn } from '../src/proc/nativespawn.ts';
 import { runLogged } from '../src/proc/spawn.ts';
 import { Trash } from '../src/proc/trash.ts';
+import { GUARD_VAR, SCRIPT as WATCHDOG } from '../src/proc/watchdog.ts';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { Rig, processGone, waitFor } from './rig.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'spawn-'));
@@ -27,6 +30,7 @@ echo "fd3 $(readlink /proc/$$/fd/3)"
 echo "fd4 $(readlink /proc/$$/fd/4 || echo none)"
 echo "cwd $PWD"
 echo "env $(env | grep -c .) $ONLY"
+echo "guard $SAGEBUILD_GUARD"
 echo "to stderr" >&2
 `;
 
@@ -46,13 +50,11 @@ function probeOf(lines: string[]): Record<string, string> {
 
 describe('starting a recipe program (proc/spawn.ts)', () => {
   it('posix_spawn is used here (Linux, glibc), not node:child_process', () => {
-    const started = nativeSpawn('true', [], dir, { PATH: process.env.PATH! }, []);
-    assert.ok(started, 'nativeSpawn returned null: recipes would be started by forking node');
-    return started.then((c) => {
-      c.stdout.destroy();
-      c.stderr.destroy();
-      return c.exit.then(([code, sig]) => assert.deepEqual([code, sig], [0, null]));
-    });
+    const c = nativeSpawn('true', [], dir, { PATH: process.env.PATH! }, []);
+    assert.ok(c, 'nativeSpawn returned null: recipes would be started by forking node');
+    c.stdout.destroy();
+    c.stderr.destroy();
+    return c.exit.then(([code, sig]) => assert.deepEqual([code, sig], [0, null]));
   });
 
   it('the program gets its own session, default signals, /dev/null, fds 3 and 4, its folder and only its environment', async () => {
@@ -74,8 +76,10 @@ describe('starting a recipe program (proc/spawn.ts)', () => {
       assert.equal(p.fd3, jobs);
       assert.equal(p.fd4, lock);
       assert.equal(p.cwd, dir);
-      // PATH, ONLY and what bash itself sets (PWD, SHLVL, _): nothing of this process's environment.
-      assert.match(p.env!, /^[1-5] yes$/);
+      // PATH, ONLY, the watchdog's mark (proc/watchdog.ts) and what bash itself sets (PWD, SHLVL,
+      // _): nothing of this process's environment.
+      assert.match(p.env!, /^[2-6] yes$/);
+      assert.match(p.guard!, new RegExp(`^${process.pid}\\.[0-9]+$`));
       assert.ok(lines.includes('to stderr'));
     } finally {
       closeSync(jobFd);
@@ -112,6 +116,29 @@ describe('starting a recipe program (proc/spawn.ts)', () => {
     const { res } = await running;
     assert.equal(res.canceled, true);
     await waitFor('the background sleep to be gone', () => processGone(bg), 10_000);
+  });
+});
+
+describe('the watchdog (proc/watchdog.ts)', () => {
+  it("when sagebuild dies it stops the groups it was told of, and finds a start it never heard back from by the mark in its environment; a daemon of a confirmed start is left", async () => {
+    const run = `t${process.pid}`;
+    // Each in a session of its own, as recipes are; `bash -c` prints the pid of a child in its group.
+    const start = (n: number, script: string) => spawn('bash', ['-c', script], { env: { PATH: process.env.PATH!, [GUARD_VAR]: `${run}.${n}` }, stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+    const firstLine = async (c: ReturnType<typeof start>) => Number(String((await once(c.stdout!, 'data'))[0]).trim());
+    const told = start(1, 'sleep 300 & echo $!; wait');
+    const daemon = start(1, 'echo $$; exec sleep 300'); // carries a confirmed start's mark, in a group of its own
+    const unheard = start(2, 'sleep 300 & echo $!; wait');
+    const pids = { told: told.pid!, toldChild: await firstLine(told), daemon: await firstLine(daemon), unheard: unheard.pid!, unheardChild: await firstLine(unheard) };
+    const dog = spawn('bash', ['--norc', '--noprofile', '-c', WATCHDOG, 'watchdog', run], { stdio: ['pipe', 'ignore', 'ignore'] });
+    try {
+      // Start 3 failed (`!`); the pipe then closes without a goodbye, as when sagebuild is killed.
+      dog.stdin!.end(`?1\n+${pids.told} 1\n?2\n?3\n!3\n`);
+      await once(dog, 'exit');
+      for (const k of ['told', 'toldChild', 'unheard', 'unheardChild'] as const) assert.ok(processGone(pids[k]), `${k} (${pids[k]}) still runs`);
+      assert.equal(processGone(pids.daemon), false, 'a process outside the groups it knows, of a start it heard back from, is not its to stop');
+    } finally {
+      for (const pid of Object.values(pids)) if (!processGone(pid)) process.kill(pid, 'SIGKILL');
+    }
   });
 });
 
@@ -156,6 +183,7 @@ describe('without posix_spawn (SAGEBUILD_SPAWN=node)', () => {
       assert.equal(p.session, '1');
       assert.equal(p.stdin, '/dev/null');
       assert.match(p.fd3!, /\.jobserver-\d+/);
+      assert.match(p.guard!, /^[0-9]+\.[0-9]+$/); // the watchdog's mark (proc/watchdog.ts)
       assert.equal(p.cwd, 'pkgdir');
       assert.match(String(r.all), /to stderr/);
       assert.deepEqual(rig.manifests(), ['a-1.0']);

@@ -11,7 +11,6 @@ import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { libc } from './libc.js';
-import { spawnsInFlight } from './nativespawn.js';
 
 export type LockMode = 'shared' | 'exclusive';
 
@@ -116,11 +115,6 @@ export async function acquireFlock(file: string, mode: LockMode, signal: AbortSi
           signal.addEventListener('abort', done, { once: true });
         });
       } else {
-        const starting = spawnsInFlight();
-        if (starting) {
-          await starting; // a child being started may hold a copy of a lock released here: try again
-          continue;
-        }
         if (!announced) onWait();
         announced = true;
         await waitForOtherProcess(file, mode, signal);

@@ -37,10 +37,10 @@ export interface SpawnOptions {
 
 export async function runLogged(file: string, args: string[], o: SpawnOptions): Promise<RunResult> {
   if (o.signal.aborted) return { exitCode: undefined, signal: undefined, canceled: true };
-  armWatchdog();
-  const sub = await start(file, args, o.cwd, o.env, [o.jobserverFd, o.lockFd].filter((fd) => fd !== undefined));
+  const mark = armWatchdog();
+  const sub = start(file, args, o.cwd, { ...o.env, [mark.name]: mark.value }, [o.jobserverFd, o.lockFd].filter((fd) => fd !== undefined));
   const pid = sub.pid;
-  if (pid !== undefined) guardGroup(pid);
+  guardGroup(pid, mark);
   let killTimer: NodeJS.Timeout | undefined;
   const onAbort = () => {
     if (pid === undefined) return;
@@ -48,8 +48,7 @@ export async function runLogged(file: string, args: string[], o: SpawnOptions): 
     killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), o.killAfterMs ?? 5000);
     killTimer.unref();
   };
-  if (o.signal.aborted) onAbort(); // while it was being started
-  else o.signal.addEventListener('abort', onAbort, { once: true });
+  o.signal.addEventListener('abort', onAbort, { once: true });
   // stdout and stderr interleave line by line, as they reach us.
   const readers = [sub.stdout, sub.stderr].map((s) => {
     const lines = createInterface({ input: s, crlfDelay: Infinity });
@@ -83,7 +82,7 @@ export async function runLogged(file: string, args: string[], o: SpawnOptions): 
 
 /** Runs a program to its end, its output read and dropped (started as a recipe's is: cheap here). Never rejects. */
 export async function runQuietly(file: string, args: string[], cwd: string): Promise<boolean> {
-  const sub = await start(file, args, cwd, processEnv(), []);
+  const sub = start(file, args, cwd, processEnv(), []);
   sub.stdout.resume();
   sub.stderr.resume();
   const [code, , error] = await sub.exit;
@@ -101,13 +100,10 @@ interface Started {
  * A command in its own session, stdin /dev/null, stdout and stderr piped, `fds` as its 3, 4, ...:
  * posix_spawn where it can be used (nativespawn.ts: no copy of this process's memory), else node's spawn.
  */
-async function start(file: string, args: string[], cwd: string, env: Record<string, string>, fds: number[]): Promise<Started> {
+function start(file: string, args: string[], cwd: string, env: Record<string, string>, fds: number[]): Started {
   try {
-    const native = nativeSpawn(file, args, cwd, env, fds);
-    if (native) {
-      const c = await native;
-      return { ...c, exit: c.exit.then(([code, sig]) => [code, sig, null]) };
-    }
+    const c = nativeSpawn(file, args, cwd, env, fds);
+    if (c) return { ...c, exit: c.exit.then(([code, sig]) => [code, sig, null]) };
   } catch (e) {
     const none = () => new PassThrough().end();
     return { pid: undefined, stdout: none(), stderr: none(), exit: Promise.resolve([null, null, e as Error]) };

@@ -3,17 +3,40 @@
 // process group. One watchdog per run closes that gap: a small bash, in a session of its own,
 // told on a pipe which process groups are running; when the pipe closes without a goodbye
 // (sagebuild died, however), it stops the groups still listed: SIGTERM, then SIGKILL.
+// A program's group is known only once it has started, and a busy machine can run the program
+// for milliseconds before this thread hears back: sagebuild may die in between. So each start
+// is announced first (`?n`) and the program carries SAGEBUILD_GUARD=<pid>.<n> in its
+// environment; a start never confirmed (`+group n`) is found, if sagebuild died, as the process
+// with that mark that leads its own group.
 // One process per run, started with the first recipe; a run that starts nothing starts none.
 import { spawn, type ChildProcess } from 'node:child_process';
 
-const SCRIPT = `
-declare -A groups
+/** The variable that marks a guarded program (and what it starts) as this run's. */
+export const GUARD_VAR = 'SAGEBUILD_GUARD';
+
+/** The watchdog's program: `bash -c SCRIPT name <sagebuild's pid>`, told on stdin. Exported for its test. */
+export const SCRIPT = `
+run=$1
+declare -A groups starting
 while IFS= read -r line; do
   case $line in
-    +*) groups[\${line#+}]=1 ;;
+    [?]*) starting[\${line#?}]=1 ;;
+    +*) line=\${line#+}; groups[\${line% *}]=1; unset "starting[\${line#* }]" ;;
     -*) unset "groups[\${line#-}]" ;;
+    !*) unset "starting[\${line#!}]" ;;
   esac
 done
+if [ \${#starting[@]} -gt 0 ]; then
+  sleep 0.1 # a program between fork and exec shows its own environment once it has exec'd
+  for n in "\${!starting[@]}"; do
+    for f in $(grep -lzxF -e "${GUARD_VAR}=$run.$n" /proc/[0-9]*/environ 2>/dev/null); do
+      p=\${f#/proc/}; p=\${p%/environ}
+      read -r st < "/proc/$p/stat" 2>/dev/null || continue
+      set -- \${st##*) }
+      [ "$3" = "$p" ] && groups[$p]=1
+    done
+  done
+fi
 [ \${#groups[@]} -eq 0 ] && exit 0
 for g in "\${!groups[@]}"; do kill -TERM -- "-$g" 2>/dev/null; done
 sleep 0.5
@@ -26,7 +49,7 @@ let unavailable = false;
 function watchdog(): ChildProcess | null {
   if (dog || unavailable) return dog;
   // --norc: with a socket for stdin, bash would take itself for a remote shell and read ~/.bashrc.
-  const child = spawn('bash', ['--norc', '--noprofile', '-c', SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  const child = spawn('bash', ['--norc', '--noprofile', '-c', SCRIPT, 'sagebuild-watchdog', String(process.pid)], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
   child.once('error', () => {
     unavailable = true; // no bash: recipes could not run either; nothing more to guard
     dog = null;
@@ -38,18 +61,24 @@ function watchdog(): ChildProcess | null {
   return dog;
 }
 
+let starts = 0;
+
 /**
- * Starts the watchdog (if it is not running) before a recipe is started: starting a process
- * blocks this thread, and a recipe started first could act, and sagebuild be killed, before
- * its group is made known.
+ * Before starting a program that must not outlive sagebuild: starts the watchdog (if it is not
+ * running: starting a process blocks this thread, and a program started first could act, and
+ * sagebuild be killed, before the watchdog existed) and announces the start. Returns the mark to
+ * put into the program's environment and to give guardGroup.
  */
-export function armWatchdog(): void {
-  watchdog();
+export function armWatchdog(): { name: string; value: string } {
+  const n = ++starts;
+  watchdog()?.stdin!.write(`?${n}\n`);
+  return { name: GUARD_VAR, value: `${process.pid}.${n}` };
 }
 
-/** `pgid` (a recipe's process group, just started) is running: stop it if sagebuild dies. */
-export function guardGroup(pgid: number): void {
-  watchdog()?.stdin!.write(`+${pgid}\n`);
+/** The program started with `mark` leads the process group `pgid` (undefined: it did not start). */
+export function guardGroup(pgid: number | undefined, mark: { value: string }): void {
+  const n = mark.value.slice(mark.value.indexOf('.') + 1);
+  dog?.stdin!.write(pgid === undefined ? `!${n}\n` : `+${pgid} ${n}\n`);
 }
 
 /** `pgid` has ended (or been stopped by sagebuild itself). */

@@ -160,10 +160,10 @@ class Worker {
   broken = false;
 
   constructor(readonly python: string, cwd: string, env: Record<string, string>) {
-    armWatchdog();
-    this.child = spawn(python, ['-c', SCRIPT], { cwd, env, stdio: ['pipe', 'pipe', 'ignore'], detached: true });
+    const mark = armWatchdog();
+    this.child = spawn(python, ['-c', SCRIPT], { cwd, env: { ...env, [mark.name]: mark.value }, stdio: ['pipe', 'pipe', 'ignore'], detached: true });
     const pid = this.child.pid;
-    if (pid !== undefined) guardGroup(pid);
+    guardGroup(pid, mark);
     this.child.stdin!.on('error', () => undefined); // it ended: its 'exit' settles what was asked
     this.child.once('error', () => {
       this.broken = true;
