@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // The sagebuild program: main.ts's command with this process's streams and folder; its exit status.
 import { main } from './main.js';
 
