@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -13,6 +13,9 @@ import { Rig } from './rig.ts';
 const dir = mkdtempSync(path.join(tmpdir(), 'sagebuild-flock-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const NEVER = new AbortController().signal;
+
+/** Takes an exclusive flock on `fd` without waiting, as flock.ts does: true if taken. */
+const flockNB = (fd: number): boolean => nativeFlock()!.flock(fd, 2 | 4) === 0;
 
 /** flock(1)'s answer: can another process take the lock now? */
 function freeFor(file: string, mode: '-s' | '-x'): boolean {
@@ -70,15 +73,30 @@ describe('in-process flocks', { skip: nativeFlock() ? false : 'flock(2) cannot b
     l.release();
   });
 
-  it('a child given the locked descriptor keeps the lock after sagebuild lets go', async () => {
+  it('release() unlocks every copy of the descriptor: a child holding one (as a child being started does until its execve) does not keep the lock; one that outlives its closing (sagebuild killed) does', async () => {
     const f = path.join(dir, 'd.lock');
     const l = (await acquireFlock(f, 'exclusive', NEVER, () => assert.fail()))!;
     const child = spawn('bash', ['-c', 'echo up; read x'], { stdio: ['pipe', 'pipe', 'ignore', l.fd] });
-    await once(child.stdout!, 'data');
-    l.release();
-    assert.equal(freeFor(f, '-s'), false, 'the child still holds it');
-    child.stdin!.end('\n');
-    await once(child, 'exit');
+    try {
+      await once(child.stdout!, 'data');
+      l.release();
+      assert.equal(freeFor(f, '-s'), true, 'released, though the child still has the descriptor');
+    } finally {
+      child.stdin!.end('\n');
+      await once(child, 'exit');
+    }
+    // A descriptor closed without release(), as when sagebuild dies: the child's copy keeps the lock.
+    const fd = openSync(f, 'r');
+    assert.equal(flockNB(fd), true);
+    const keeper = spawn('bash', ['-c', 'echo up; read x'], { stdio: ['pipe', 'pipe', 'ignore', fd] });
+    try {
+      await once(keeper.stdout!, 'data');
+      closeSync(fd);
+      assert.equal(freeFor(f, '-s'), false, 'the child still holds it');
+    } finally {
+      keeper.stdin!.end('\n');
+      await once(keeper, 'exit');
+    }
     assert.equal(freeFor(f, '-s'), true);
   });
 });

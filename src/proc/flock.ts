@@ -17,6 +17,7 @@ export type LockMode = 'shared' | 'exclusive';
 const LOCK_SH = 1;
 const LOCK_EX = 2;
 const LOCK_NB = 4;
+const LOCK_UN = 8;
 
 interface Native {
   flock(fd: number, op: number): number;
@@ -49,11 +50,12 @@ function localEntry(file: string) {
 }
 
 export interface OsLock {
-  /** The locked file's descriptor: a child given it keeps the lock until it exits too. */
+  /** The locked file's descriptor: a child given it keeps the lock if sagebuild dies first. */
   readonly fd: number;
+  /** Unlocks (for every copy of the descriptor) and closes. */
   release(): void;
   /**
-   * Closes the descriptor, so that the kernel lock goes to a child process waiting for it on a
+   * Unlocks and closes the descriptor, so that the kernel lock goes to a child process waiting for it on a
    * file description of its own (python/pipworker.ts's exclusive installs), while the lock still
    * counts as held in this process (its other waiters wait here) until release().
    */
@@ -80,8 +82,14 @@ export async function acquireFlock(file: string, mode: LockMode, signal: AbortSi
         let released = false;
         let closed = false;
         const close = () => {
-          if (!closed) closeSync(fd); // the lock goes with the last descriptor of its file description
+          if (closed) return;
           closed = true;
+          // Unlocked before it is closed: a child being started holds a copy of the descriptor
+          // until its execve has closed it, after posix_spawn has returned here (glibc's vfork
+          // resumes the parent when the child leaves this memory, before its close-on-exec
+          // files are closed), and the lock would last as long as any copy.
+          n.flock(fd, LOCK_UN);
+          closeSync(fd);
         };
         return {
           fd,

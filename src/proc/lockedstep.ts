@@ -1,6 +1,6 @@
 // Sage's pip lock (state/layout.ts: pipLockFile): an OS flock, shared for installs, exclusive for
 // uninstalls, held by sagebuild (flock.ts) and by the step, which inherits the locked file, so
-// that the kernel releases it only once both have ended (even when killed). Where flock.ts cannot
+// that a sagebuild killed meanwhile leaves it held until the step ends. Where flock.ts cannot
 // lock in-process, the step runs under flock(1). Waiting is reported with the holders' command lines.
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
