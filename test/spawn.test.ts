@@ -49,12 +49,14 @@ function probeOf(lines: string[]): Record<string, string> {
 }
 
 describe('starting a recipe program (proc/spawn.ts)', () => {
-  it('posix_spawn is used here (Linux, glibc), not node:child_process', () => {
-    const c = nativeSpawn('true', [], dir, { PATH: process.env.PATH! }, []);
-    assert.ok(c, 'nativeSpawn returned null: recipes would be started by forking node');
+  it('posix_spawn is used here (Linux, glibc), not node:child_process', async () => {
+    const started = nativeSpawn('true', [], dir, { PATH: process.env.PATH! }, []);
+    assert.ok(started, 'nativeSpawn returned null: recipes would be started by forking node');
+    const c = await started;
     c.stdout.destroy();
     c.stderr.destroy();
-    return c.exit.then(([code, sig]) => assert.deepEqual([code, sig], [0, null]));
+    const [code, sig] = await c.exit;
+    assert.deepEqual([code, sig], [0, null]);
   });
 
   it('the program gets its own session, default signals, /dev/null, fds 3 and 4, its folder and only its environment', async () => {

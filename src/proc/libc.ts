@@ -8,7 +8,7 @@ export interface Koffi {
   errno(): number;
 }
 export interface Lib {
-  func(sig: string): (...a: unknown[]) => number;
+  func(sig: string): ((...a: unknown[]) => number) & { async(...a: unknown[]): void };
 }
 
 let loaded: { koffi: Koffi; lib: Lib; name: string } | null | undefined;

@@ -5,13 +5,12 @@
 // The child gets what spawn.ts's runLogged asked of node: its own session (POSIX_SPAWN_SETSID),
 // every signal at its default and none blocked (node ignores SIGPIPE; libuv resets them too;
 // glibc leaves its two internal signals, 32 and 33, ignored), stdin from /dev/null, stdout and
-// stderr on pipes read here as sockets, extra fds as 3, 4, ... posix_spawn is called on this
-// thread, as node's spawn is: it returns once the child has called execve, so the caller makes
-// the child's group known to the watchdog (watchdog.ts) before the program can have done
-// anything, and no lock released meanwhile lingers in a child's copy of our fds. (On koffi's pool
-// thread, the completion waited its turn in a busy event loop while the recipe already ran: a
-// sagebuild killed then left it running.) Exits are reaped here (waitpid on SIGCHLD), since libuv
-// reaps only its own children.
+// stderr on pipes read here as sockets, extra fds as 3, 4, ... posix_spawn is called on koffi's
+// pool thread, so this thread does not wait for each child's execve (about a millisecond, 0.6 s
+// in a 437-package build). Meanwhile the program may already run: the watchdog finds it by its
+// mark if sagebuild dies before hearing back (watchdog.ts), and a lock released meanwhile is
+// unlocked, not only closed, so the child's copy of its descriptor does not keep it (flock.ts).
+// Exits are reaped here (waitpid on SIGCHLD), since libuv reaps only its own children.
 // Linux with glibc >= 2.29 (addchdir_np) only; nativeSpawn() returns null elsewhere, or with
 // SAGEBUILD_SPAWN=node, and spawn.ts uses node:child_process.
 import { closeSync, constants as fsConstants, statSync } from 'node:fs';
@@ -29,7 +28,7 @@ const WNOHANG = 1;
 
 type F = (...a: unknown[]) => number;
 interface Calls {
-  spawn: F;
+  spawn: F & { async(...a: unknown[]): void };
   faInit: F;
   faDestroy: F;
   faDup2: F;
@@ -70,7 +69,7 @@ function load(): Calls | null {
       setFlags(attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) === 0;
     if (!ok) return calls;
     calls = {
-      spawn: f('int posix_spawn(void *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)'),
+      spawn: f('int posix_spawn(void *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)') as Calls['spawn'],
       faInit: f('int posix_spawn_file_actions_init(void *actions)'),
       faDestroy: f('int posix_spawn_file_actions_destroy(void *actions)'),
       faDup2: f('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
@@ -96,11 +95,11 @@ export interface NativeChild {
 
 /**
  * Starts `file` (searched on `env.PATH` as execvp would) in its own session, in `cwd`, with
- * exactly `env`; `fds` become its 3, 4, ... null when posix_spawn cannot be used here (the
- * caller starts it with node:child_process); throws, as node's spawn reports it, an Error with
- * `code` (ENOENT, EACCES, ...) when it cannot start.
+ * exactly `env` and the `extra` variables (`NAME=value`); `fds` become its 3, 4, ... null when posix_spawn cannot be used here (the
+ * caller starts it with node:child_process); else a promise of the child, rejected, as node's
+ * spawn reports it, with an Error with `code` (ENOENT, EACCES, ...) when it cannot start.
  */
-export function nativeSpawn(file: string, args: string[], cwd: string, env: Record<string, string>, fds: number[]): NativeChild | null {
+export function nativeSpawn(file: string, args: string[], cwd: string, env: Record<string, string>, fds: number[], extra: string[] = []): Promise<NativeChild> | null {
   const n = load();
   // A source fd among the targets would be overwritten before it is copied: never seen (node's
   // own fds take the low numbers), but then node's spawn does it right.
@@ -122,27 +121,35 @@ export function nativeSpawn(file: string, args: string[], cwd: string, env: Reco
   n.faDup2(actions, err[1], 2);
   fds.forEach((fd, i) => n.faDup2(actions, fd, 3 + i));
   n.faChdir(actions, cwd);
-  const envp: (string | null)[] = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  envp.push(null);
-  // Listening before the first child starts: a SIGCHLD is then handled once the loop turns, after
-  // the child is registered below.
+  const envp: (string | null)[] = [];
+  for (const k in env) envp.push(`${k}=${env[k]}`);
+  envp.push(...extra, null);
   if (!listening) process.on('SIGCHLD', () => reapEnded(n));
   listening = true;
-  const rc = program ? n.spawn(pid, program, actions, n.attr, [file, ...args, null], envp) : osConstants.errno.ENOENT;
-  n.faDestroy(actions);
-  closeSync(out[1]!);
-  closeSync(err[1]!);
-  if (rc !== 0) {
-    closeSync(out[0]!);
-    closeSync(err[0]!);
-    const code = Object.entries(osConstants.errno).find(([, v]) => v === rc)?.[0] ?? `errno ${rc}`;
-    throw Object.assign(new Error(`spawn ${file} ${code}`), { code, errno: -rc, path: file });
-  }
-  const child = pid[0]!;
-  const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => reaping(n, child, resolve));
-  const stdout = new Socket({ fd: out[0]!, readable: true, writable: false });
-  const stderr = new Socket({ fd: err[0]!, readable: true, writable: false });
-  return { pid: child, stdout, stderr, exit };
+  const spawned = new Promise<number>((resolve) => {
+    if (!program) return resolve(osConstants.errno.ENOENT);
+    try {
+      n.spawn.async(pid, program, actions, n.attr, [file, ...args, null], envp, (e: unknown, rc: number) => resolve(e ? osConstants.errno.EAGAIN : rc));
+    } catch {
+      resolve(osConstants.errno.EAGAIN); // koffi's queue of calls is full
+    }
+  });
+  return spawned.then((rc) => {
+    n.faDestroy(actions);
+    closeSync(out[1]!);
+    closeSync(err[1]!);
+    if (rc !== 0) {
+      closeSync(out[0]!);
+      closeSync(err[0]!);
+      const code = Object.entries(osConstants.errno).find(([, v]) => v === rc)?.[0] ?? `errno ${rc}`;
+      throw Object.assign(new Error(`spawn ${file} ${code}`), { code, errno: -rc, path: file });
+    }
+    const child = pid[0]!;
+    const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => reaping(n, child, resolve));
+    const stdout = new Socket({ fd: out[0]!, readable: true, writable: false });
+    const stderr = new Socket({ fd: err[0]!, readable: true, writable: false });
+    return { pid: child, stdout, stderr, exit };
+  });
 }
 
 /** execvp's search: the first executable regular file named `file` on `PATH` ('' is the folder). */
@@ -173,6 +180,8 @@ function reaping(n: Calls, pid: number, resolve: (r: [number | null, NodeJS.Sign
   running.set(pid, resolve);
   // Signal listeners do not keep node running; this timer does while a child runs.
   poll ??= setInterval(() => reapEnded(n), 1000);
+  // Its SIGCHLD may have come and gone while posix_spawn's completion waited its turn.
+  reapEnded(n);
 }
 
 function reapEnded(n: Calls): void {

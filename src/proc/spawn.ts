@@ -38,7 +38,7 @@ export interface SpawnOptions {
 export async function runLogged(file: string, args: string[], o: SpawnOptions): Promise<RunResult> {
   if (o.signal.aborted) return { exitCode: undefined, signal: undefined, canceled: true };
   const mark = armWatchdog();
-  const sub = start(file, args, o.cwd, { ...o.env, [mark.name]: mark.value }, [o.jobserverFd, o.lockFd].filter((fd) => fd !== undefined));
+  const sub = await start(file, args, o.cwd, o.env, [o.jobserverFd, o.lockFd].filter((fd) => fd !== undefined), mark);
   const pid = sub.pid;
   guardGroup(pid, mark);
   let killTimer: NodeJS.Timeout | undefined;
@@ -48,7 +48,8 @@ export async function runLogged(file: string, args: string[], o: SpawnOptions): 
     killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), o.killAfterMs ?? 5000);
     killTimer.unref();
   };
-  o.signal.addEventListener('abort', onAbort, { once: true });
+  if (o.signal.aborted) onAbort(); // while it was being started
+  else o.signal.addEventListener('abort', onAbort, { once: true });
   // stdout and stderr interleave line by line, as they reach us.
   const readers = [sub.stdout, sub.stderr].map((s) => {
     const lines = createInterface({ input: s, crlfDelay: Infinity });
@@ -82,7 +83,7 @@ export async function runLogged(file: string, args: string[], o: SpawnOptions): 
 
 /** Runs a program to its end, its output read and dropped (started as a recipe's is: cheap here). Never rejects. */
 export async function runQuietly(file: string, args: string[], cwd: string): Promise<boolean> {
-  const sub = start(file, args, cwd, processEnv(), []);
+  const sub = await start(file, args, cwd, processEnv(), []);
   sub.stdout.resume();
   sub.stderr.resume();
   const [code, , error] = await sub.exit;
@@ -100,17 +101,21 @@ interface Started {
  * A command in its own session, stdin /dev/null, stdout and stderr piped, `fds` as its 3, 4, ...:
  * posix_spawn where it can be used (nativespawn.ts: no copy of this process's memory), else node's spawn.
  */
-function start(file: string, args: string[], cwd: string, env: Record<string, string>, fds: number[]): Started {
+async function start(file: string, args: string[], cwd: string, env: Record<string, string>, fds: number[], mark?: { name: string; value: string }): Promise<Started> {
   try {
-    const c = nativeSpawn(file, args, cwd, env, fds);
-    if (c) return { ...c, exit: c.exit.then(([code, sig]) => [code, sig, null]) };
+    // The mark goes with the environment without a copy of it (a recipe's has some 130 variables).
+    const native = nativeSpawn(file, args, cwd, env, fds, mark ? [`${mark.name}=${mark.value}`] : []);
+    if (native) {
+      const c = await native;
+      return { ...c, exit: c.exit.then(([code, sig]) => [code, sig, null]) };
+    }
   } catch (e) {
     const none = () => new PassThrough().end();
     return { pid: undefined, stdout: none(), stderr: none(), exit: Promise.resolve([null, null, e as Error]) };
   }
   // An fd number in stdio[3] hands that open file (the jobserver FIFO) to the child as fd 3.
   const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', ...fds];
-  const sub = spawn(file, args, { cwd, env, stdio, detached: true });
+  const sub = spawn(file, args, { cwd, env: mark ? { ...env, [mark.name]: mark.value } : env, stdio, detached: true });
   return { pid: sub.pid, stdout: sub.stdout!, stderr: sub.stderr!, exit: exited(sub) };
 }
 
