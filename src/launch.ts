@@ -2,7 +2,7 @@
 // The `sagebuild` bin (dist/cli.js): runs the program, dist/main.js (cli.ts and all it imports, one
 // CommonJS bundle), from the V8 code cache `npm run build` made beside it (dist/main.js.cache). A
 // start then reads the compiled functions instead of parsing and compiling a megabyte of
-// JavaScript: about 50 ms of a 300 ms no-op on this kind of machine. A cache that this Node (V8
+// JavaScript: about a tenth of a no-op's time on this kind of machine. A cache that this Node (V8
 // version, flags) cannot use is rejected by V8 itself and the bundle is compiled as usual; so is a
 // missing one. Node 20 has no compile cache of its own for this (module.enableCompileCache is 22's).
 import { readFileSync, writeFileSync } from 'node:fs';

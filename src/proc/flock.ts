@@ -55,9 +55,9 @@ export interface OsLock {
   /** Unlocks (for every copy of the descriptor) and closes. */
   release(): void;
   /**
-   * Unlocks and closes the descriptor, so that the kernel lock goes to a child process waiting for it on a
-   * file description of its own (python/pipworker.ts's exclusive installs), while the lock still
-   * counts as held in this process (its other waiters wait here) until release().
+   * Unlocks and closes the descriptor, so that the kernel lock goes to a child process waiting
+   * for it on a file description of its own (python/pipworker.ts's exclusive installs), while the
+   * lock still counts as held in this process (its other waiters wait here) until release().
    */
   handOver(): void;
 }

@@ -95,9 +95,10 @@ export interface NativeChild {
 
 /**
  * Starts `file` (searched on `env.PATH` as execvp would) in its own session, in `cwd`, with
- * exactly `env` and the `extra` variables (`NAME=value`); `fds` become its 3, 4, ... null when posix_spawn cannot be used here (the
- * caller starts it with node:child_process); else a promise of the child, rejected, as node's
- * spawn reports it, with an Error with `code` (ENOENT, EACCES, ...) when it cannot start.
+ * exactly `env` and the `extra` variables (`NAME=value`); `fds` become its 3, 4, ... null when
+ * posix_spawn cannot be used here (the caller starts it with node:child_process); else a promise
+ * of the child, rejected, as node's spawn reports it, with an Error with `code` (ENOENT, EACCES,
+ * ...) when it cannot start.
  */
 export function nativeSpawn(file: string, args: string[], cwd: string, env: Record<string, string>, fds: number[], extra: string[] = []): Promise<NativeChild> | null {
   const n = load();
