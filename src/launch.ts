@@ -5,7 +5,7 @@
 // JavaScript: about a tenth of a no-op's time on this kind of machine. A cache that this Node (V8
 // version, flags) cannot use is rejected by V8 itself and the bundle is compiled as usual; so is a
 // missing one. Node 20 has no compile cache of its own for this (module.enableCompileCache is 22's).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
@@ -13,7 +13,9 @@ import vm from 'node:vm';
 const file = path.join(__dirname, 'main.js');
 let cachedData: Buffer | undefined;
 try {
-  cachedData = readFileSync(`${file}.cache`);
+  // V8 checks a cache against its source by length only: one older than the bundle (a bundle
+  // rebuilt without it) could hold another build's code, so it is not used.
+  if (statSync(`${file}.cache`).mtimeMs >= statSync(file).mtimeMs) cachedData = readFileSync(`${file}.cache`);
 } catch {
   // none: compiled as usual
 }
