@@ -62,26 +62,56 @@ function watchdog(): ChildProcess | null {
 }
 
 let starts = 0;
+/**
+ * Confirmations and ends not written yet: they go with the next announcement, or within 100 ms
+ * (each write wakes the watchdog, and costs this thread a tenth of a millisecond on a busy
+ * machine). Unsent, they cost little if sagebuild dies: an unconfirmed start is found by its mark
+ * (only a program that dropped it from its environment so soon would be missed), and a group
+ * that has ended is not there to be stopped.
+ */
+let unsent = '';
+let flushAtExit = false;
+let timer: NodeJS.Timeout | undefined;
+
+function flush(): void {
+  clearTimeout(timer);
+  timer = undefined;
+  if (unsent) dog?.stdin!.write(unsent);
+  unsent = '';
+}
 
 /**
  * Before starting a program that must not outlive sagebuild: starts the watchdog (if it is not
  * running: starting a process blocks this thread, and a program started first could act, and
- * sagebuild be killed, before the watchdog existed) and announces the start. Returns the mark to
- * put into the program's environment and to give guardGroup.
+ * sagebuild be killed, before the watchdog existed) and announces the start, at once. Returns
+ * the mark to put into the program's environment and to give guardGroup.
  */
 export function armWatchdog(): { name: string; value: string } {
   const n = ++starts;
-  watchdog()?.stdin!.write(`?${n}\n`);
+  watchdog()?.stdin!.write(`${unsent}?${n}\n`);
+  unsent = '';
+  clearTimeout(timer);
+  timer = undefined;
   return { name: GUARD_VAR, value: `${process.pid}.${n}` };
+}
+
+function later(line: string): void {
+  if (!dog) return;
+  unsent += line;
+  timer ??= setTimeout(flush, 100).unref();
+  if (flushAtExit) return;
+  flushAtExit = true;
+  // A pipe takes a short write at once, even at exit, where nothing asynchronous runs any more.
+  process.once('exit', flush);
 }
 
 /** The program started with `mark` leads the process group `pgid` (undefined: it did not start). */
 export function guardGroup(pgid: number | undefined, mark: { value: string }): void {
   const n = mark.value.slice(mark.value.indexOf('.') + 1);
-  dog?.stdin!.write(pgid === undefined ? `!${n}\n` : `+${pgid} ${n}\n`);
+  later(pgid === undefined ? `!${n}\n` : `+${pgid} ${n}\n`);
 }
 
 /** `pgid` has ended (or been stopped by sagebuild itself). */
 export function releaseGroup(pgid: number): void {
-  dog?.stdin!.write(`-${pgid}\n`);
+  later(`-${pgid}\n`);
 }
