@@ -63,22 +63,24 @@ function watchdog(): ChildProcess | null {
 
 let starts = 0;
 /**
- * Confirmations and ends not written yet: they go with the next announcement, or within 100 ms
- * (each write wakes the watchdog, and costs this thread a tenth of a millisecond on a busy
- * machine). Unsent, they cost little if sagebuild dies: an unconfirmed start is found by its mark
- * (only a program that dropped it from its environment so soon would be missed), and a group
- * that has ended is not there to be stopped.
+ * Ends not written yet: they go with the next message, or within 100 ms (each write wakes the
+ * watchdog, and costs this thread a tenth of a millisecond on a busy machine). Unsent, they cost
+ * nothing if sagebuild dies: a group that has ended is not there to be stopped. Announcements and
+ * confirmations are written at once: an unconfirmed start is stopped with every process that
+ * carries its mark, a daemon it left included.
  */
 let unsent = '';
 let flushAtExit = false;
 let timer: NodeJS.Timeout | undefined;
 
-function flush(): void {
+/** Writes `line` now, with the ends not written yet. */
+function send(line: string): void {
   clearTimeout(timer);
   timer = undefined;
-  if (unsent) dog?.stdin!.write(unsent);
+  if (unsent || line) dog?.stdin!.write(unsent + line);
   unsent = '';
 }
+const flush = (): void => send('');
 
 /**
  * Before starting a program that must not outlive sagebuild: starts the watchdog (if it is not
@@ -88,10 +90,8 @@ function flush(): void {
  */
 export function armWatchdog(): { name: string; value: string } {
   const n = ++starts;
-  watchdog()?.stdin!.write(`${unsent}?${n}\n`);
-  unsent = '';
-  clearTimeout(timer);
-  timer = undefined;
+  watchdog();
+  send(`?${n}\n`);
   return { name: GUARD_VAR, value: `${process.pid}.${n}` };
 }
 
@@ -108,7 +108,7 @@ function later(line: string): void {
 /** The program started with `mark` leads the process group `pgid` (undefined: it did not start). */
 export function guardGroup(pgid: number | undefined, mark: { value: string }): void {
   const n = mark.value.slice(mark.value.indexOf('.') + 1);
-  later(pgid === undefined ? `!${n}\n` : `+${pgid} ${n}\n`);
+  send(pgid === undefined ? `!${n}\n` : `+${pgid} ${n}\n`);
 }
 
 /** `pgid` has ended (or been stopped by sagebuild itself). */
