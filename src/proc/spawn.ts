@@ -13,7 +13,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { EventBus } from '../events.js';
 import { processEnv } from '../util/env.js';
 import { nativeSpawn } from './nativespawn.js';
-import { armWatchdog, guardGroup, releaseGroup } from './watchdog.js';
+import { armWatchdog, guardGroup, releaseGroup, type Mark } from './watchdog.js';
 
 export interface RunResult {
   exitCode: number | undefined;
@@ -101,7 +101,7 @@ interface Started {
  * A command in its own session, stdin /dev/null, stdout and stderr piped, `fds` as its 3, 4, ...:
  * posix_spawn where it can be used (nativespawn.ts: no copy of this process's memory), else node's spawn.
  */
-async function start(file: string, args: string[], cwd: string, env: Record<string, string>, fds: number[], mark?: { name: string; value: string }): Promise<Started> {
+async function start(file: string, args: string[], cwd: string, env: Record<string, string>, fds: number[], mark?: Mark): Promise<Started> {
   try {
     // The mark goes with the environment without a copy of it (a recipe's has some 130 variables).
     const native = nativeSpawn(file, args, cwd, env, fds, mark ? [`${mark.name}=${mark.value}`] : []);

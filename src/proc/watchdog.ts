@@ -57,6 +57,8 @@ function watchdog(): ChildProcess | null {
   child.stdin!.on('error', () => undefined); // it died: writes fail quietly, recipes still run
   child.unref();
   (child.stdin as unknown as { unref?: () => void }).unref?.();
+  // Ends still unsent go at exit: a pipe takes a short write at once, even there.
+  process.once('exit', () => send(''));
   dog = child;
   return dog;
 }
@@ -70,7 +72,6 @@ let starts = 0;
  * carries its mark, a daemon it left included.
  */
 let unsent = '';
-let flushAtExit = false;
 let timer: NodeJS.Timeout | undefined;
 
 /** Writes `line` now, with the ends not written yet. */
@@ -80,7 +81,14 @@ function send(line: string): void {
   if (unsent || line) dog?.stdin!.write(unsent + line);
   unsent = '';
 }
-const flush = (): void => send('');
+
+/** A started program's mark: `name=value` goes into its environment. */
+export interface Mark {
+  name: string;
+  value: string;
+  /** Its number in this run's announcements. */
+  n: number;
+}
 
 /**
  * Before starting a program that must not outlive sagebuild: starts the watchdog (if it is not
@@ -88,30 +96,21 @@ const flush = (): void => send('');
  * sagebuild be killed, before the watchdog existed) and announces the start, at once. Returns
  * the mark to put into the program's environment and to give guardGroup.
  */
-export function armWatchdog(): { name: string; value: string } {
+export function armWatchdog(): Mark {
   const n = ++starts;
   watchdog();
   send(`?${n}\n`);
-  return { name: GUARD_VAR, value: `${process.pid}.${n}` };
-}
-
-function later(line: string): void {
-  if (!dog) return;
-  unsent += line;
-  timer ??= setTimeout(flush, 100).unref();
-  if (flushAtExit) return;
-  flushAtExit = true;
-  // A pipe takes a short write at once, even at exit, where nothing asynchronous runs any more.
-  process.once('exit', flush);
+  return { name: GUARD_VAR, value: `${process.pid}.${n}`, n };
 }
 
 /** The program started with `mark` leads the process group `pgid` (undefined: it did not start). */
-export function guardGroup(pgid: number | undefined, mark: { value: string }): void {
-  const n = mark.value.slice(mark.value.indexOf('.') + 1);
-  send(pgid === undefined ? `!${n}\n` : `+${pgid} ${n}\n`);
+export function guardGroup(pgid: number | undefined, mark: Mark): void {
+  send(pgid === undefined ? `!${mark.n}\n` : `+${pgid} ${mark.n}\n`);
 }
 
 /** `pgid` has ended (or been stopped by sagebuild itself). */
 export function releaseGroup(pgid: number): void {
-  later(`-${pgid}\n`);
+  if (!dog) return;
+  unsent += `-${pgid}\n`;
+  timer ??= setTimeout(() => send(''), 100).unref();
 }
