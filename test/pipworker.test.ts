@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { EventBus } from '../src/events.ts';
@@ -127,6 +127,27 @@ describe('pip worker', { timeout: 300_000 }, () => {
       const env = { PATH: process.env.PATH!, PIP_INDEX_URL: 'http://index.invalid/simple/' };
       assert.equal((await workers.run(python, ['config', 'list'], { cwd: rig.path(), env, id: 'env', bus, lockFile, mode: 'shared' }))?.exitCode, 0);
       assert.match((lines.get('env') ?? []).join('\n'), /env:\.index-url='http:\/\/index\.invalid\/simple\/'/);
+    } finally {
+      workers.close();
+    }
+  });
+
+  it("pip's user agent is worded once per worker (rustc, lsb_release started once), not per install", async () => {
+    // Both on the requests' PATH, counting their starts.
+    const bin = rig.path('agentbin');
+    mkdirSync(bin, { recursive: true });
+    for (const [name, out] of [['rustc', 'rustc 9.9.9 (test 2026-01-01)'], ['lsb_release', 'Distributor ID:\tTest']]) {
+      writeFileSync(path.join(bin, name!), `#!/bin/sh\necho x >> ${JSON.stringify(path.join(bin, `${name}.count`))}\necho '${out}'\n`, { mode: 0o755 });
+    }
+    const starts = (name: string) => (existsSync(path.join(bin, `${name}.count`)) ? readFileSync(path.join(bin, `${name}.count`), 'utf8').split('\n').filter(Boolean).length : 0);
+    const workers = new PipWorkers();
+    const env = { PATH: `${bin}:${process.env.PATH!}`, HOME: rig.path() };
+    const reinstall = (id: string) =>
+      workers.run(python, ['install', '--isolated', '--disable-pip-version-check', '--no-input', '--no-index', '--no-deps', '--force-reinstall', '--find-links', wheels, 'wone==1.0'], { cwd: rig.path(), env, id, bus, lockFile, mode: 'shared' });
+    try {
+      for (const id of ['ua1', 'ua2', 'ua3']) assert.equal((await reinstall(id))?.exitCode, 0, (lines.get(id) ?? []).join('\n'));
+      assert.equal(starts('rustc'), 1, 'rustc --version once, before the first fork');
+      assert.ok(starts('lsb_release') <= 1, `lsb_release started ${starts('lsb_release')} times`);
     } finally {
       workers.close();
     }

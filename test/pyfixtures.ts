@@ -2,7 +2,7 @@
 // machine's configured package index), a prefix with them built (once per test run), in-tree
 // source packages and hand-made wheels.
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -61,6 +61,20 @@ function copyRelocated(from: string, to: string, rel = ''): void {
 }
 
 /**
+ * `<tmpdir>/<prefix><runner pid>-<its start>`: a name for what one test run shares between its
+ * files (the test runner is each file's parent process). What runs that ended left under
+ * `prefix` (outside test/all.mjs, in the system's temp folder) is removed first.
+ */
+function perRun(prefix: string): string {
+  const run = `${process.ppid}-${processStart(process.ppid) ?? 0}`;
+  for (const d of readdirSync(tmpdir()).filter((x) => x.startsWith(prefix))) {
+    const [pid, start] = d.slice(prefix.length).split(/[-.]/);
+    if (`${pid}-${start}` !== run && (!processAlive(Number(pid)) || String(processStart(Number(pid)) ?? 0) !== start)) rmSync(path.join(tmpdir(), d), { recursive: true, force: true });
+  }
+  return path.join(tmpdir(), `${prefix}${run}`);
+}
+
+/**
  * Gives the rig the Python toolchain (pip, setuptools, wheel, packaging, in the prefix's venv),
  * as `sagebuild all` with TOOLCHAIN_CONFIG + `extraConfig` leaves it: built by a real sagebuild
  * run once per test run (per config and sagebuild source; the first test file that needs it
@@ -74,14 +88,7 @@ export async function withToolchain(rig: Rig, extraConfig = ''): Promise<void> {
   const key = createHash('sha256').update(config);
   for (const p of TOOLCHAIN) hashTree(path.join(ROOT, 'pkgs', p), key.update(`pkgs/${p}/`));
   hashTree(path.join(ROOT, 'src'), key.update('src/'));
-  // One per test run: the test runner is this file's parent process.
-  const run = `${process.ppid}-${processStart(process.ppid) ?? 0}`;
-  const prefix = 'sagebuild-test-toolchain-';
-  for (const d of readdirSync(tmpdir()).filter((x) => x.startsWith(prefix))) {
-    const [pid, start] = d.slice(prefix.length).split('-');
-    if (`${pid}-${start}` !== run && (!processAlive(Number(pid)) || String(processStart(Number(pid)) ?? 0) !== start)) rmSync(path.join(tmpdir(), d), { recursive: true, force: true });
-  }
-  const fixture = path.join(tmpdir(), `${prefix}${run}-${key.digest('hex').slice(0, 16)}`);
+  const fixture = `${perRun('sagebuild-test-toolchain-')}-${key.digest('hex').slice(0, 16)}`;
   const tree = path.join(fixture, 'tree');
   const ready = path.join(fixture, 'ready');
   const lock = `${fixture}.lock`;
@@ -171,19 +178,22 @@ export async function pip(rig: Rig, args: string[], venv = 'local'): Promise<{ e
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
-/** Interpreters with pip (different real paths), found on PATH, in the usual folders and pyenv's. */
+/**
+ * Interpreters with pip (different real paths), found on PATH, in the usual folders and pyenv's;
+ * the first is `python3` on PATH. Besides that one, only binaries are asked: a script (a pyenv
+ * shim: some twenty processes and 0.3 s per start) names an interpreter that pyenv's own folder
+ * lists. Asked once per test run (the answer is kept beside the toolchain fixture, per test
+ * runner): three test files want it.
+ */
 export function interpreters(): { path: string; version: string }[] {
-  const names = ['python3', ...Array.from({ length: 8 }, (_, i) => `python3.${i + 8}`)];
-  const pyenv = path.join(process.env.PYENV_ROOT ?? path.join(homedir(), '.pyenv'), 'versions');
-  let pyenvs: string[] = [];
+  const cache = `${perRun('sagebuild-test-interpreters-')}.json`;
   try {
-    pyenvs = readdirSync(pyenv).map((v) => path.join(pyenv, v, 'bin', 'python3'));
+    return JSON.parse(readFileSync(cache, 'utf8')) as { path: string; version: string }[];
   } catch {
-    // no pyenv
+    // not asked yet in this run
   }
-  const candidates = [...names, ...names.map((n) => `/usr/bin/${n}`), ...names.map((n) => `/usr/local/bin/${n}`), ...pyenvs];
   const found = new Map<string, { path: string; version: string }>();
-  for (const c of candidates) {
+  const ask = (c: string) => {
     try {
       const out = execFileSync(c, ['-c', 'import sys, os, pip; print("%d.%d" % sys.version_info[:2]); print(os.path.realpath(sys.executable))'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
       const [version = '', real = ''] = out.trim().split('\n');
@@ -191,8 +201,47 @@ export function interpreters(): { path: string; version: string }[] {
     } catch {
       // not there, or no pip
     }
+  };
+  ask('python3');
+  const names = ['python3', ...Array.from({ length: 8 }, (_, i) => `python3.${i + 8}`)];
+  const onPath = (name: string) =>
+    (process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, name)).find((f) => isFile(f));
+  const pyenv = path.join(process.env.PYENV_ROOT ?? path.join(homedir(), '.pyenv'), 'versions');
+  let pyenvs: string[] = [];
+  try {
+    pyenvs = readdirSync(pyenv).map((v) => path.join(pyenv, v, 'bin', 'python3'));
+  } catch {
+    // no pyenv
   }
-  return [...found.values()];
+  const seen = new Set(found.keys());
+  for (const c of [...names.map(onPath), ...names.map((n) => `/usr/bin/${n}`), ...names.map((n) => `/usr/local/bin/${n}`), ...pyenvs]) {
+    if (!c || !isFile(c) || isScript(c) || seen.has(realpathSync(c))) continue;
+    seen.add(realpathSync(c));
+    ask(c);
+  }
+  const list = [...found.values()];
+  writeFileSync(cache, JSON.stringify(list));
+  return list;
+}
+
+function isFile(f: string): boolean {
+  try {
+    return statSync(f).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Starts with `#!`: a script, not an interpreter. */
+function isScript(f: string): boolean {
+  const head = Buffer.alloc(2);
+  const fd = openSync(f, 'r');
+  try {
+    readSync(fd, head, 0, 2, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return head.toString('latin1') === '#!';
 }
 
 /** Two interpreters (different real paths) with pip; null when this machine has only one. */
