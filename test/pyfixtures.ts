@@ -2,12 +2,13 @@
 // machine's configured package index), a prefix with them built (once per test run), in-tree
 // source packages and hand-made wheels.
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { execa } from 'execa';
 import { processAlive, processStart } from '../src/util/proc.ts';
+import { interpreterBinary } from '../src/python/interpreter.ts';
 import { ROOT, runInProcess, waitFor, type Rig, type Tree } from './rig.ts';
 
 export const TOOLCHAIN_CONFIG = 'variables:\n  PYTHON_TOOLCHAIN: [setuptools, pip, wheel]\n';
@@ -180,7 +181,8 @@ export async function pip(rig: Rig, args: string[], venv = 'local'): Promise<{ e
 
 /**
  * Interpreters with pip (different real paths), found on PATH, in the usual folders and pyenv's;
- * the first is `python3` on PATH. Besides that one, only binaries are asked: a script (a pyenv
+ * the first is `python3` on PATH. Besides that one, only binaries are asked (src's
+ * `interpreterBinary`, by which sagebuild decides whose answer it may remember): a script (a pyenv
  * shim: some twenty processes and 0.3 s per start) names an interpreter that pyenv's own folder
  * lists. Asked once per test run (the answer is kept beside the toolchain fixture, per test
  * runner): three test files want it.
@@ -204,8 +206,6 @@ export function interpreters(): { path: string; version: string }[] {
   };
   ask('python3');
   const names = ['python3', ...Array.from({ length: 8 }, (_, i) => `python3.${i + 8}`)];
-  const onPath = (name: string) =>
-    (process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, name)).find((f) => isFile(f));
   const pyenv = path.join(process.env.PYENV_ROOT ?? path.join(homedir(), '.pyenv'), 'versions');
   let pyenvs: string[] = [];
   try {
@@ -214,35 +214,17 @@ export function interpreters(): { path: string; version: string }[] {
     // no pyenv
   }
   const seen = new Set(found.keys());
-  for (const c of [...names.map(onPath), ...names.map((n) => `/usr/bin/${n}`), ...names.map((n) => `/usr/local/bin/${n}`), ...pyenvs]) {
-    if (!c || !isFile(c) || isScript(c) || seen.has(realpathSync(c))) continue;
-    seen.add(realpathSync(c));
-    ask(c);
+  for (const c of [...names, ...names.map((n) => `/usr/bin/${n}`), ...names.map((n) => `/usr/local/bin/${n}`), ...pyenvs]) {
+    const real = interpreterBinary(c);
+    if (!real || seen.has(real)) continue;
+    seen.add(real);
+    ask(c.includes('/') ? c : real);
   }
   const list = [...found.values()];
   writeFileSync(cache, JSON.stringify(list));
   return list;
 }
 
-function isFile(f: string): boolean {
-  try {
-    return statSync(f).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** Starts with `#!`: a script, not an interpreter. */
-function isScript(f: string): boolean {
-  const head = Buffer.alloc(2);
-  const fd = openSync(f, 'r');
-  try {
-    readSync(fd, head, 0, 2, 0);
-  } finally {
-    closeSync(fd);
-  }
-  return head.toString('latin1') === '#!';
-}
 
 /** Two interpreters (different real paths) with pip; null when this machine has only one. */
 export function twoInterpreters(): [{ path: string; version: string }, { path: string; version: string }] | null {

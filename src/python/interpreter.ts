@@ -29,8 +29,11 @@ export function rememberInterpreters(file: string, write: boolean): void {
   settled.clear();
 }
 
-/** The binary `python` runs, as a cache key; null for a script or what cannot be found. */
-function identity(python: string): string | null {
+/**
+ * The real path of the binary (ELF, Mach-O) that `python` names, a bare name searched on PATH as
+ * exec does; null for a script (a pyenv shim, say) or what cannot be found.
+ */
+export function interpreterBinary(python: string): string | null {
   let file: string | undefined = python;
   if (!python.includes('/')) {
     file = (process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, python)).find((f) => {
@@ -52,7 +55,17 @@ function identity(python: string): string | null {
       closeSync(fd);
     }
     const binary = head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])) || [0xfeedfacf, 0xcffaedfe, 0xcafebabe].includes(head.readUInt32BE(0)); // ELF, Mach-O
-    if (!binary) return null;
+    return binary ? real : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The binary `python` runs, as a cache key; null for a script or what cannot be found. */
+function identity(python: string): string | null {
+  const real = interpreterBinary(python);
+  if (!real) return null;
+  try {
     const st = statSync(real);
     return [python, real, st.dev, st.ino, st.size, st.mtimeMs, process.env.PYTHONHOME ?? ''].join('\0');
   } catch {
