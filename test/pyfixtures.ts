@@ -2,7 +2,7 @@
 // machine's configured package index), a prefix with them built (once per test run), in-tree
 // source packages and hand-made wheels.
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -221,10 +221,11 @@ export function interpreters(): { path: string; version: string }[] {
     ask(c.includes('/') ? c : real);
   }
   const list = [...found.values()];
-  writeFileSync(cache, JSON.stringify(list));
+  // Whole or not at all: another test file may read it meanwhile.
+  writeFileSync(`${cache}.${process.pid}`, JSON.stringify(list));
+  renameSync(`${cache}.${process.pid}`, cache);
   return list;
 }
-
 
 /** Two interpreters (different real paths) with pip; null when this machine has only one. */
 export function twoInterpreters(): [{ path: string; version: string }, { path: string; version: string }] | null {
