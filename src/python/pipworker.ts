@@ -41,9 +41,10 @@ try:
 except BaseException as e:
     send('X ' + (str(e) or type(e).__name__).replace('\n', ' '))
     sys.exit(0)
-# pip words its user agent once per process (lru_cache since pip 24): lsb_release (its vendored
-# distro) and, where rustc is on PATH, rustc --version, some 0.1 s of CPU. Worded here, before any
-# fork, the children inherit it instead of each starting both (as one pip process would, once).
+# pip's user agent starts lsb_release (its vendored distro) and, where rustc is on PATH, rustc
+# --version: some 0.1 s of CPU. Worded here, before any fork, the children inherit it instead of
+# each starting both (as one pip process would, once): pip 26 caches it per process (lru_cache);
+# an older pip (23.2) only distro's answer, so its children still start rustc.
 try:
     from pip._internal.network import session as pip_session
     pip_session.user_agent()
