@@ -81,6 +81,8 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   // V8 doubles its young generation while a build's state survives collections, up to 2 x 16 MB.
   // Kept at the size analysis left it: 437 packages' peak RSS 91 MB against 102, the same CPU and
   // wall (paired runs). Not set from the start: a no-op's smaller young generation cost it 4 %.
+  // node:v8 is required here, not imported: a no-op never loads it, and import() of a builtin
+  // cannot run from the bundle's vm.Script (launch.ts).
   if (build && !o.builder) (createRequire(import.meta.url)('node:v8') as typeof import('node:v8')).setFlagsFromString('--semi-space-growth-factor=1');
   const ctx: BuildContext = { project, bus: o.bus, signal: o.signal, db, check: o.check, offline: o.offline, fingerprint: (n: string) => fingerprints.get(n), jobserver, pipWorkers, trash };
   const results = new Map<string, BuildOutcome>();

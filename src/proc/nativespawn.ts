@@ -69,7 +69,7 @@ function load(): Calls | null {
       setFlags(attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) === 0;
     if (!ok) return calls;
     calls = {
-      spawn: f('int posix_spawn(void *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)') as Calls['spawn'],
+      spawn: f('int posix_spawn(void *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)'),
       faInit: f('int posix_spawn_file_actions_init(void *actions)'),
       faDestroy: f('int posix_spawn_file_actions_destroy(void *actions)'),
       faDup2: f('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
