@@ -14,7 +14,9 @@ import { createRequire } from 'node:module';
 import { UserError } from './diagnostics.js';
 import { writableDirProblem } from './util/fs.js';
 import { installedDir, trashDir } from './state/layout.js';
-import { expectedDurations, readDurations, recordDurations } from './state/durations.js';
+import { expectedDurations, readDurations, recordDurations, type SourceHint } from './state/durations.js';
+import { substituteVersion } from './recipes.js';
+import { statSync } from 'node:fs';
 import type { Reason } from './reasons.js';
 
 /** Builds one package of the run and says what came of it (emitting its events on ctx.bus). */
@@ -89,7 +91,7 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
   const prefix = project.config.prefix;
   // Read only when something builds: a no-op run does not touch the file.
   const recorded = tasks.length ? readDurations(prefix) : new Map<string, number>();
-  const weight = tasks.length ? expectedDurations(recorded, toBuild.map((i) => i.name)) : undefined;
+  const weight = tasks.length ? expectedDurations(recorded, toBuild.map((i) => i.name), (name) => sourceHint(project, name)) : undefined;
   // Reporters' eta: the scheduler's weights, when at least one build was ever timed here.
   if (tasks.length) o.bus.emit({ type: 'run-start', jobs: o.jobs, packages: toBuild.map((i) => ({ id: idOf(i.name), name: i.name, expectedMs: recorded.size ? weight!(i.name) : null })) });
   const measured = new Map<string, number>();
@@ -136,4 +138,12 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
     stoppedEarly: !o.keepGoing && !o.signal.aborted && failed.length > 0 && by('not-started').length > 0,
   });
   return [...outcome.values()].some((x) => x !== 'ok') ? 1 : 0;
+}
+
+/** What the scheduler may guess a package's build time from: its kind and its tarball's size. */
+function sourceHint(project: Project, name: string): SourceHint | null {
+  const r = project.recipes.get(name);
+  if (!r) return null;
+  const tarball = r.checksums ? path.join(project.config.upstream, substituteVersion(r.checksums.tarball, r.upstreamVersion)) : null;
+  return { kind: r.kind, python: r.python, bytes: tarball ? (statSync(tarball, { throwIfNoEntry: false })?.size ?? null) : null };
 }

@@ -132,6 +132,20 @@ describe('a build run with a fake builder', () => {
     assert.deepEqual(third.calls.map((c) => c.reasons), [[{ kind: 'recipe-file', change: 'changed', file: 'spkg-install.in' }], [{ kind: 'dependency-rebuilt', dep: 'a' }], [{ kind: 'dependency-rebuilt', dep: 'b' }]]);
   });
 
+  it('with no build timed yet, packages are started by the size of their tarballs in the upstream cache', async () => {
+    const p0 = await tree({ absent: '', big: '', small: '' }, 'jobs: 1\n');
+    const dir = p0.config.root;
+    for (const name of ['absent', 'big', 'small']) writeFileSync(path.join(dir, 'pkgs', name, 'checksums.ini'), `tarball=${name}-VERSION.tar.gz\nsha256=${'0'.repeat(64)}\n`);
+    mkdirSync(path.join(dir, 'upstream'));
+    writeFileSync(path.join(dir, 'upstream', 'small-1.0.tar.gz'), Buffer.alloc(1000));
+    writeFileSync(path.join(dir, 'upstream', 'big-1.0.tar.gz'), Buffer.alloc(3 * 2 ** 20));
+    const p = await analyze(loadConfig(null, {}, dir));
+    const f = new FakeBuilder();
+    assert.equal((await run(p, ['absent', 'big', 'small'], f)).status, 0);
+    // By count all three weigh the same, and started small, big, absent.
+    assert.deepEqual(f.names, ['big', 'small', 'absent']);
+  });
+
   it('a dry run plans and builds nothing', async () => {
     const p = await tree({ a: '', b: 'a' });
     const f = new FakeBuilder();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { criticalPath, schedule, type Task } from '../src/scheduler.ts';
-import { expectedDurations, readDurations, recordDurations } from '../src/state/durations.ts';
+import { expectedDurations, guessMs, readDurations, recordDurations, type SourceHint } from '../src/state/durations.ts';
 import { durationsFile } from '../src/state/layout.ts';
 import { Rig, scriptPkg } from './rig.ts';
 
@@ -46,6 +46,29 @@ describe('priority by recorded durations', () => {
     assert.equal(w('x'), 100);
     assert.equal(w('new'), 200);
     assert.equal(expectedDurations(new Map(), ['a'])('a'), 1);
+  });
+
+  it('a package never timed here is guessed by kind and tarball size, scaled to the times recorded here', () => {
+    const c = (mb: number | null): SourceHint => ({ kind: 'normal', python: false, bytes: mb === null ? null : mb * 2 ** 20 });
+    const hints: Record<string, SourceHint> = {
+      big: c(40), small: c(1), sdist: { kind: 'normal', python: true, bytes: 40 * 2 ** 20 }, wheel: { kind: 'wheel', python: true, bytes: 40 * 2 ** 20 },
+      pip: { kind: 'pip', python: true, bytes: null }, dummy: { kind: 'none', python: false, bytes: null }, notar: c(null),
+    };
+    const hint = (n: string): SourceHint | null => hints[n] ?? null;
+    // Nothing recorded: the guesses as they are.
+    const w = expectedDurations(new Map(), Object.keys(hints), hint);
+    const rank = Object.keys(hints).sort((a, b) => w(b) - w(a));
+    assert.deepEqual(rank, ['big', 'sdist', 'small', 'notar', 'pip', 'wheel', 'dummy']);
+    assert.equal(w('big'), guessMs(hints.big!));
+    assert.equal(w('small'), (30 + 40) * 1000, 'a C tarball: 30 s and 40 s per MB');
+    // This machine built `small` ten times faster than guessed: `big`, never built here, is scaled alike.
+    const known = new Map([['small', 7000]]);
+    const w2 = expectedDurations(known, ['small', 'big', 'other'], hint);
+    assert.equal(w2('small'), 7000, 'a recorded time is kept');
+    assert.equal(Math.round(w2('big')), Math.round(guessMs(hints.big!) / 10));
+    assert.equal(w2('other'), 7000, 'no hint: the median of the recorded times');
+    // Recorded times, but none of a hinted package: the median, as without hints.
+    assert.equal(expectedDurations(new Map([['gone', 500]]), ['big'], hint)('big'), 500);
   });
 
   it('times are merged into the prefix file, which a damaged file does not break', () => {

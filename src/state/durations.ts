@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { durationsFile } from './layout.js';
+import type { PkgKind } from '../kinds.js';
 import { readJsonOrNull, writeFileAtomic } from '../util/fs.js';
 
 export type Durations = Map<string, number>;
@@ -24,14 +25,47 @@ export function recordDurations(prefix: string, measured: Durations): void {
   writeFileAtomic(durationsFile(prefix), JSON.stringify(Object.fromEntries([...all].sort(([a], [b]) => a.localeCompare(b))), null, 1) + '\n');
 }
 
+/** What a package's build time is guessed from before it was ever timed here. */
+export interface SourceHint {
+  kind: PkgKind;
+  /** Installs into the venv: a Python distribution (an sdist builds far faster per byte than C). */
+  python: boolean;
+  /** The size of its upstream tarball, when that is in the upstream cache. */
+  bytes: number | null;
+}
+
+// A guess in seconds: a base by kind, plus seconds per MB of compressed tarball. Only the ranking
+// matters (and, once builds were timed here, the guesses are scaled to the recorded times): a
+// 40 MB C library takes longer than a 1 MB one, a wheel or a pip requirement less than either,
+// a dummy package next to nothing. Sage's own builds: gmp (2 MB) minutes, gcc (90 MB) an hour.
+const BASE_S: Record<PkgKind, number> = { normal: 30, script: 10, venv: 20, pip: 10, wheel: 3, none: 0.1 };
+const PER_MB_S = { c: 40, python: 8 };
+
+export function guessMs(h: SourceHint): number {
+  const perMb = h.kind === 'normal' || h.kind === 'script' ? (h.python ? PER_MB_S.python : PER_MB_S.c) : 0;
+  return (BASE_S[h.kind] + perMb * ((h.bytes ?? 0) / 2 ** 20)) * 1000;
+}
+
 /**
- * The expected duration of each of `names`: its last build time, else the median of the known
- * ones (a package never built here is taken for a typical one), else 1 (all equal: the number
- * of packages on a chain decides, as before any build was timed).
+ * The expected duration of each of `names`: its last build time; else, given its `hint`, a guess
+ * by kind and tarball size (guessMs), scaled by how the recorded times of the other hinted
+ * packages compare with their guesses (the median ratio: this machine's speed); else the median
+ * of the known times (a package never built here is taken for a typical one); else 1 (all equal:
+ * the number of packages on a chain decides).
  */
-export function expectedDurations(known: Durations, names: string[]): (name: string) => number {
+export function expectedDurations(known: Durations, names: string[], hint?: (name: string) => SourceHint | null): (name: string) => number {
   const times = [...known.values()].sort((a, b) => a - b);
   const typical = times.length ? Math.max(1, times[Math.floor(times.length / 2)]!) : 1;
-  const w = new Map(names.map((n) => [n, Math.max(1, known.get(n) ?? typical)]));
+  const ratios = hint ? [...known].flatMap(([n, ms]) => {
+    const h = hint(n);
+    return h ? [ms / guessMs(h)] : [];
+  }).sort((a, b) => a - b) : [];
+  // No build timed here yet: the guesses in milliseconds as they are.
+  const scale = ratios.length ? ratios[Math.floor(ratios.length / 2)]! : times.length ? null : 1;
+  const unknown = (n: string): number => {
+    const h = hint?.(n);
+    return h && scale !== null ? guessMs(h) * scale : typical;
+  };
+  const w = new Map(names.map((n) => [n, Math.max(1, known.get(n) ?? unknown(n))]));
   return (name) => w.get(name) ?? typical;
 }
