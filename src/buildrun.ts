@@ -145,5 +145,11 @@ function sourceHint(project: Project, name: string): SourceHint | null {
   const r = project.recipes.get(name);
   if (!r) return null;
   const tarball = r.checksums ? path.join(project.config.upstream, substituteVersion(r.checksums.tarball, r.upstreamVersion)) : null;
-  return { kind: r.kind, python: r.python, bytes: tarball ? (statSync(tarball, { throwIfNoEntry: false })?.size ?? null) : null };
+  let bytes: number | null = null;
+  try {
+    bytes = tarball ? (statSync(tarball, { throwIfNoEntry: false })?.size ?? null) : null;
+  } catch {
+    // an upstream folder this user cannot search: no size, a guess by kind alone
+  }
+  return { kind: r.kind, python: r.python, bytes };
 }
