@@ -3,7 +3,7 @@
 // which picks an interpreter anew each call) is always asked.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { Rig } from './rig.ts';
 
@@ -42,6 +42,51 @@ describe("the interpreter's answers, remembered", () => {
     assert.match(st.stdout, /python3_venv\s+not installed\s+3\.\d+/, st.all);
     const data = JSON.parse(readFileSync(rig.path(CACHE), 'utf8')) as Record<string, unknown>;
     assert.equal(Object.keys(data).length, 1, 'nothing remembered for the script');
+  });
+
+  it('a pyenv shim: remembered with what pyenv chooses by; a new choice, or a changed binary, asks again', async () => {
+    const t = new Rig('sagebuild-pyenv');
+    try {
+      // A pyenv root as pyenv lays it out: its shims run the chosen version's binary.
+      t.write({
+        'pyenv/libexec/pyenv': '#!/bin/sh\n',
+        'pyenv/shims/python3': `#!/bin/sh\necho "$PYENV_VERSION" >> ${t.path('asked')}\nexec ${t.path('pyenv/versions/3.x/bin/python3')} "$@"\n`,
+        'pyenv/version': '3.x\n',
+        'build.config.yaml': 'python: python3\n',
+        'pkgs/.keep': '',
+      });
+      chmodSync(t.path('pyenv/shims/python3'), 0o755);
+      mkdirSync(t.path('pyenv/versions/3.x/bin'), { recursive: true });
+      copyFileSync(real, t.path('pyenv/versions/3.x/bin/python3'));
+      mkdirSync(t.path(STATE), { recursive: true });
+      const env = { PATH: `${t.path('pyenv/shims')}:${process.env.PATH}`, PYENV_ROOT: t.path('pyenv') };
+      const asked = (): number => (t.exists('asked') ? t.read('asked').split('\n').length - 1 : 0);
+      const status = async (extra: Record<string, string> = {}): Promise<void> => {
+        const r = await t.start(['status'], { ...env, ...extra });
+        assert.equal(r.exitCode, 0, String(r.all));
+        assert.match(String(r.stdout), /python3_venv\s+not installed\s+3\.\d+/, String(r.all));
+      };
+      await status();
+      assert.equal(asked(), 1);
+      await status();
+      assert.equal(asked(), 1, 'the same choice: the shim is not started');
+      t.write({ '.python-version': '3.x\n' });
+      await status();
+      assert.equal(asked(), 2, 'a .python-version in the folder');
+      t.write({ 'pyenv/version': '3.y\n' });
+      await status();
+      assert.equal(asked(), 3, 'the global version file');
+      await status({ PYENV_VERSION: '3.x' });
+      assert.equal(asked(), 4, 'PYENV_VERSION');
+      await status();
+      assert.equal(asked(), 4, 'back to an earlier choice: still remembered');
+      copyFileSync(real, t.path('pyenv/versions/3.x/bin/python3.new'));
+      renameSync(t.path('pyenv/versions/3.x/bin/python3.new'), t.path('pyenv/versions/3.x/bin/python3'));
+      await status();
+      assert.equal(asked(), 5, 'the chosen binary was replaced');
+    } finally {
+      t.cleanup();
+    }
   });
 
   it('a tree with its own python3_venv recipe and no Python package starts no Python; one with a Python package asks', async () => {

@@ -1,7 +1,8 @@
 // The configured interpreter: who it is (version, real path), asked once per command, and not at
 // all when the prefix remembers the answer of that very binary (its real path, inode, size and
-// mtime): a no-op starts no Python. A script in its place (a pyenv shim) picks its interpreter
-// anew on every call, from the environment and the folder, so it is always asked.
+// mtime): a no-op starts no Python. A pyenv shim picks its interpreter anew on every call, from
+// the environment and the folders' version files: its answer is remembered by those (pyenvChoice)
+// and by the identity of the binary it chose. Any other script in its place is always asked.
 import { closeSync, existsSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { capture, captureSync, failureLine, ranOk, type Captured } from '../proc/spawn.js';
@@ -21,7 +22,7 @@ const PY_QUERY = 'import sys, os; print("%d.%d" % sys.version_info[:2]); print(o
 
 /** Interpreters whose answer this command has checked against the prefix's cache. */
 const settled = new Set<string>();
-let remembered: { file: string; write: boolean; data: Record<string, PythonInfo> | null } | null = null;
+let remembered: { file: string; write: boolean; data: Record<string, Remembered> | null } | null = null;
 
 /** Where the answers are kept for this command (the prefix's cache); `write`: false on a dry run. */
 export function rememberInterpreters(file: string, write: boolean): void {
@@ -34,16 +35,7 @@ export function rememberInterpreters(file: string, write: boolean): void {
  * exec does; null for a script (a pyenv shim, say) or what cannot be found.
  */
 export function interpreterBinary(python: string): string | null {
-  let file: string | undefined = python;
-  if (!python.includes('/')) {
-    file = (process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, python)).find((f) => {
-      try {
-        return statSync(f).isFile();
-      } catch {
-        return false;
-      }
-    });
-  }
+  const file = onPath(python);
   if (!file) return null;
   try {
     const real = realpathSync(file);
@@ -61,10 +53,68 @@ export function interpreterBinary(python: string): string | null {
   }
 }
 
-/** The binary `python` runs, as a cache key; null for a script or what cannot be found. */
+/** `python` as exec finds it: a path as it is, a bare name searched on PATH; undefined if absent. */
+function onPath(python: string): string | undefined {
+  if (python.includes('/')) return python;
+  return (process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, python)).find((f) => {
+    try {
+      return statSync(f).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** A file's identity (inode, size, mtime), '-' where there is none. */
+function fileId(file: string): string {
+  try {
+    const st = statSync(file, { throwIfNoEntry: false });
+    return st ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}` : '-';
+  } catch {
+    return '-';
+  }
+}
+
+/**
+ * Everything pyenv chooses an interpreter by, when `file` is one of its shims (`<root>/shims/X`
+ * beside `<root>/libexec/pyenv`); null for any other script. pyenv takes PYENV_VERSION, else the
+ * first `.python-version` from PYENV_DIR (else the folder) up to /, else `<root>/version`; a
+ * version may be a prefix ("3.11") that the installed versions resolve, or `system` (PATH). So:
+ * those variables, the shim, every `.python-version` on the way up (present or not), the global
+ * version files and the versions folder (an install or removal changes it). A change to any of
+ * them asks the shim again.
+ */
+function pyenvChoice(file: string): string | null {
+  let shim: string;
+  try {
+    shim = realpathSync(file);
+  } catch {
+    return null;
+  }
+  const root = path.dirname(path.dirname(shim));
+  if (path.basename(path.dirname(shim)) !== 'shims' || !existsSync(path.join(root, 'libexec', 'pyenv'))) return null;
+  const parts = ['pyenv', shim, fileId(shim), ...['PYENV_VERSION', 'PYENV_ROOT', 'PYENV_DIR', 'PATH'].map((v) => `${v}=${process.env[v] ?? ''}`)];
+  for (const start of new Set([path.resolve(process.env.PYENV_DIR || process.cwd()), process.cwd()])) {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+      parts.push(fileId(path.join(dir, '.python-version')));
+      if (path.dirname(dir) === dir) break;
+    }
+  }
+  for (const r of new Set([root, process.env.PYENV_ROOT || root])) for (const f of ['version', 'global', 'default', 'versions']) parts.push(fileId(path.join(r, f)));
+  return parts.join('\0');
+}
+
+/**
+ * What `python` runs, as a cache key: the binary, or a pyenv shim with all it chooses by; null
+ * for another script or what cannot be found.
+ */
 function identity(python: string): string | null {
   const real = interpreterBinary(python);
-  if (!real) return null;
+  if (!real) {
+    const file = onPath(python);
+    const choice = file ? pyenvChoice(file) : null;
+    return choice ? [python, choice, process.env.PYTHONHOME ?? ''].join('\0') : null;
+  }
   try {
     const st = statSync(real);
     return [python, real, st.dev, st.ino, st.size, st.mtimeMs, process.env.PYTHONHOME ?? ''].join('\0');
@@ -73,19 +123,28 @@ function identity(python: string): string | null {
   }
 }
 
+/** A remembered answer; a shim's also names the binary it chose (`binary`: its identity then). */
+type Remembered = PythonInfo & { binary?: string };
+
 function recalled(python: string): PythonInfo | undefined {
   const key = remembered && identity(python);
   if (!remembered || !key) return undefined;
-  remembered.data ??= readJsonOrNull<Record<string, PythonInfo>>(remembered.file) ?? {};
+  remembered.data ??= readJsonOrNull<Record<string, Remembered>>(remembered.file) ?? {};
   const info = remembered.data[key];
-  return info && typeof info.version === 'string' && typeof info.executable === 'string' && typeof info.full === 'string' ? info : undefined;
+  if (!info || typeof info.version !== 'string' || typeof info.executable !== 'string' || typeof info.full !== 'string') return undefined;
+  // The shim's choice is the same; the binary it chose must be too (reinstalled, upgraded: asked again).
+  if (info.binary !== undefined && fileId(info.executable) !== info.binary) return undefined;
+  return { executable: info.executable, version: info.version, full: info.full };
 }
 
 function remember(python: string, info: PythonInfo | Error): void {
   const key = remembered && identity(python);
   if (!remembered || !key || info instanceof Error) return;
-  remembered.data ??= readJsonOrNull<Record<string, PythonInfo>>(remembered.file) ?? {};
-  remembered.data[key] = info;
+  remembered.data ??= readJsonOrNull<Record<string, Remembered>>(remembered.file) ?? {};
+  // The newest last; the oldest go beyond 32 (each folder and version choice of a shim is a key).
+  delete remembered.data[key];
+  remembered.data[key] = interpreterBinary(python) ? info : { ...info, binary: fileId(info.executable) };
+  for (const old of Object.keys(remembered.data).slice(0, -32)) delete remembered.data[old];
   // Only into a prefix sagebuild has built into (its state folder exists): a query in a fresh
   // folder leaves no prefix behind.
   if (!remembered.write || !existsSync(path.dirname(remembered.file))) return;
