@@ -1,6 +1,6 @@
 // The interpreter's answers are remembered in the prefix per binary (python/interpreter.ts): a
-// command that finds its binary's answer starts no Python; a script in its place (a pyenv shim,
-// which picks an interpreter anew each call) is always asked.
+// command that finds its binary's answer starts no Python; a pyenv shim's answer is remembered by
+// what pyenv chooses by and the binary it chose; any other script in its place is always asked.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
