@@ -15,7 +15,7 @@ import { UserError } from './diagnostics.js';
 import { writableDirProblem } from './util/fs.js';
 import { installedDir, trashDir } from './state/layout.js';
 import { expectedDurations, readDurations, recordDurations, type SourceHint } from './state/durations.js';
-import { substituteVersion } from './recipes.js';
+import { tarballPath } from './recipes.js';
 import { statSync } from 'node:fs';
 import type { Reason } from './reasons.js';
 
@@ -144,10 +144,9 @@ export async function executeBuild(project: Project, requests: BuildRequest[], o
 function sourceHint(project: Project, name: string): SourceHint | null {
   const r = project.recipes.get(name);
   if (!r) return null;
-  const tarball = r.checksums ? path.join(project.config.upstream, substituteVersion(r.checksums.tarball, r.upstreamVersion)) : null;
   let bytes: number | null = null;
   try {
-    bytes = tarball ? (statSync(tarball, { throwIfNoEntry: false })?.size ?? null) : null;
+    bytes = r.checksums ? (statSync(tarballPath(project.config, r), { throwIfNoEntry: false })?.size ?? null) : null;
   } catch {
     // an upstream folder this user cannot search: no size, a guess by kind alone
   }

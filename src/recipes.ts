@@ -8,6 +8,7 @@ import { statOrNull } from './util/fs.js';
 import { type Diagnostic, UserError } from './diagnostics.js';
 import { type PkgKind, kindOf, sageKind } from './kinds.js';
 import type { RecipeCache } from './recipecache.js';
+import type { Config } from './config.js';
 
 export type { PkgKind } from './kinds.js';
 
@@ -361,6 +362,16 @@ export function parseChecksums(file: string, text: string, problems: Diagnostic[
     } else out.push({ file, tarball: kv.tarball, sha256: kv.sha256, sha1: kv.sha1, upstreamUrl: kv.upstream_url });
   }
   return out;
+}
+
+/** The file name of a recipe's chosen tarball (it has `checksums`). */
+export function tarballName(r: Recipe): string {
+  return substituteVersion(r.checksums!.tarball, r.upstreamVersion);
+}
+
+/** Where a recipe's tarball is kept: the upstream folder. */
+export function tarballPath(config: Config, r: Recipe): string {
+  return path.join(config.upstream, tarballName(r));
 }
 
 /** Substitutes VERSION (and VERSION_MAJOR/_MINOR/_MICRO, with or without ${}) in a pattern. */

@@ -1,6 +1,6 @@
 // `download [pkg...|all]`: upstream tarballs and pip packages' wheels, without building.
 import { DownloadError, downloadUrls, ensureTarball } from '../spkg/download.js';
-import { tarballPath } from '../spkg/unpack.js';
+import { tarballPath } from '../recipes.js';
 import { existsSync } from 'node:fs';
 import { buildEnv } from '../spkg/env.js';
 import { pkgId, pkgPaths } from '../spkg/package.js';

@@ -28,6 +28,7 @@ let remembered: { file: string; write: boolean; data: Record<string, Remembered>
 export function rememberInterpreters(file: string, write: boolean): void {
   remembered = { file, write, data: null };
   settled.clear();
+  identities.clear();
 }
 
 /**
@@ -104,33 +105,40 @@ function pyenvChoice(file: string): string | null {
   return parts.join('\0');
 }
 
-/**
- * What `python` runs, as a cache key: the binary, or a pyenv shim with all it chooses by; null
- * for another script or what cannot be found.
- */
-function identity(python: string): string | null {
+/** What `python` runs, as a cache key (`shim`: a pyenv shim with all it chooses by, not a binary). */
+interface Identity {
+  key: string;
+  shim: boolean;
+}
+/** This command's identities: looked up (PATH, stats) once per interpreter, as answers are settled once. */
+const identities = new Map<string, Identity | null>();
+
+/** The binary, or a pyenv shim; null for another script or what cannot be found. */
+function identity(python: string): Identity | null {
+  let id = identities.get(python);
+  if (id !== undefined) return id;
+  id = null;
   const real = interpreterBinary(python);
   if (!real) {
     const file = onPath(python);
     const choice = file ? pyenvChoice(file) : null;
-    return choice ? [python, choice, process.env.PYTHONHOME ?? ''].join('\0') : null;
+    if (choice) id = { key: [python, choice, process.env.PYTHONHOME ?? ''].join('\0'), shim: true };
+  } else {
+    const st = statSync(real, { throwIfNoEntry: false });
+    if (st) id = { key: [python, real, st.dev, st.ino, st.size, st.mtimeMs, process.env.PYTHONHOME ?? ''].join('\0'), shim: false };
   }
-  try {
-    const st = statSync(real);
-    return [python, real, st.dev, st.ino, st.size, st.mtimeMs, process.env.PYTHONHOME ?? ''].join('\0');
-  } catch {
-    return null;
-  }
+  identities.set(python, id);
+  return id;
 }
 
 /** A remembered answer; a shim's also names the binary it chose (`binary`: its identity then). */
 type Remembered = PythonInfo & { binary?: string };
 
 function recalled(python: string): PythonInfo | undefined {
-  const key = remembered && identity(python);
-  if (!remembered || !key) return undefined;
+  const id = remembered && identity(python);
+  if (!remembered || !id) return undefined;
   remembered.data ??= readJsonOrNull<Record<string, Remembered>>(remembered.file) ?? {};
-  const info = remembered.data[key];
+  const info = remembered.data[id.key];
   if (!info || typeof info.version !== 'string' || typeof info.executable !== 'string' || typeof info.full !== 'string') return undefined;
   // The shim's choice is the same; the binary it chose must be too (reinstalled, upgraded: asked again).
   if (info.binary !== undefined && fileId(info.executable) !== info.binary) return undefined;
@@ -138,12 +146,12 @@ function recalled(python: string): PythonInfo | undefined {
 }
 
 function remember(python: string, info: PythonInfo | Error): void {
-  const key = remembered && identity(python);
-  if (!remembered || !key || info instanceof Error) return;
+  const id = remembered && identity(python);
+  if (!remembered || !id || info instanceof Error) return;
   remembered.data ??= readJsonOrNull<Record<string, Remembered>>(remembered.file) ?? {};
   // The newest last; the oldest go beyond 32 (each folder and version choice of a shim is a key).
-  delete remembered.data[key];
-  remembered.data[key] = interpreterBinary(python) ? info : { ...info, binary: fileId(info.executable) };
+  delete remembered.data[id.key];
+  remembered.data[id.key] = id.shim ? { ...info, binary: fileId(info.executable) } : info;
   for (const old of Object.keys(remembered.data).slice(0, -32)) delete remembered.data[old];
   // Only into a prefix sagebuild has built into (its state folder exists): a query in a fresh
   // folder leaves no prefix behind.

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { inPhase, type EventBus } from '../events.js';
 import type { PkgKind } from '../kinds.js';
-import type { Recipe } from '../recipes.js';
+import { tarballName, type Recipe } from '../recipes.js';
 import type { InstalledDb } from '../state/installed.js';
 import { pythonDistsOf, readManifestOrNull } from '../state/manifest.js';
 import { pythonInfo } from '../python/interpreter.js';
@@ -17,7 +17,7 @@ import { type BuildContext, StepFailure, pkgId } from './context.js';
 import { copyTree } from './copy.js';
 import { DownloadError, ensureTarball } from './download.js';
 import type { PkgPaths } from './env.js';
-import { tarballName, unpack } from './unpack.js';
+import { unpack } from './unpack.js';
 
 /** What fetching a package without a tarball (`sagebuild download`) is given. */
 export interface FetchContext {

@@ -3,18 +3,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, readdirSync, renameSync, rmSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config.js';
-import { substituteVersion, type Recipe } from '../recipes.js';
+import type { Recipe } from '../recipes.js';
 import { archiveFormat, checkArchive, extractTar } from './archive.js';
 import { capture, failureLine, ranOk } from '../proc/spawn.js';
 
-export function tarballName(r: Recipe): string {
-  return substituteVersion(r.checksums!.tarball, r.upstreamVersion);
-}
-
-export function tarballPath(config: Config, r: Recipe): string {
-  return path.join(config.upstream, tarballName(r));
-}
 
 export async function fileDigest(file: string, algo: 'sha256' | 'sha1'): Promise<string> {
   const h = createHash(algo);

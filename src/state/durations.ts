@@ -54,14 +54,15 @@ export function guessMs(h: SourceHint): number {
  * the number of packages on a chain decides).
  */
 export function expectedDurations(known: Durations, names: string[], hint?: (name: string) => SourceHint | null): (name: string) => number {
-  const times = [...known.values()].sort((a, b) => a - b);
-  const typical = times.length ? Math.max(1, times[Math.floor(times.length / 2)]!) : 1;
+  const median = (xs: number[]): number | undefined => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const times = [...known.values()];
+  const typical = Math.max(1, median(times) ?? 1);
   const ratios = hint ? [...known].flatMap(([n, ms]) => {
     const h = hint(n);
     return h ? [ms / guessMs(h)] : [];
-  }).sort((a, b) => a - b) : [];
+  }) : [];
   // No build timed here yet: the guesses in milliseconds as they are.
-  const scale = ratios.length ? ratios[Math.floor(ratios.length / 2)]! : times.length ? null : 1;
+  const scale = median(ratios) ?? (times.length ? null : 1);
   const unknown = (n: string): number => {
     const h = hint?.(n);
     return h && scale !== null ? guessMs(h) * scale : typical;
